@@ -1,0 +1,145 @@
+"""Settings, read from the environment once, when first needed, checked strictly.
+
+Reading them lazily (not at import time) lets `chalice package` import the app without
+the stage's variables, and names the broken variable on the first request that needs it.
+"""
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+NOTIFY_DETAILS = ("full", "minimal")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_LOCATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    topic_arn: str
+    locations: dict
+    timezone: ZoneInfo
+    phone_region: str
+    allowed_origins: tuple
+    thank_you_url: str
+    notify_detail: str
+    retention_days: int
+    consent_version: str
+
+    @classmethod
+    def from_env(cls, env):
+        return cls(
+            table_name=_table_name(_required(env, "APPOINTMENTS_TABLE")),
+            topic_arn=_topic_arn(_required(env, "NOTIFY_TOPIC_ARN")),
+            locations=_locations(_required(env, "CLINIC_LOCATIONS")),
+            timezone=_timezone(_required(env, "CLINIC_TIMEZONE")),
+            phone_region=_phone_region(_required(env, "DEFAULT_PHONE_REGION")),
+            allowed_origins=_origins(_required(env, "ALLOWED_ORIGINS")),
+            thank_you_url=_url("THANK_YOU_URL", _required(env, "THANK_YOU_URL")),
+            notify_detail=_choice("NOTIFY_DETAIL", _required(env, "NOTIFY_DETAIL"), NOTIFY_DETAILS),
+            retention_days=_retention(_required(env, "RETENTION_DAYS")),
+            consent_version=_consent_version(_required(env, "CONSENT_VERSION")),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings():
+    return Settings.from_env(os.environ)
+
+
+def _required(env, name):
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(name, "it is missing or empty")
+    return value
+
+
+def _table_name(value):
+    if not _TABLE_NAME.match(value):
+        raise ConfigError("APPOINTMENTS_TABLE", "a DynamoDB table name is 3-255 of A-Z a-z 0-9 _ . -")
+    return value
+
+
+def _topic_arn(value):
+    if not _TOPIC_ARN.match(value):
+        raise ConfigError("NOTIFY_TOPIC_ARN", "expected an SNS topic ARN like arn:aws:sns:REGION:ACCOUNT:NAME")
+    return value
+
+
+def _locations(value):
+    try:
+        locations = json.loads(value)
+    except ValueError:
+        raise ConfigError("CLINIC_LOCATIONS", "it is not valid JSON") from None
+    if not isinstance(locations, dict) or not locations:
+        raise ConfigError("CLINIC_LOCATIONS", 'expected a JSON object like {"downtown": "Downtown Clinic"}')
+    for location_id, name in locations.items():
+        if not _LOCATION_ID.match(location_id):
+            raise ConfigError(
+                "CLINIC_LOCATIONS",
+                f"location id {location_id!r} must be 1-40 of a-z 0-9 _ - (it is used in SNS filter policies)",
+            )
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError("CLINIC_LOCATIONS", f"location {location_id!r} needs a display name")
+    return dict(locations)
+
+
+def _timezone(value):
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("CLINIC_TIMEZONE", f"{value!r} is not an IANA time zone such as America/New_York") from None
+
+
+def _phone_region(value):
+    import phonenumbers
+
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError("DEFAULT_PHONE_REGION", f"{value!r} is not a two-letter region code such as US")
+    return value
+
+
+def _origins(value):
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ConfigError("ALLOWED_ORIGINS", f"{origin!r} is not an origin such as https://www.example-clinic.com")
+    if not origins:
+        raise ConfigError("ALLOWED_ORIGINS", "name at least one origin")
+    return origins
+
+
+def _url(name, value):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(name, f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ConfigError(name, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _retention(value):
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3650:
+        raise ConfigError("RETENTION_DAYS", f"{value!r} is not a whole number of days from 1 to 3650")
+    return days
+
+
+def _consent_version(value):
+    if len(value) > 64:
+        raise ConfigError("CONSENT_VERSION", "keep it short (at most 64 characters), e.g. 2026-11-01")
+    return value

@@ -1,0 +1,78 @@
+"""Errors of the domain. The service raises them; the web layer turns each into one HTTP answer."""
+
+
+class AppError(Exception):
+    code = "internal_error"
+    message = "Something went wrong on our side. Please try again, or call the clinic."
+
+    def __init__(self, message=None):
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+
+class ConfigError(AppError):
+    code = "server_misconfigured"
+
+    def __init__(self, setting, reason):
+        self.setting = setting
+        self.reason = reason
+        super().__init__(f"Setting {setting} is invalid: {reason}")
+
+
+class ValidationFailed(AppError):
+    code = "validation_failed"
+    message = "Some fields need your attention. Please correct them and send the form again."
+
+    def __init__(self, fields):
+        super().__init__()
+        self.fields = dict(fields)
+
+
+class InvalidBody(AppError):
+    code = "invalid_body"
+    message = "The request body could not be read. Send a JSON object or a URL-encoded form in UTF-8."
+
+
+class PayloadTooLarge(AppError):
+    code = "payload_too_large"
+    message = "The request is too large. Please shorten your message and try again."
+
+
+class UnsupportedMediaType(AppError):
+    code = "unsupported_media_type"
+    message = (
+        "Send the form as application/json or application/x-www-form-urlencoded, in UTF-8."
+    )
+
+
+class IdempotencyConflict(AppError):
+    code = "idempotency_conflict"
+    message = (
+        "This Idempotency-Key was already used for a different request. "
+        "Use a new key for a new request."
+    )
+
+
+class StorageUnavailable(AppError):
+    code = "service_unavailable"
+    message = (
+        "We could not save your request just now. Nothing was saved; "
+        "please try again in a few seconds."
+    )
+    retry_after = 5
+
+
+class Unauthorized(AppError):
+    code = "unauthorized"
+    message = "Sign in with a valid staff token: send Authorization: Bearer TOKEN."
+
+
+class Forbidden(AppError):
+    code = "forbidden"
+    message = "Your role does not allow this action."
+
+
+class NotFound(AppError):
+    code = "not_found"
+    message = "There is no such appointment request."

@@ -1,0 +1,294 @@
+"""The appointment request: the form as received, and the request as stored.
+
+Validation needs three things from outside the form: the clinic's locations, its default
+phone region and today's date in its time zone. They come in as the pydantic validation
+context (see `validate_form`), so the rules stay pure and testable.
+"""
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from typing import Literal, Optional
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import ValidationFailed
+
+MAX_DAYS_AHEAD = 180
+
+REASONS = (
+    "back_pain", "neck_pain", "shoulder", "knee", "hip", "sports_injury",
+    "post_surgery", "work_injury", "auto_accident", "other",
+)
+CONTACT_METHODS = ("phone", "email", "text")
+TIMES = ("morning", "afternoon", "evening", "any")
+
+LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "phone": "Phone",
+    "location": "Clinic location",
+    "preferred_contact": "Preferred contact",
+    "new_patient": "New patient",
+    "reason": "Reason for visit",
+    "preferred_date": "Preferred date",
+    "preferred_time": "Preferred time",
+    "has_referral": "Referral",
+    "insurance": "Insurance",
+    "message": "Message",
+    "contact_consent": "Consent to be contacted",
+    "sms_consent": "Consent to text messages",
+    "submission_id": "Submission id",
+    "Idempotency-Key": "Idempotency-Key",
+}
+BOOLEAN_FIELDS = ("new_patient", "has_referral", "contact_consent", "sms_consent")
+OPTIONAL_FIELDS = (
+    "preferred_contact", "new_patient", "reason", "preferred_date", "preferred_time",
+    "has_referral", "insurance", "message", "sms_consent",
+)
+_REQUIRED_MESSAGES = {
+    "first_name": "Please enter your first name.",
+    "last_name": "Please enter your last name.",
+    "email": "Please enter your email address.",
+    "phone": "Please enter a phone number we can reach you on.",
+    "location": "Please choose a clinic location.",
+    "contact_consent": "Please confirm that the clinic may contact you about this request.",
+}
+_CHOICE_MESSAGES = {
+    "preferred_contact": "Choose phone, email or text.",
+    "reason": "Choose one of the listed reasons, or other.",
+    "preferred_time": "Choose morning, afternoon, evening or any.",
+}
+
+# Bidirectional overrides and isolates can make text display differently from what it is.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _rule(message):
+    return PydanticCustomError("rule", message)
+
+
+def _clean_text(value, *, field, max_length, multiline=False):
+    """Trim and NFC-normalise; refuse control characters (newlines only where multiline)."""
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = unicodedata.normalize("NFC", value.strip())
+    for char in value:
+        if multiline and char in "\n\t":
+            continue
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            where = "" if multiline else " or line breaks"
+            raise _rule(f"{LABELS[field]} cannot contain control characters{where}.")
+    if len(value) > max_length:
+        raise _rule(f"{LABELS[field]} can be at most {max_length} characters (it has {len(value)}).")
+    return value
+
+
+class AppointmentForm(BaseModel):
+    """What the patient sent, validated and normalised. Unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False, frozen=True)
+
+    first_name: str = Field(strict=True)
+    last_name: str = Field(strict=True)
+    email: str = Field(strict=True)
+    phone: str = Field(strict=True)
+    location: str = Field(strict=True)
+    contact_consent: StrictBool
+    preferred_contact: Literal["phone", "email", "text"] = "phone"
+    new_patient: Optional[StrictBool] = None
+    reason: Optional[Literal[REASONS]] = None
+    preferred_date: Optional[str] = Field(default=None, strict=True)
+    preferred_time: Optional[Literal[TIMES]] = None
+    has_referral: Optional[StrictBool] = None
+    insurance: Optional[str] = Field(default=None, strict=True)
+    message: Optional[str] = Field(default=None, strict=True)
+    sms_consent: Optional[StrictBool] = Field(default=None, validate_default=True)
+    suspected_spam: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_values(cls, data):
+        """null and blank optional values mean "not given"; the honeypot becomes a flag."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        honeypot = data.pop("website", None)
+        data["suspected_spam"] = _is_filled(honeypot)
+        for name in OPTIONAL_FIELDS:
+            value = data.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                data.pop(name, None)
+        return data
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _name(cls, value, info):
+        value = _clean_text(value, field=info.field_name, max_length=60)
+        if not value:
+            raise _rule(_REQUIRED_MESSAGES[info.field_name])
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        value = value.strip()
+        if not value:
+            raise _rule(_REQUIRED_MESSAGES["email"])
+        if len(value) > 254:
+            raise _rule("An email address can be at most 254 characters.")
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise _rule(f"Please check your email address: {error}") from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value, info):
+        value = _clean_text(value, field="phone", max_length=40)
+        if not value:
+            raise _rule(_REQUIRED_MESSAGES["phone"])
+        region = (info.context or {}).get("phone_region", "US")
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise _rule("Please enter a phone number we can call, with its area code, e.g. 212-555-0142.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, value, info):
+        locations = (info.context or {}).get("locations", {})
+        value = value.strip()
+        if not value:
+            raise _rule(_REQUIRED_MESSAGES["location"])
+        if value not in locations:
+            raise _rule("Please choose one of our clinic locations: " + ", ".join(locations.values()) + ".")
+        return value
+
+    @field_validator("contact_consent")
+    @classmethod
+    def _consent(cls, value):
+        if value is not True:
+            raise _rule(_REQUIRED_MESSAGES["contact_consent"])
+        return value
+
+    @field_validator("preferred_date")
+    @classmethod
+    def _preferred_date(cls, value, info):
+        value = value.strip()
+        try:
+            day = date.fromisoformat(value) if _ISO_DATE.match(value) else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise _rule("Enter the date as YYYY-MM-DD, e.g. 2026-12-01.")
+        today = (info.context or {}).get("today") or date.today()
+        if day < today:
+            raise _rule("The preferred date cannot be in the past.")
+        if day > today + timedelta(days=MAX_DAYS_AHEAD):
+            raise _rule(f"The preferred date can be at most {MAX_DAYS_AHEAD} days ahead.")
+        return day.isoformat()
+
+    @field_validator("insurance")
+    @classmethod
+    def _insurance(cls, value):
+        return _clean_text(value, field="insurance", max_length=100)
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, value):
+        return _clean_text(value, field="message", max_length=2000, multiline=True)
+
+    @field_validator("sms_consent")
+    @classmethod
+    def _sms_needs_consent(cls, value, info):
+        if info.data.get("preferred_contact") == "text" and value is not True:
+            raise _rule("To be contacted by text, please agree to receive text messages.")
+        return value
+
+    def fields(self):
+        """The patient's answers as stored: only what was given."""
+        return self.model_dump(exclude_none=True, exclude={"suspected_spam"})
+
+
+def _is_filled(value):
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not False
+
+
+def validate_form(data, *, locations, phone_region, today):
+    """Validate a submission (a dict of field values) or raise ValidationFailed with every field."""
+    try:
+        return AppointmentForm.model_validate(
+            data, context={"locations": locations, "phone_region": phone_region, "today": today}
+        )
+    except ValidationError as error:
+        raise ValidationFailed(_field_messages(error)) from None
+
+
+def _field_messages(error):
+    fields = {}
+    for item in error.errors(include_url=False, include_input=True):
+        if not item["loc"]:
+            continue
+        field = str(item["loc"][0])
+        fields.setdefault(field, _friendly(field, item))
+    return fields
+
+
+def _friendly(field, item):
+    kind = item["type"]
+    label = LABELS.get(field, field)
+    if kind == "rule":
+        return item["msg"]
+    if kind == "missing" or item.get("input") is None:
+        return _REQUIRED_MESSAGES.get(field, f"{label} is required.")
+    if kind in ("literal_error", "enum"):
+        return _CHOICE_MESSAGES.get(field, f"{label} has a value we do not recognise.")
+    if kind.startswith("bool"):
+        return f"{label} must be true or false."
+    if kind.startswith("string"):
+        return f"{label} must be text."
+    return f"{label} is not valid."
+
+
+class ConsentEvidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    given_at: str
+    version: str
+
+
+class AppointmentRequest(BaseModel):
+    """A request as stored: the validated answers plus what the service adds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: Literal["new", "contacted", "scheduled", "closed", "suspected_spam"]
+    created_at: datetime
+    expires_at: int
+    fields: dict
+    contact_consent: ConsentEvidence
+    sms_consent: Optional[ConsentEvidence] = None
+    dedupe_key: str
+    content_hash: str
+
+    @property
+    def location(self):
+        return self.fields["location"]
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+

@@ -1,0 +1,123 @@
+"""DynamoDB storage of appointment requests. Nothing else knows the item layout."""
+from collections import namedtuple
+from datetime import datetime
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import PayloadTooLarge, StorageUnavailable
+from .logs import get_logger
+from .models import AppointmentRequest, utc_iso
+
+log = get_logger(__name__)
+
+# DynamoDB's documented item limit is 400 KB, counting attribute names and values in UTF-8.
+# moto stores larger items without complaint, so the limit is checked here.
+MAX_ITEM_BYTES = 400 * 1024
+ENTITY = "appointment"
+
+Existing = namedtuple("Existing", "id dedupe_key content_hash created_at")
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def item_key(request_id):
+    return {"pk": f"APPT#{request_id}", "sk": "APPT"}
+
+
+def to_item(request: AppointmentRequest):
+    consent = {"contact": request.contact_consent.model_dump()}
+    if request.sms_consent:
+        consent["sms"] = request.sms_consent.model_dump()
+    return {
+        **item_key(request.id),
+        "entity": ENTITY,
+        "id": request.id,
+        "status": request.status,
+        "location": request.location,
+        "created_at": utc_iso(request.created_at),
+        "expires_at": request.expires_at,
+        "fields": request.fields,
+        "consent": consent,
+        "dedupe_key": request.dedupe_key,
+        "content_hash": request.content_hash,
+    }
+
+
+def item_size(value, name=""):
+    """Bytes that DynamoDB counts for an attribute (names and values, UTF-8), or a whole item."""
+    size = len(name.encode("utf-8"))
+    if isinstance(value, bool) or value is None:
+        return size + 1
+    if isinstance(value, str):
+        return size + len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, (int, float)):
+        return size + 21
+    if isinstance(value, dict):
+        return size + 3 + sum(item_size(v, k) + 1 for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return size + 3 + sum(item_size(v) + 1 for v in value)
+    return size + len(bytes(value))
+
+
+def serialize(item):
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def deserialize(item):
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+class AppointmentRepository:
+    def __init__(self, client, table_name):
+        self._client = client
+        self._table = table_name
+
+    def add(self, request: AppointmentRequest):
+        """Store a new request with one conditional PutItem.
+
+        Returns None when stored, or the `Existing` item already holding that id.
+        """
+        item = to_item(request)
+        if item_size(item) > MAX_ITEM_BYTES:
+            raise PayloadTooLarge()
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return None
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise self._unavailable(error) from None
+            old = error.response.get("Item") or self._get_raw(request.id)
+        except BotoCoreError as error:
+            raise self._unavailable(error) from None
+        return _existing(deserialize(old))
+
+    def _get_raw(self, request_id):
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key=serialize(item_key(request_id)), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise self._unavailable(error) from None
+        return response.get("Item", {})
+
+    def _unavailable(self, error):
+        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        log.warning("storage unavailable", extra={"event": "storage_error", "error_code": code})
+        return StorageUnavailable()
+
+
+def _existing(item):
+    created = item.get("created_at")
+    return Existing(
+        id=item.get("id"),
+        dedupe_key=item.get("dedupe_key"),
+        content_hash=item.get("content_hash"),
+        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else datetime.min,
+    )

@@ -1,0 +1,106 @@
+"""The steps of a submission: validate, decide replay or new, store once."""
+import base64
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from .errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
+from .models import AppointmentRequest, ConsentEvidence, utc_iso, validate_form
+
+KEY_WINDOW = timedelta(hours=24)
+REPLAY_WINDOW = timedelta(minutes=10)
+SPAM_RETENTION_DAYS = 7
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: str
+    replayed: bool
+    status: str = "received"
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def random_id():
+    return _b32(secrets.token_bytes(15))
+
+
+def derived_id(dedupe_key):
+    """The id a submission gets when it is first seen, so that a replay lands on the same item."""
+    return _b32(hashlib.sha256(dedupe_key.encode()).digest()[:15])
+
+
+def _b32(raw):
+    return base64.b32encode(raw).decode().lower()
+
+
+class AppointmentService:
+    def __init__(self, repository, settings, *, now=utcnow, new_id=random_id):
+        self._repository = repository
+        self._settings = settings
+        self._now = now
+        self._new_id = new_id
+
+    def submit(self, data, idempotency_key=None, key_field="Idempotency-Key"):
+        """Store a submission once; return a Receipt (a replay returns the first one's id)."""
+        now = self._now()
+        form, problems = None, {}
+        try:
+            form = validate_form(
+                data,
+                locations=self._settings.locations,
+                phone_region=self._settings.phone_region,
+                today=now.astimezone(self._settings.timezone).date(),
+            )
+        except ValidationFailed as failed:
+            problems.update(failed.fields)
+        if idempotency_key is not None and not (
+            isinstance(idempotency_key, str) and _IDEMPOTENCY_KEY.match(idempotency_key)
+        ):
+            problems[key_field] = "Use 8 to 128 characters of A-Z, a-z, 0-9, _ and -."
+        if problems:
+            raise ValidationFailed(problems)
+
+        content_hash = hashlib.sha256(
+            json.dumps(form.model_dump(), sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        if idempotency_key is not None:
+            dedupe_key, window = f"key:{idempotency_key}", KEY_WINDOW
+        else:
+            dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
+        request = self._request(form, now, derived_id(dedupe_key), dedupe_key, content_hash)
+
+        # A key seen outside its window (or an id taken by something else) gets a fresh id:
+        # never overwrite what is stored.
+        for _ in range(3):
+            existing = self._repository.add(request)
+            if existing is None:
+                return Receipt(request.id, replayed=False)
+            if existing.dedupe_key == dedupe_key and now - existing.created_at < window:
+                if existing.content_hash != content_hash:
+                    raise IdempotencyConflict()
+                return Receipt(existing.id, replayed=True)
+            request = request.model_copy(update={"id": self._new_id()})
+        raise StorageUnavailable()
+
+    def _request(self, form, now, request_id, dedupe_key, content_hash):
+        settings = self._settings
+        consent = ConsentEvidence(given_at=utc_iso(now), version=settings.consent_version)
+        retention = SPAM_RETENTION_DAYS if form.suspected_spam else settings.retention_days
+        return AppointmentRequest(
+            id=request_id,
+            status="suspected_spam" if form.suspected_spam else "new",
+            created_at=now,
+            expires_at=int((now + timedelta(days=retention)).timestamp()),
+            fields=form.fields(),
+            contact_consent=consent,
+            sms_consent=consent if form.sms_consent else None,
+            dedupe_key=dedupe_key,
+            content_hash=content_hash,
+        )

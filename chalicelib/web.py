@@ -1,0 +1,263 @@
+"""HTTP translation: reading bodies, content negotiation, CORS and error answers."""
+import functools
+import html
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from chalice import Response
+
+from . import logs
+from .errors import AppError, ConfigError, InvalidBody, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
+from .models import BOOLEAN_FIELDS, LABELS
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_FORM_FIELDS = 100
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+ALLOWED_HEADERS = "Content-Type, Idempotency-Key"
+_TRUE = {"on", "true", "yes", "1"}
+_FALSE = {"off", "false", "no", "0"}
+
+log = logs.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Submission:
+    fields: dict
+    idempotency_key: object
+    key_field: str
+
+
+def read_submission(headers, raw_body):
+    """Turn a POST body into field values, or raise the matching AppError."""
+    media_type, params = _media_type(headers.get("content-type"))
+    if media_type not in (JSON_TYPE, FORM_TYPE):
+        raise UnsupportedMediaType()
+    if params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType("Send the form in UTF-8 (charset=utf-8).")
+    raw_body = raw_body or b""
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidBody("The request body is not valid UTF-8.") from None
+    fields = _json_fields(text) if media_type == JSON_TYPE else _form_fields(text)
+    header_key = headers.get("idempotency-key")
+    if header_key is not None:
+        return Submission(fields, header_key.strip(), "Idempotency-Key")
+    body_key = fields.get("submission_id")
+    if isinstance(body_key, str) and not body_key.strip():
+        body_key = None
+    return Submission(fields, body_key.strip() if isinstance(body_key, str) else body_key, "submission_id")
+
+
+def _media_type(header):
+    if not header:
+        return None, {}
+    media_type, *rest = header.split(";")
+    params = {}
+    for part in rest:
+        name, _, value = part.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return media_type.strip().lower(), params
+
+
+def _json_fields(text):
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidBody("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidBody("The request body must be a JSON object with the form's fields.")
+    return data
+
+
+def _reject_constant(name):
+    raise ValueError(name)
+
+
+def _form_fields(text):
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS
+        )
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBody("The form body could not be read as UTF-8 URL-encoded fields.") from None
+    fields = {}
+    for name, value in pairs:
+        if value.strip():
+            fields[name] = value
+    for name in BOOLEAN_FIELDS:
+        # An unticked checkbox is simply not sent: absent means false.
+        fields[name] = _form_boolean(fields[name]) if name in fields else False
+    return fields
+
+
+def _form_boolean(value):
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    return value
+
+
+def wants_html(accept):
+    """True when the client (a browser's plain form post) prefers text/html over JSON."""
+    if not accept:
+        return False
+    html_q = json_q = 0.0
+    for part in accept.split(","):
+        media_type, params = _media_type(part)
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            q = 0.0
+        if media_type in ("text/html", "application/xhtml+xml"):
+            html_q = max(html_q, q)
+        elif media_type == JSON_TYPE:
+            json_q = max(json_q, q)
+    return html_q > 0 and html_q > json_q
+
+
+def cors_headers(origin, allowed_origins, preflight=False):
+    if not origin or origin.rstrip("/") not in allowed_origins:
+        return {"Vary": "Origin"}
+    headers = {
+        "Access-Control-Allow-Origin": origin.rstrip("/"),
+        "Vary": "Origin",
+        "Access-Control-Expose-Headers": "Retry-After",
+    }
+    if preflight:
+        headers.update({
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+            "Access-Control-Max-Age": "600",
+        })
+    return headers
+
+
+def json_response(status, body, headers=None):
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def html_response(status, page, headers=None):
+    return Response(
+        body=page, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+    )
+
+
+def empty_response(status, headers=None):
+    return Response(body="", status_code=status, headers=headers or {})
+
+
+def redirect(location):
+    return Response(body="", status_code=303, headers={"Location": location})
+
+
+STATUS = {
+    "validation_failed": 422,
+    "invalid_body": 400,
+    "unsupported_media_type": 415,
+    "payload_too_large": 413,
+    "idempotency_conflict": 409,
+    "service_unavailable": 503,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "server_misconfigured": 500,
+    "internal_error": 500,
+}
+
+
+def error_response(error: AppError, as_html=False):
+    status = STATUS.get(error.code, 500)
+    headers = {}
+    if isinstance(error, StorageUnavailable):
+        headers["Retry-After"] = str(error.retry_after)
+    fields = getattr(error, "fields", None)
+    if as_html:
+        return html_response(status, error_page(error.message, fields), headers)
+    body = {"error": error.code, "message": error.message}
+    if fields is not None:
+        body["fields"] = fields
+    return json_response(status, body, headers)
+
+
+def error_page(message, fields=None):
+    items = "".join(
+        f"<li><strong>{html.escape(LABELS.get(name, name))}</strong>: {html.escape(text)}</li>"
+        for name, text in (fields or {}).items()
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Please check your appointment request</title>"
+        "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
+        "li{margin:.4rem 0}</style></head><body>"
+        "<h1>Please check your appointment request</h1>"
+        f"<p>{html.escape(message)}</p>"
+        + (f"<ul>{items}</ul>" if items else "")
+        + '<p>Use your browser’s Back button to return to the form: what you typed is still there.</p>'
+        "</body></html>"
+    )
+
+
+def endpoint(route, current_request, allowed_origins=lambda: ()):
+    """Wrap a view: request id, CORS, error answers and one access log line per request."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            request = current_request()
+            started = time.perf_counter()
+            token = logs.request_id.set(_request_id(request))
+            as_html = wants_html(request.headers.get("accept"))
+            outcome = "ok"
+            try:
+                response, outcome = view(*args, **kwargs)
+            except ConfigError as error:
+                outcome = error.code
+                log.error("configuration error", extra={"event": "config_error", "setting": error.setting,
+                                                        "reason": error.reason})
+                response = error_response(error, as_html)
+            except AppError as error:
+                outcome = error.code
+                if getattr(error, "fields", None):
+                    log.info("validation failed", extra={"event": "validation_failed", "fields": sorted(error.fields)})
+                response = error_response(error, as_html)
+            except Exception as error:  # the last line of defence: never a stack trace to the caller
+                outcome = "internal_error"
+                log.error("unhandled error", extra={"event": "unhandled_error", "error_type": type(error).__name__})
+                response = error_response(AppError(), as_html)
+            try:
+                origins = allowed_origins()
+            except ConfigError:
+                origins = ()
+            response.headers.update(cors_headers(request.headers.get("origin"), origins))
+            log.info("request", extra={
+                "event": "request",
+                "route": route,
+                "status": response.status_code,
+                "outcome": outcome,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            })
+            logs.request_id.reset(token)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _request_id(request):
+    context = getattr(request, "context", None) or {}
+    return context.get("requestId") or str(uuid.uuid4())

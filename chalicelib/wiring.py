@@ -1,0 +1,35 @@
+"""Builds the service and its AWS clients once, lazily, on first use (never at import time)."""
+from functools import lru_cache
+
+from .config import get_settings
+from .repository import AppointmentRepository
+from .service import AppointmentService
+
+# Bounded so that a request never hangs: at most 3 attempts of 1 s connect + 2 s read each,
+# well inside API Gateway's 29 s limit, then the caller gets a 503 it can retry.
+CLIENT_CONFIG = {
+    "connect_timeout": 1,
+    "read_timeout": 2,
+    "retries": {"max_attempts": 3, "mode": "standard"},
+}
+
+
+@lru_cache(maxsize=None)
+def aws_client(service_name):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(service_name, config=Config(**CLIENT_CONFIG))
+
+
+@lru_cache(maxsize=1)
+def appointment_service():
+    settings = get_settings()
+    return AppointmentService(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings)
+
+
+def reset():
+    """Forget built clients and settings (tests start each case from a clean slate)."""
+    get_settings.cache_clear()
+    aws_client.cache_clear()
+    appointment_service.cache_clear()

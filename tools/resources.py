@@ -1,0 +1,43 @@
+"""Create the table and topic from the CloudFormation template, for the local stack and tests.
+
+The template (infra/resources.json) is what deployment uses, so local and deployed
+resources cannot drift apart.
+"""
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "resources.json"
+_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode", "StreamSpecification")
+
+
+def template_resource(logical_id, template=TEMPLATE):
+    return json.loads(Path(template).read_text())["Resources"][logical_id]
+
+
+def create_table(dynamodb, table_name):
+    props = template_resource("AppointmentsTable")["Properties"]
+    kwargs = {key: props[key] for key in _TABLE_KEYS if key in props}
+    if "StreamSpecification" in kwargs:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **kwargs["StreamSpecification"]}
+    table = dynamodb.create_table(TableName=table_name, **kwargs)["TableDescription"]
+    dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1})
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+    return table
+
+
+def create_topic(sns, topic_arn):
+    name = topic_arn.rsplit(":", 1)[1]
+    props = template_resource("AlertsTopic")["Properties"]
+    attributes = {"DisplayName": props["DisplayName"]} if "DisplayName" in props else {}
+    return sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
+
+
+def stage_environment(stage="dev", config=ROOT / ".chalice" / "config.json"):
+    """The environment variables a Chalice stage sets, merged as Chalice merges them."""
+    data = json.loads(Path(config).read_text())
+    env = dict(data.get("environment_variables", {}))
+    env.update(data["stages"][stage].get("environment_variables", {}))
+    return env
