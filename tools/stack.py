@@ -1,0 +1,166 @@
+"""The whole service on one laptop: moto in server mode as the local AWS, and `chalice local`.
+
+    python -m tools.stack [--stage dev] [--aws-port 5000] [--api-port 8000]
+
+Everything listens on 127.0.0.1 only. Ctrl-C (or SIGTERM) stops both cleanly.
+"""
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from chalicelib.config import Settings
+from chalicelib.errors import ConfigError
+from tools.resources import ROOT, create_table, create_topic, stage_environment
+
+HOST = "127.0.0.1"
+
+
+def local_aws_env(aws_port):
+    """What boto3 needs to talk to the emulator; no AWS account, no real credentials."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Current botocore sends DynamoDB Streams calls to an account-specific host that
+        # moto does not serve; this keeps every call on the endpoint above.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+
+
+def wait_until_listening(port, process, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited early with code {process.returncode}; see the output above.")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not start listening on {HOST}:{port} within {timeout:.0f} s.")
+
+
+def port_is_free(port):
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def create_resources(settings, env):
+    import boto3
+    from botocore.exceptions import ClientError
+
+    session = boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+    dynamodb = session.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"])
+    sns = session.client("sns", endpoint_url=env["AWS_ENDPOINT_URL"])
+    try:
+        create_table(dynamodb, settings.table_name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    create_topic(sns, settings.topic_arn)
+
+
+class Stack:
+    def __init__(self, stage="dev", aws_port=5000, api_port=8000, autoreload=False):
+        self.stage = stage
+        self.aws_port = aws_port
+        self.api_port = api_port
+        self.autoreload = autoreload
+        self.processes = []
+
+    def start(self):
+        stage_env = stage_environment(self.stage)
+        try:
+            settings = Settings.from_env(stage_env)
+        except ConfigError as error:
+            raise SystemExit(f"Configuration error in .chalice/config.json, stage {self.stage!r}: {error}")
+        for port, what in ((self.aws_port, "the local AWS emulator"), (self.api_port, "the API")):
+            if not port_is_free(port):
+                raise SystemExit(f"Port {HOST}:{port} for {what} is already in use. Is another `make run` running?")
+
+        env = {**os.environ, **local_aws_env(self.aws_port), "PYTHONUNBUFFERED": "1"}
+        moto = self._spawn([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.aws_port)], env)
+        wait_until_listening(self.aws_port, moto, "moto")
+        create_resources(settings, env)
+
+        chalice = str(Path(sys.executable).with_name("chalice"))
+        command = [chalice, "local", "--host", HOST, "--port", str(self.api_port), "--stage", self.stage]
+        if not self.autoreload:
+            command.append("--no-autoreload")
+        api = self._spawn(command, env)
+        wait_until_listening(self.api_port, api, "chalice local")
+        return settings
+
+    def _spawn(self, command, env):
+        process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def stop(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def wait(self):
+        """Block until Ctrl-C / SIGTERM or until a part of the stack dies."""
+        while all(process.poll() is None for process in self.processes):
+            time.sleep(0.5)
+        dead = [p.args[0] for p in self.processes if p.poll() is not None]
+        raise SystemExit(f"{', '.join(map(str, dead))} stopped unexpectedly; stopping the stack.")
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--aws-port", type=int, default=5000)
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--autoreload", action="store_true", help="restart the API when code changes")
+    args = parser.parse_args(argv)
+
+    stack = Stack(args.stage, args.aws_port, args.api_port, args.autoreload)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        settings = stack.start()
+        print(
+            f"\nAppointment requests, stage {args.stage!r}, running locally:\n"
+            f"  API            http://{HOST}:{args.api_port}  (POST /appointments)\n"
+            f"  local AWS      http://{HOST}:{args.aws_port}  (moto: table {settings.table_name}, "
+            f"topic {settings.topic_arn.rsplit(':', 1)[1]})\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        stack.wait()
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
