@@ -76,3 +76,14 @@ class Forbidden(AppError):
 class NotFound(AppError):
     code = "not_found"
     message = "There is no such appointment request."
+
+
+class AlertNotSent(AppError):
+    """Publishing a staff alert failed. `retryable` is False when retrying cannot help."""
+
+    code = "alert_not_sent"
+
+    def __init__(self, reason, retryable=True):
+        super().__init__(f"alert not sent: {reason}")
+        self.reason = reason
+        self.retryable = retryable

@@ -45,6 +45,29 @@ def to_item(request: AppointmentRequest):
     }
 
 
+def from_item(item):
+    """A stored request from its item (as `deserialize` or a stream image gives it)."""
+    consent = item.get("consent", {})
+    return AppointmentRequest(
+        id=item["id"],
+        status=item["status"],
+        created_at=datetime.fromisoformat(item["created_at"].replace("Z", "+00:00")),
+        expires_at=int(item["expires_at"]),
+        fields=_plain(item.get("fields", {})),
+        contact_consent=consent["contact"],
+        sms_consent=consent.get("sms"),
+        dedupe_key=item["dedupe_key"],
+        content_hash=item["content_hash"],
+    )
+
+
+def _plain(value):
+    """DynamoDB gives numbers back as Decimal; the request's fields hold no numbers, only str/bool."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def item_size(value, name=""):
     """Bytes that DynamoDB counts for an attribute (names and values, UTF-8), or a whole item."""
     size = len(name.encode("utf-8"))
