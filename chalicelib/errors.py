@@ -12,12 +12,15 @@ class AppError(Exception):
 
 
 class ConfigError(AppError):
+    """A bad or missing setting. Its text names the setting; callers get only `message`."""
+
     code = "server_misconfigured"
+    message = "The service is not configured correctly. Please call the clinic; we are on it."
 
     def __init__(self, setting, reason):
         self.setting = setting
         self.reason = reason
-        super().__init__(f"Setting {setting} is invalid: {reason}")
+        Exception.__init__(self, f"Setting {setting} is invalid: {reason}")
 
 
 class ValidationFailed(AppError):

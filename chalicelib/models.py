@@ -6,7 +6,7 @@ context (see `validate_form`), so the rules stay pure and testable.
 """
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Literal, Optional
 
 import phonenumbers
@@ -131,6 +131,8 @@ class AppointmentForm(BaseModel):
         value = _clean_text(value, field=info.field_name, max_length=60)
         if not value:
             raise _rule(_REQUIRED_MESSAGES[info.field_name])
+        if not any(unicodedata.category(char).startswith("L") for char in value):
+            raise _rule(f"{LABELS[info.field_name]} needs at least one letter.")
         return value
 
     @field_validator("email")
@@ -283,6 +285,7 @@ class AppointmentRequest(BaseModel):
     sms_consent: Optional[ConsentEvidence] = None
     dedupe_key: str
     content_hash: str
+    alerted_at: Optional[str] = None
 
     @property
     def location(self):
@@ -290,5 +293,6 @@ class AppointmentRequest(BaseModel):
 
 
 def utc_iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Converted, not just formatted: created_at sorts as a string in the indexes.
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -58,7 +58,14 @@ def from_item(item):
         sms_consent=consent.get("sms"),
         dedupe_key=item["dedupe_key"],
         content_hash=item["content_hash"],
+        alerted_at=item.get("alerted_at"),
     )
+
+
+def from_stream_image(image):
+    """The request in a stream record's image (DynamoDB JSON), or None for other kinds of item."""
+    item = deserialize(image or {})
+    return from_item(item) if item.get("entity") == ENTITY else None
 
 
 def _plain(value):
@@ -120,6 +127,35 @@ class AppointmentRepository:
         except BotoCoreError as error:
             raise self._unavailable(error) from None
         return _existing(deserialize(old))
+
+    def find(self, request_id):
+        """The `Existing` item holding that id, or None (a consistent read, never a scan)."""
+        item = self._get_raw(request_id)
+        return _existing(deserialize(item)) if item else None
+
+    def get(self, request_id):
+        """The stored request, or None when there is none (never stored, erased or expired)."""
+        item = self._get_raw(request_id)
+        return from_item(deserialize(item)) if item.get("entity", {}).get("S") == ENTITY else None
+
+    def mark_alerted(self, request_id, message_id, now):
+        """Record that the staff alert went out, so a retried stream batch does not send it again."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=serialize(item_key(request_id)),
+                UpdateExpression="SET alerted_at = :now, alert_message_id = :message_id",
+                # Never re-create an item that was erased meanwhile.
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=serialize({":now": utc_iso(now), ":message_id": message_id}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise self._unavailable(error) from None
+        except BotoCoreError as error:
+            raise self._unavailable(error) from None
+        return True
 
     def _get_raw(self, request_id):
         try:

@@ -76,17 +76,21 @@ class AppointmentService:
             dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
         request = self._request(form, now, derived_id(dedupe_key), dedupe_key, content_hash)
 
-        # A key seen outside its window (or an id taken by something else) gets a fresh id:
-        # never overwrite what is stored.
-        for _ in range(3):
+        # An id taken by an older request (outside its window) or by something else is never
+        # overwritten. The request goes to a slot named for the current window instead, where a
+        # retry of it lands too, unless the previous window's slot holds a recent one.
+        slot = int(now.timestamp() // window.total_seconds())
+        for attempt in range(4):
             existing = self._repository.add(request)
             if existing is None:
                 return Receipt(request.id, replayed=False)
-            if existing.dedupe_key == dedupe_key and now - existing.created_at < window:
-                if existing.content_hash != content_hash:
-                    raise IdempotencyConflict()
-                return Receipt(existing.id, replayed=True)
-            request = request.model_copy(update={"id": self._new_id()})
+            receipt = _replay(existing, request, window)
+            if receipt is None and attempt == 0:
+                receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}")), request, window)
+            if receipt is not None:
+                return receipt
+            next_id = derived_id(f"{dedupe_key}#{slot}") if attempt == 0 else self._new_id()
+            request = request.model_copy(update={"id": next_id})
         raise StorageUnavailable()
 
     def _request(self, form, now, request_id, dedupe_key, content_hash):
@@ -104,3 +108,14 @@ class AppointmentService:
             dedupe_key=dedupe_key,
             content_hash=content_hash,
         )
+
+
+def _replay(existing, request, window):
+    """The first one's receipt when `existing` is this submission, seen within the window."""
+    if existing is None or existing.dedupe_key != request.dedupe_key:
+        return None
+    if request.created_at - existing.created_at >= window:
+        return None
+    if existing.content_hash != request.content_hash:
+        raise IdempotencyConflict()
+    return Receipt(existing.id, replayed=True)

@@ -82,6 +82,8 @@ def aws_credentials(monkeypatch):
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
+        # botocore would send DynamoDB Streams calls to an account-specific host moto does not know.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

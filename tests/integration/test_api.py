@@ -1,0 +1,361 @@
+"""POST /appointments through Chalice's test client, against moto: every status code of the spec."""
+import json
+
+import pytest
+from botocore.stub import Stubber
+
+from tests.conftest import captured_log_lines, remember_personal, response_json, valid_fields
+
+ALLOWED_ORIGIN = "http://localhost:8080"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+KEY = "api-test-key-0001"
+
+
+def assert_error(response, status, code):
+    """The spec's error body, exactly: {"error", "message"[, "fields"]}, as JSON."""
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = response_json(response)
+    assert set(body) == ({"error", "message", "fields"} if code == "validation_failed" else {"error", "message"})
+    assert body["error"] == code
+    assert isinstance(body["message"], str) and body["message"].endswith(".")
+    return body
+
+
+def stored_items(dynamodb, table):
+    # Only the test looks at the whole table; the code under test never does.
+    return dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+
+
+def stored(dynamodb, table, request_id):
+    return dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": f"APPT#{request_id}"}, "sk": {"S": "APPT"}}, ConsistentRead=True
+    ).get("Item")
+
+
+def post_raw(api, body, content_type=None, headers=None, personal=None):
+    """A body sent as given (for the 400/415 cases); its personal values are remembered."""
+    if personal:
+        remember_personal(personal)
+    all_headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
+    return api.request("POST", "/appointments", headers=all_headers, body=body)
+
+
+# --- 201 ---------------------------------------------------------------------------------------
+
+def test_a_json_request_is_saved_and_answered_201(api, dynamodb, table):
+    response = api.post_json(valid_fields(reason="knee"))
+
+    assert response.status_code == 201
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = response_json(response)
+    assert set(body) == {"id", "status"}
+    assert body["status"] == "received"
+    item = stored(dynamodb, table, body["id"])
+    assert item["status"] == {"S": "new"}
+    assert item["fields"]["M"]["reason"] == {"S": "knee"}
+
+
+def test_a_script_form_post_is_answered_in_json(api, dynamodb, table):
+    response = api.post_form(valid_fields(contact_consent="on", new_patient="yes", has_referral="0"))
+
+    assert response.status_code == 201
+    fields = stored(dynamodb, table, response_json(response)["id"])["fields"]["M"]
+    assert fields["contact_consent"] == {"BOOL": True}
+    assert fields["new_patient"] == {"BOOL": True}
+    assert fields["has_referral"] == {"BOOL": False}
+    assert fields["sms_consent"] == {"BOOL": False}
+
+
+def test_a_replay_with_the_same_key_is_201_with_the_first_id(api, dynamodb, table):
+    first = api.post_json(valid_fields(), {"Idempotency-Key": KEY})
+    again = api.post_json(valid_fields(), {"Idempotency-Key": KEY})
+
+    assert first.status_code == again.status_code == 201
+    assert response_json(again) == response_json(first)
+    assert len(stored_items(dynamodb, table)) == 1
+
+
+def test_an_identical_keyless_submission_is_201_with_the_first_id(api, dynamodb, table):
+    first = api.post_json(valid_fields(message="Double click."))
+    again = api.post_json(valid_fields(message="Double click."))
+
+    assert again.status_code == 201
+    assert response_json(again)["id"] == response_json(first)["id"]
+    assert len(stored_items(dynamodb, table)) == 1
+
+
+def test_a_form_replay_with_submission_id_is_one_request(api, dynamodb, table):
+    fields = valid_fields(contact_consent="on", submission_id="form-key-0001")
+    first = api.post_form(fields)
+    again = api.post_form(fields)
+
+    assert response_json(again)["id"] == response_json(first)["id"]
+    assert len(stored_items(dynamodb, table)) == 1
+
+
+def test_a_honeypot_hit_answers_exactly_like_a_success(api, dynamodb, table):
+    response = api.post_json(valid_fields(website="http://cheap-pills.example"))
+
+    assert response.status_code == 201
+    body = response_json(response)
+    assert set(body) == {"id", "status"} and body["status"] == "received"
+    assert stored(dynamodb, table, body["id"])["status"] == {"S": "suspected_spam"}
+
+
+def test_no_ip_address_is_stored(api, dynamodb, table):
+    api.post_json(valid_fields(), {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "198.51.100.7"})
+
+    [item] = stored_items(dynamodb, table)
+    assert "203.0.113.9" not in json.dumps(item)
+    assert "198.51.100.7" not in json.dumps(item)
+    assert "127.0.0.1" not in json.dumps(item)
+
+
+# --- 303 for a browser ---------------------------------------------------------------------------
+
+def test_a_browser_form_post_is_sent_to_the_thank_you_page(api, settings, dynamodb, table):
+    response = api.post_form(valid_fields(contact_consent="on"), BROWSER)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == settings.thank_you_url == "http://127.0.0.1:8000/thanks"
+    assert response.body == b""
+    assert len(stored_items(dynamodb, table)) == 1
+
+
+def test_the_thank_you_page_never_comes_from_the_request(api, settings):
+    fields = valid_fields(contact_consent="on", next="https://evil.example", redirect="https://evil.example",
+                          thank_you_url="https://evil.example")
+    response = api.post_form(fields, {**BROWSER, "Referer": "https://evil.example/form", "Host": "evil.example"})
+
+    assert response.headers["Location"] == settings.thank_you_url
+
+
+def test_a_browser_replay_is_sent_to_the_thank_you_page_too(api, settings):
+    api.post_form(valid_fields(contact_consent="on"), BROWSER)
+    again = api.post_form(valid_fields(contact_consent="on"), BROWSER)
+
+    assert (again.status_code, again.headers["Location"]) == (303, settings.thank_you_url)
+
+
+# --- 422 ---------------------------------------------------------------------------------------
+
+def test_validation_errors_name_every_failing_field(api, dynamodb, table):
+    response = api.post_json(valid_fields(first_name="", email="not-an-email", location="moon", phone=None))
+
+    body = assert_error(response, 422, "validation_failed")
+    assert set(body["fields"]) == {"first_name", "email", "location", "phone"}
+    assert body["fields"]["first_name"] == "Please enter your first name."
+    assert stored_items(dynamodb, table) == []
+
+
+@pytest.mark.parametrize("fields", [{}, {"first_name": None}, {"first_name": 3, "contact_consent": "yes"}])
+def test_missing_null_or_wrongly_typed_required_fields_are_422(api, fields):
+    body = assert_error(api.post_json(fields), 422, "validation_failed")
+
+    assert {"first_name", "last_name", "email", "phone", "location", "contact_consent"} <= set(body["fields"])
+    assert all(isinstance(text, str) and text for text in body["fields"].values())
+
+
+def test_an_unticked_consent_box_is_422(api):
+    body = assert_error(api.post_form(valid_fields(contact_consent=...)), 422, "validation_failed")
+
+    assert body["fields"] == {"contact_consent": "Please confirm that the clinic may contact you about this request."}
+
+
+@pytest.mark.parametrize("headers, fields, field", [
+    ({"Idempotency-Key": "short"}, {}, "Idempotency-Key"),
+    ({"Idempotency-Key": "has spaces inside"}, {}, "Idempotency-Key"),
+    ({}, {"submission_id": "bad key!"}, "submission_id"),
+    ({}, {"submission_id": 12345678}, "submission_id"),
+])
+def test_an_invalid_idempotency_key_is_422_on_its_field(api, headers, fields, field):
+    body = assert_error(api.post_json(valid_fields(**fields), headers), 422, "validation_failed")
+
+    assert set(body["fields"]) == {field}
+
+
+def test_a_browser_gets_a_readable_page_listing_what_to_fix(api):
+    response = api.post_form(valid_fields(email="zoe@<b>.example", location="moon", contact_consent=...), BROWSER)
+
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    page = response.body.decode()
+    assert "<strong>Email</strong>" in page
+    assert "<strong>Clinic location</strong>" in page
+    assert "<strong>Consent to be contacted</strong>" in page
+    assert "&#x27;&lt;&#x27;, &#x27;&gt;&#x27;" in page
+    assert "<b>" not in page
+
+
+# --- 400 ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body", [
+    b'{"first_name": "Zo',
+    b"{first_name: 1}",
+    b"",
+    b"[]",
+    b'[{"first_name": "Zo\xc3\xab"}]',
+    b'"a string"',
+    b"42",
+    b"null",
+    b'{"phone": NaN}',
+    b'{"first_name": "Jos\xe9"}',
+    b"\xff\xfe{\x00}\x00",
+])
+def test_a_json_body_that_cannot_be_read_is_400(api, body):
+    assert_error(post_raw(api, body, "application/json"), 400, "invalid_body")
+
+
+@pytest.mark.parametrize("body", [b"first_name=Jos\xe9", b"first_name=Jos%E9", b"first_name=%C3", b"message=%ED%A0%80"])
+def test_a_form_body_that_is_not_utf8_is_400(api, body):
+    assert_error(post_raw(api, body, "application/x-www-form-urlencoded"), 400, "invalid_body")
+
+
+def test_a_browser_gets_a_page_for_a_body_that_cannot_be_read(api):
+    response = post_raw(api, b"first_name=Jos%E9", "application/x-www-form-urlencoded", BROWSER)
+
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+# --- 413 ---------------------------------------------------------------------------------------
+
+def test_a_json_body_over_16_kib_is_413(api, dynamodb, table):
+    assert_error(api.post_json(valid_fields(message="m" * (16 * 1024))), 413, "payload_too_large")
+    assert stored_items(dynamodb, table) == []
+
+
+def test_a_form_body_over_16_kib_is_413(api):
+    assert_error(api.post_form(valid_fields(insurance="i" * (16 * 1024))), 413, "payload_too_large")
+
+
+# --- 415 ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content_type", [
+    None, "text/plain", "text/plain; charset=utf-8", "application/json; charset=latin-1",
+    "application/x-www-form-urlencoded; charset=iso-8859-1", "multipart/form-data; boundary=xyz", "application/xml",
+])
+def test_another_content_type_is_415(api, content_type, dynamodb, table):
+    fields = valid_fields()
+    response = post_raw(api, json.dumps(fields).encode(), content_type, personal=fields)
+
+    assert_error(response, 415, "unsupported_media_type")
+    assert stored_items(dynamodb, table) == []
+
+
+# --- 409 ---------------------------------------------------------------------------------------
+
+def test_the_same_key_with_different_content_is_409(api, dynamodb, table):
+    first = api.post_json(valid_fields(message="First."), {"Idempotency-Key": KEY})
+    changed = api.post_json(valid_fields(message="Second."), {"Idempotency-Key": KEY})
+
+    assert_error(changed, 409, "idempotency_conflict")
+    [item] = stored_items(dynamodb, table)
+    assert item["id"] == {"S": response_json(first)["id"]}
+    assert item["fields"]["M"]["message"] == {"S": "First."}
+
+
+# --- 503 ---------------------------------------------------------------------------------------
+
+def test_a_missing_table_is_503_with_retry_after(api, dynamodb, table):
+    dynamodb.delete_table(TableName=table)
+
+    response = api.post_json(valid_fields())
+
+    assert_error(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize("code", [
+    "ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
+])
+def test_throttled_storage_is_503_and_the_retry_is_stored_once(api, dynamodb, table, code):
+    from chalicelib import wiring
+
+    with Stubber(wiring.aws_client("dynamodb")) as stub:
+        stub.add_client_error("put_item", service_error_code=code, http_status_code=400)
+        refused = api.post_json(valid_fields(), {"Idempotency-Key": KEY, "Origin": ALLOWED_ORIGIN})
+
+    assert_error(refused, 503, "service_unavailable")
+    assert refused.headers["Retry-After"] == "5"
+    assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
+    assert stored_items(dynamodb, table) == []
+
+    retried = api.post_json(valid_fields(), {"Idempotency-Key": KEY})
+    assert retried.status_code == 201
+    assert len(stored_items(dynamodb, table)) == 1
+
+
+# --- CORS --------------------------------------------------------------------------------------
+
+def preflight(api, origin, request_headers="content-type, idempotency-key"):
+    return api.request("OPTIONS", "/appointments", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": request_headers,
+    })
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:8080", "http://127.0.0.1:8080"])
+def test_a_preflight_from_an_allowed_origin_is_granted(api, origin):
+    response = preflight(api, origin)
+
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert "Origin" in response.headers["Vary"]
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    allowed = {name.strip().lower() for name in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"content-type", "idempotency-key"} <= allowed
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost:8080.evil.example"])
+def test_a_preflight_from_another_origin_is_not_granted(api, origin):
+    response = preflight(api, origin)
+
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Headers" not in response.headers
+    assert "Origin" in response.headers["Vary"]
+
+
+def test_a_post_from_an_allowed_origin_can_read_its_answer(api):
+    response = api.post_json(valid_fields(), {"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == 201
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert "Origin" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("send, status", [
+    (lambda api, h: api.post_json(valid_fields(email="nope"), h), 422),
+    (lambda api, h: post_raw(api, b"[]", "application/json", h), 400),
+    (lambda api, h: post_raw(api, b"{}", "text/plain", h), 415),
+])
+def test_error_answers_carry_cors_so_the_page_can_show_them(api, send, status):
+    response = send(api, {"Origin": ALLOWED_ORIGIN})
+
+    assert response.status_code == status
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+
+
+def test_a_post_from_another_origin_gets_no_cors_grant(api):
+    response = api.post_json(valid_fields(), {"Origin": "https://evil.example"})
+
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Origin" in response.headers["Vary"]
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+def test_each_answer_is_one_json_access_log_line(api):
+    before = len(captured_log_lines())
+
+    api.post_json(valid_fields(email="nope"))
+
+    lines = [json.loads(line) for line in captured_log_lines()[before:]]
+    [access] = [line for line in lines if line.get("event") == "request"]
+    assert access["route"] == "POST /appointments"
+    assert (access["status"], access["outcome"]) == (422, "validation_failed")
+    assert isinstance(access["latency_ms"], float)
+    assert access["request_id"]
+    [validation] = [line for line in lines if line.get("event") == "validation_failed"]
+    assert validation["fields"] == ["email"]
+    assert validation["request_id"] == access["request_id"]

@@ -1,0 +1,102 @@
+"""Settings: read when first needed, every bad or missing value named in the error."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from chalicelib.config import Settings
+from chalicelib.errors import ConfigError
+from tests.conftest import STAGE_ENV, captured_log_lines
+from tools.resources import ROOT
+
+
+def env_with(**changes):
+    env = dict(STAGE_ENV)
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name)
+        else:
+            env[name] = value
+    return env
+
+
+def test_the_dev_stage_is_valid():
+    settings = Settings.from_env(STAGE_ENV)
+    assert list(settings.locations) == ["downtown", "northside", "lakeview"]
+    assert settings.allowed_origins == ("http://localhost:8080", "http://127.0.0.1:8080")
+    assert settings.timezone.key == "America/New_York"
+
+
+@pytest.mark.parametrize("name", sorted(STAGE_ENV))
+def test_a_missing_setting_is_named(name):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(**{name: None}))
+    assert error.value.setting == name
+    assert name in str(error.value)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("APPOINTMENTS_TABLE", "no spaces allowed"),
+    ("NOTIFY_TOPIC_ARN", "appointment-alerts"),
+    ("CLINIC_LOCATIONS", "downtown"),
+    ("CLINIC_LOCATIONS", "[]"),
+    ("CLINIC_LOCATIONS", '{"Down Town": "Downtown"}'),
+    ("CLINIC_LOCATIONS", '{"downtown": ""}'),
+    ("CLINIC_TIMEZONE", "Mars/Olympus_Mons"),
+    ("CLINIC_TIMEZONE", "../../etc/passwd"),
+    ("DEFAULT_PHONE_REGION", "USA"),
+    ("ALLOWED_ORIGINS", "clinic.example"),
+    ("ALLOWED_ORIGINS", "https://clinic.example/form"),
+    ("THANK_YOU_URL", "/thanks"),
+    ("NOTIFY_DETAIL", "everything"),
+    ("RETENTION_DAYS", "forever"),
+    ("RETENTION_DAYS", "0"),
+    ("CONSENT_VERSION", "v" * 65),
+])
+def test_a_bad_setting_is_named_with_what_is_expected(name, value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(**{name: value}))
+    assert error.value.setting == name
+    assert error.value.reason
+
+
+def test_a_bad_setting_in_aws_is_a_logged_named_error_not_a_stack_trace(tmp_path, aws_credentials):
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import wiring
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    config["stages"]["dev"]["environment_variables"]["CLINIC_TIMEZONE"] = "Nowhere/Special"
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    wiring.reset()
+    try:
+        with Client(app, stage_name="dev", project_dir=str(tmp_path)) as client:
+            response = client.http.post("/appointments", headers={"Content-Type": "application/json"}, body="{}")
+    finally:
+        wiring.reset()
+    assert response.status_code == 500
+    assert json.loads(response.body)["error"] == "server_misconfigured"
+    assert "Traceback" not in response.body.decode()
+    assert "CLINIC_TIMEZONE" not in response.body.decode()  # details go to the log, not to the public
+    logged = [json.loads(line) for line in captured_log_lines()]
+    assert any(line.get("setting") == "CLINIC_TIMEZONE" and line["level"] == "ERROR" for line in logged)
+
+
+def test_importing_the_app_builds_no_aws_client_and_reads_no_setting():
+    """Cold start stays small, moto can start first, and `chalice package` imports without a stage."""
+    code = (
+        "import boto3, boto3.session\n"
+        "def boom(*a, **k): raise SystemExit('an AWS client was built at import time')\n"
+        "boto3.client = boto3.session.Session.client = boom\n"
+        "import os\n"
+        "for name in list(os.environ):\n"
+        "    if name.isupper() and name not in ('PATH', 'HOME'): os.environ.pop(name)\n"
+        "import app\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
