@@ -1,10 +1,14 @@
 from chalice import Chalice
 
-from chalicelib import web
+from chalicelib import logs, web
 from chalicelib.config import get_settings
-from chalicelib.wiring import appointment_service
+from chalicelib.wiring import alert_delivery, appointment_service
 
 app = Chalice(app_name="appointments")
+
+# Deployment wires the real stream by reference (Fn::GetAtt in the merge template);
+# this value only names the event source in the generated template.
+TABLE_STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/appointments/stream/set-by-template"
 
 
 def _origins():
@@ -35,3 +39,11 @@ def appointments_preflight():
     request = app.current_request
     headers = web.cors_headers(request.headers.get("origin"), _origins(), preflight=True)
     return web.empty_response(204, headers), "preflight"
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
+def send_staff_alerts(event):
+    logs.request_id.set(getattr(event.context, "aws_request_id", None))
+    failed = alert_delivery().deliver(list(event))
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+

@@ -24,6 +24,21 @@ REASONS = (
 )
 CONTACT_METHODS = ("phone", "email", "text")
 TIMES = ("morning", "afternoon", "evening", "any")
+# The words the form shows for each choice; alerts use the same, so staff read what was chosen.
+REASON_LABELS = {
+    "back_pain": "Back pain",
+    "neck_pain": "Neck pain",
+    "shoulder": "Shoulder",
+    "knee": "Knee",
+    "hip": "Hip",
+    "sports_injury": "Sports injury",
+    "post_surgery": "Recovery after surgery",
+    "work_injury": "Injury at work",
+    "auto_accident": "Car accident",
+    "other": "Something else",
+}
+TIME_LABELS = {"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening", "any": "Any time"}
+CONTACT_LABELS = {"phone": "Phone call", "email": "Email", "text": "Text message"}
 
 LABELS = {
     "first_name": "First name",

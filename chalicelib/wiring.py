@@ -28,8 +28,22 @@ def appointment_service():
     return AppointmentService(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings)
 
 
+@lru_cache(maxsize=1)
+def alert_delivery():
+    from .alerts import AlertPublisher
+    from .delivery import AlertDelivery
+
+    settings = get_settings()
+    return AlertDelivery(
+        AppointmentRepository(aws_client("dynamodb"), settings.table_name),
+        AlertPublisher(aws_client("sns"), settings.topic_arn),
+        settings,
+    )
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
     aws_client.cache_clear()
     appointment_service.cache_clear()
+    alert_delivery.cache_clear()

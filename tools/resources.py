@@ -41,3 +41,13 @@ def stage_environment(stage="dev", config=ROOT / ".chalice" / "config.json"):
     env = dict(data.get("environment_variables", {}))
     env.update(data["stages"][stage].get("environment_variables", {}))
     return env
+
+
+def dead_letter_queue_name(stage):
+    return f"appointment-alerts-dlq-{stage}"
+
+
+def create_dead_letter_queue(sqs, stage):
+    props = template_resource("AlertsDeadLetterQueue")["Properties"]
+    attributes = {name: str(value) for name, value in props.items() if name == "MessageRetentionPeriod"}
+    return sqs.create_queue(QueueName=dead_letter_queue_name(stage), Attributes=attributes)["QueueUrl"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from chalicelib.config import Settings
 from chalicelib.errors import ConfigError
-from tools.resources import ROOT, create_table, create_topic, stage_environment
+from tools.resources import ROOT, create_dead_letter_queue, create_table, create_topic, stage_environment
 
 HOST = "127.0.0.1"
 
@@ -49,6 +49,8 @@ def wait_until_listening(port, process, what, timeout=30.0):
 
 def port_is_free(port):
     with socket.socket() as sock:
+        # As a server binds: a port left in TIME_WAIT by the last `make run` is free to use.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -56,7 +58,7 @@ def port_is_free(port):
     return True
 
 
-def create_resources(settings, env):
+def create_resources(settings, env, stage):
     import boto3
     from botocore.exceptions import ClientError
 
@@ -67,17 +69,20 @@ def create_resources(settings, env):
     )
     dynamodb = session.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"])
     sns = session.client("sns", endpoint_url=env["AWS_ENDPOINT_URL"])
+    sqs = session.client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"])
     try:
         create_table(dynamodb, settings.table_name)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
     create_topic(sns, settings.topic_arn)
+    create_dead_letter_queue(sqs, stage)
 
 
 class Stack:
-    def __init__(self, stage="dev", aws_port=5000, api_port=8000, autoreload=False):
+    def __init__(self, stage="dev", aws_port=5000, api_port=8000, autoreload=False, inbox_file=None):
         self.stage = stage
+        self.inbox_file = inbox_file
         self.aws_port = aws_port
         self.api_port = api_port
         self.autoreload = autoreload
@@ -96,7 +101,7 @@ class Stack:
         env = {**os.environ, **local_aws_env(self.aws_port), "PYTHONUNBUFFERED": "1"}
         moto = self._spawn([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.aws_port)], env)
         wait_until_listening(self.aws_port, moto, "moto")
-        create_resources(settings, env)
+        create_resources(settings, env, self.stage)
 
         chalice = str(Path(sys.executable).with_name("chalice"))
         command = [chalice, "local", "--host", HOST, "--port", str(self.api_port), "--stage", self.stage]
@@ -104,6 +109,9 @@ class Stack:
             command.append("--no-autoreload")
         api = self._spawn(command, env)
         wait_until_listening(self.api_port, api, "chalice local")
+        self._spawn([sys.executable, "-m", "tools.stream_driver", "--stage", self.stage], env)
+        inbox = [sys.executable, "-m", "tools.staff_inbox", "--stage", self.stage]
+        self._spawn(inbox + (["--output", str(self.inbox_file)] if self.inbox_file else []), env)
         return settings
 
     def _spawn(self, command, env):
@@ -141,9 +149,10 @@ def main(argv=None):
     parser.add_argument("--aws-port", type=int, default=5000)
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--autoreload", action="store_true", help="restart the API when code changes")
+    parser.add_argument("--inbox-file", help="write staff alerts to this file instead of the terminal")
     args = parser.parse_args(argv)
 
-    stack = Stack(args.stage, args.aws_port, args.api_port, args.autoreload)
+    stack = Stack(args.stage, args.aws_port, args.api_port, args.autoreload, args.inbox_file)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         settings = stack.start()
@@ -152,6 +161,7 @@ def main(argv=None):
             f"  API            http://{HOST}:{args.api_port}  (POST /appointments)\n"
             f"  local AWS      http://{HOST}:{args.aws_port}  (moto: table {settings.table_name}, "
             f"topic {settings.topic_arn.rsplit(':', 1)[1]})\n"
+            "  staff alerts   " + (f"written to {args.inbox_file}" if args.inbox_file else "printed below") + "\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

@@ -13,6 +13,7 @@ from tools.stack import HOST, local_aws_env
 
 OUTPUT = ROOT / "test-output"
 STACK_LOG = OUTPUT / "stack.log"
+STAFF_INBOX = OUTPUT / "staff-inbox.txt"
 
 
 def free_port():
@@ -46,8 +47,10 @@ def stack():
     OUTPUT.mkdir(exist_ok=True)
     aws_port, api_port = free_port(), free_port()
     log = open(STACK_LOG, "wb")
+    STAFF_INBOX.write_text("")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.stack", "--aws-port", str(aws_port), "--api-port", str(api_port)],
+        [sys.executable, "-m", "tools.stack", "--aws-port", str(aws_port), "--api-port", str(api_port),
+         "--inbox-file", str(STAFF_INBOX)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     running = RunningStack(aws_port, api_port, process)

@@ -1,0 +1,70 @@
+"""Staff alerts, sent from the table's stream: exactly one per stored, non-spam request.
+
+The request path only writes the item. This side reads the stream (in AWS, Lambda's event
+source mapping; locally, tools/stream_driver.py), publishes, then marks the item as alerted.
+A failed record is reported back so that it is retried (and, after bounded retries, sent
+to the dead-letter queue); the mark turns a retried record into a no-op.
+"""
+from dataclasses import replace
+
+from .alerts import compose_alert
+from .errors import AlertNotSent, StorageUnavailable
+from .logs import get_logger
+from .repository import from_stream_image
+from .service import utcnow
+
+log = get_logger(__name__)
+
+
+class AlertDelivery:
+    def __init__(self, repository, publisher, settings, *, now=utcnow):
+        self._repository = repository
+        self._publisher = publisher
+        self._settings = settings
+        self._now = now
+
+    def deliver(self, records):
+        """Handle stream records; return the sequence numbers of those that must be retried."""
+        failed = []
+        for record in records:
+            try:
+                self._deliver(record)
+            except (AlertNotSent, StorageUnavailable) as error:
+                log.warning("alert not sent", extra={
+                    "event": "alert_failed", "sequence_number": record.sequence_number,
+                    "reason": getattr(error, "reason", error.code),
+                })
+                failed.append(record.sequence_number)
+            except Exception as error:  # a record we cannot read: retried, then dead-lettered, never dropped
+                log.error("unreadable stream record", extra={
+                    "event": "alert_failed", "sequence_number": record.sequence_number,
+                    "error_type": type(error).__name__,
+                })
+                failed.append(record.sequence_number)
+        return failed
+
+    def _deliver(self, record):
+        if record.event_name != "INSERT":
+            return  # staff updates, alert marks and expiry deletions alert nobody
+        request = from_stream_image(record.new_image)
+        if request is None or request.status == "suspected_spam":
+            return
+        current = self._repository.get(request.id)
+        if current is None or current.alerted_at:
+            return  # erased meanwhile, or this record is a retry of one already delivered
+        message_id = self._publish(current)
+        self._repository.mark_alerted(current.id, message_id, self._now())
+        log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
+                                      "location": current.location})
+
+    def _publish(self, request):
+        try:
+            return self._publisher.publish(compose_alert(request, self._settings))
+        except AlertNotSent as error:
+            if error.retryable or self._settings.notify_detail == "minimal":
+                raise
+            # SNS refused this message itself: staff still learn of the request, without details.
+            log.warning("full alert refused, sending minimal", extra={"event": "alert_downgraded",
+                                                                       "reason": error.reason})
+            minimal = replace(self._settings, notify_detail="minimal")
+            return self._publisher.publish(compose_alert(request, minimal))

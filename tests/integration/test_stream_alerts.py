@@ -1,0 +1,139 @@
+"""The stream handler and the local stream driver under moto: real stream records, real SNS."""
+import json
+
+import boto3
+import pytest
+
+from tests.conftest import STAGE_ENV, valid_fields
+from tools.resources import create_dead_letter_queue, create_topic
+from tools.stream_driver import StreamDriver, lambda_record
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def stage_env(monkeypatch):
+    for name, value in STAGE_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def inbox(topic):
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    url = sqs.create_queue(QueueName="test-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def received(queue_url):
+    sqs = boto3.client("sqs")
+    messages = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return messages
+        for message in batch:
+            messages.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def driver(api, stage_env):
+    from app import send_staff_alerts
+
+    said = []
+    sqs = boto3.client("sqs")
+    clock = Clock()
+    dlq = create_dead_letter_queue(sqs, "dev")
+    running = StreamDriver(
+        send_staff_alerts, boto3.client("dynamodb"), boto3.client("dynamodbstreams"),
+        STAGE_ENV["APPOINTMENTS_TABLE"], sqs=sqs, dead_letter_url=dlq, max_retries=3, clock=clock,
+        say=lambda text, **_: said.append(text),
+    )
+    running.clock, running.said, running.dlq = clock, said, dlq
+    return running
+
+
+def drain(driver, rounds=10):
+    for _ in range(rounds):
+        driver.clock.now += 10
+        driver.poll_once()
+
+
+def test_handler_takes_real_stream_records(api, inbox, stage_env):
+    from app import send_staff_alerts
+
+    answer = api.post_json(valid_fields(message="handler test"))
+    assert answer.status_code == 201
+    dynamodb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
+    stream_arn = dynamodb.describe_table(TableName=STAGE_ENV["APPOINTMENTS_TABLE"])["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    event = {"Records": [lambda_record(r, stream_arn) for r in records]}
+    assert event["Records"][0]["eventSourceARN"] == stream_arn
+
+    assert send_staff_alerts(event, None) == {"batchItemFailures": []}
+    assert send_staff_alerts(event, None) == {"batchItemFailures": []}  # a retried batch
+    alerts = received(inbox)
+    assert len(alerts) == 1
+    assert alerts[0]["MessageAttributes"]["location"]["Value"] == "downtown"
+    assert alerts[0]["MessageAttributes"]["event"]["Value"]
+
+
+def test_each_request_is_alerted_exactly_once_and_spam_and_replays_never(api, inbox, driver):
+    ids = set()
+    for n in range(5):
+        fields = valid_fields(message=f"request {n}")
+        ids.add(api.post_json(fields).json_body["id"])
+        api.post_json(fields)  # a replay
+    api.post_json(valid_fields(message="buy cheap pills", website="http://spam.example"))
+    drain(driver)
+    alerts = received(inbox)
+    assert len(alerts) == 5
+    assert driver.said == []
+
+
+def test_an_alert_survives_an_sns_outage(api, inbox, driver, topic):
+    sns = boto3.client("sns")
+    sns.delete_topic(TopicArn=topic)
+    api.post_json(valid_fields(message="during the outage"))
+    drain(driver, rounds=2)
+    assert received(inbox) == []
+
+    create_topic(sns, STAGE_ENV["NOTIFY_TOPIC_ARN"])
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    drain(driver)
+    assert len(received(inbox)) == 1
+    assert driver.said == []
+
+
+def test_an_alert_that_can_never_be_sent_ends_in_the_dead_letter_queue(api, inbox, driver, topic):
+    boto3.client("sns").delete_topic(TopicArn=topic)
+    api.post_json(valid_fields(message="never deliverable"))
+    drain(driver, rounds=8)
+    dead = received(driver.dlq)
+    assert len(dead) == 1
+    assert dead[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    table = boto3.client("dynamodb").describe_table(TableName=STAGE_ENV["APPOINTMENTS_TABLE"])["Table"]
+    assert dead[0]["DDBStreamBatchInfo"]["streamArn"] == table["LatestStreamArn"]
+    assert any("ALARM" in line for line in driver.said)
+
+    # The stream moved on: later requests are alerted again once SNS is back.
+    create_topic(boto3.client("sns"), STAGE_ENV["NOTIFY_TOPIC_ARN"])
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    api.post_json(valid_fields(message="after the dead letter"))
+    drain(driver)
+    assert len(received(inbox)) == 1

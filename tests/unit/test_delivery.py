@@ -1,0 +1,183 @@
+"""Alert delivery from stream records, with hand-written fakes: exactly one alert per request."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from chalice.app import DynamoDBRecord
+
+from chalicelib.delivery import AlertDelivery
+from chalicelib.errors import AlertNotSent, StorageUnavailable
+from chalicelib.models import AppointmentRequest, ConsentEvidence
+from chalicelib.repository import serialize, to_item
+from tests.conftest import remember_personal
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/appointments-dev/stream/2026-11-25T00:00:00.000"
+
+
+def stored_request(request_id="req1", status="new", **fields):
+    values = {
+        "first_name": "Ingrid", "last_name": "Halvorsen", "email": "ingrid.h@example.com",
+        "phone": "+12125550199", "location": "northside", "contact_consent": True,
+        "preferred_contact": "phone", **fields,
+    }
+    remember_personal(values)
+    consent = ConsentEvidence(given_at="2026-11-25T15:00:00.000Z", version="2026-11-01")
+    return AppointmentRequest(
+        id=request_id, status=status, created_at=NOW, expires_at=int((NOW + timedelta(days=365)).timestamp()),
+        fields=values, contact_consent=consent, dedupe_key=f"key:{request_id}", content_hash="h" * 64,
+    )
+
+
+_sequence = iter(range(1000, 10**6))
+
+
+def record(request=None, event_name="INSERT", image=None):
+    if image is None:
+        image = serialize(to_item(request))
+    return DynamoDBRecord({
+        "eventID": "e1", "eventName": event_name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1", "eventSourceARN": STREAM_ARN,
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1764082800, "Keys": {k: image[k] for k in ("pk", "sk") if k in image},
+            "NewImage": image, "SequenceNumber": str(next(_sequence)), "SizeBytes": 300,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }, None)
+
+
+class FakeRepository:
+    def __init__(self, *requests):
+        self.items = {r.id: r for r in requests}
+        self.fail_marks = 0
+
+    def get(self, request_id):
+        return self.items.get(request_id)
+
+    def mark_alerted(self, request_id, message_id, now):
+        if self.fail_marks:
+            self.fail_marks -= 1
+            raise StorageUnavailable()
+        if request_id not in self.items:
+            return False
+        self.items[request_id] = self.items[request_id].model_copy(update={"alerted_at": now.isoformat()})
+        return True
+
+
+class FakePublisher:
+    def __init__(self, failures=0, retryable=True, refuse_full=False):
+        self.sent = []
+        self.failures = failures
+        self.retryable = retryable
+        self.refuse_full = refuse_full
+
+    def publish(self, alert):
+        if self.failures:
+            self.failures -= 1
+            raise AlertNotSent("Throttling", retryable=self.retryable)
+        if self.refuse_full and "Ingrid" in alert.message:
+            raise AlertNotSent("InvalidParameter", retryable=False)
+        self.sent.append(alert)
+        return f"msg-{len(self.sent)}"
+
+
+@pytest.fixture
+def delivery_for(settings):
+    def build(repository, publisher, **overrides):
+        from dataclasses import replace
+
+        return AlertDelivery(repository, publisher, replace(settings, **overrides), now=lambda: NOW)
+
+    return build
+
+
+def test_a_new_request_is_alerted_once_and_marked(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher()
+    assert delivery_for(repository, publisher).deliver([record(request)]) == []
+    assert len(publisher.sent) == 1
+    assert publisher.sent[0].attributes["location"]["StringValue"] == "northside"
+    assert repository.items["req1"].alerted_at
+
+
+def test_a_retried_batch_does_not_alert_twice(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher()
+    delivery = delivery_for(repository, publisher)
+    same = record(request)
+    delivery.deliver([same])
+    delivery.deliver([same])
+    assert len(publisher.sent) == 1
+
+
+def test_spam_updates_and_deletions_alert_nobody(delivery_for):
+    spam = stored_request("spam1", status="suspected_spam")
+    request = stored_request("req2")
+    repository, publisher = FakeRepository(spam, request), FakePublisher()
+    failed = delivery_for(repository, publisher).deliver([
+        record(spam), record(request, event_name="MODIFY"), record(request, event_name="REMOVE"),
+    ])
+    assert failed == []
+    assert publisher.sent == []
+
+
+def test_sns_failing_then_recovering_gives_exactly_one_alert(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher(failures=3)
+    delivery = delivery_for(repository, publisher)
+    same = record(request)
+    for _ in range(3):
+        assert delivery.deliver([same]) == [same.sequence_number]
+        assert not repository.items["req1"].alerted_at
+    assert delivery.deliver([same]) == []
+    assert len(publisher.sent) == 1
+
+
+def test_one_bad_record_neither_blocks_nor_duplicates_the_others(delivery_for):
+    good1, good2 = stored_request("good1"), stored_request("good2")
+    repository, publisher = FakeRepository(good1, good2), FakePublisher()
+    bad = record(image={"pk": {"S": "APPT#bad"}, "sk": {"S": "APPT"}, "entity": {"S": "appointment"}})
+    batch = [record(good1), bad, record(good2)]
+    delivery = delivery_for(repository, publisher)
+    assert delivery.deliver(batch) == [bad.sequence_number]
+    assert delivery.deliver(batch[1:]) == [bad.sequence_number]  # the retry starts at the bad one
+    assert sorted(alert.attributes["location"]["StringValue"] for alert in publisher.sent) == ["northside"] * 2
+    assert len(publisher.sent) == 2
+
+
+def test_a_request_erased_before_its_alert_alerts_nobody(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(), FakePublisher()
+    assert delivery_for(repository, publisher).deliver([record(request)]) == []
+    assert publisher.sent == []
+
+
+def test_a_full_alert_sns_refuses_is_sent_minimal_instead(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher(refuse_full=True)
+    assert delivery_for(repository, publisher, notify_detail="full").deliver([record(request)]) == []
+    assert len(publisher.sent) == 1
+    assert "Ingrid" not in publisher.sent[0].message
+
+
+def test_a_refused_minimal_alert_is_retried_and_not_dropped(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher(failures=1, retryable=False)
+    failed = delivery_for(repository, publisher, notify_detail="minimal").deliver([record(request)])
+    assert failed == [record_sequence(failed)]
+    assert publisher.sent == []
+
+
+def record_sequence(failed):
+    assert len(failed) == 1
+    return failed[0]
+
+
+def test_storage_failing_after_publish_means_a_retry_at_least_once(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher()
+    repository.fail_marks = 1
+    delivery = delivery_for(repository, publisher)
+    same = record(request)
+    assert delivery.deliver([same]) == [same.sequence_number]
+    assert delivery.deliver([same]) == []
+    assert 1 <= len(publisher.sent) <= 2  # at least once; a second copy only in this narrow case

@@ -1,0 +1,166 @@
+"""Runs the stream handler locally the way Lambda's DynamoDB event source mapping does.
+
+    python -m tools.stream_driver [--stage dev] [--max-retries 20]
+
+It reads the table's stream from moto and invokes the same Chalice handler that AWS would,
+with the real event shape (moto's GetRecords output plus `eventSourceARN`), honouring
+`batchItemFailures`: a failed record is retried with backoff (so an alert goes out within
+seconds of SNS recovering) and, once its retries are used up, its position is sent to the
+dead-letter queue and an ALARM line is printed, as the AWS on-failure destination and alarm do.
+
+moto's trap: after a cancelled TransactWriteItems, an existing shard iterator keeps reading a
+stale copy of the shard. So every poll asks for a fresh iterator after the last sequence
+number handled, and reads the stream as it really is.
+"""
+import argparse
+import json
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+from tools.resources import stage_environment
+
+MAX_BACKOFF_SECONDS = 5.0
+
+
+def lambda_record(record, stream_arn):
+    """A GetRecords record as a Lambda event record: epoch timestamps, plus eventSourceARN."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
+
+
+class StreamDriver:
+    def __init__(self, handler, dynamodb, streams, table_name, *, sqs=None, dead_letter_url=None,
+                 batch_size=25, max_retries=20, clock=time.monotonic, say=print):
+        self._handler = handler
+        self._dynamodb = dynamodb
+        self._streams = streams
+        self._table = table_name
+        self._sqs = sqs
+        self._dead_letter_url = dead_letter_url
+        self._batch_size = batch_size
+        self._max_retries = max_retries
+        self._clock = clock
+        self._say = say
+        self._stream_arn = None
+        self._positions = {}  # shard id -> last sequence number handled
+        self._attempts = {}  # sequence number -> failed attempts so far
+        self._not_before = {}  # shard id -> monotonic time of the next retry
+
+    def poll_once(self):
+        """Read each shard once and invoke the handler on what is new. Returns records handled."""
+        try:
+            stream_arn = self._dynamodb.describe_table(TableName=self._table)["Table"].get("LatestStreamArn")
+        except self._dynamodb.exceptions.ResourceNotFoundException:
+            return 0
+        if stream_arn != self._stream_arn:  # a new table (or the first look): start from its beginning
+            self._stream_arn, self._positions, self._attempts, self._not_before = stream_arn, {}, {}, {}
+        if not stream_arn:
+            return 0
+        handled = 0
+        for shard in self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+            handled += self._poll_shard(stream_arn, shard["ShardId"])
+        return handled
+
+    def _poll_shard(self, stream_arn, shard_id):
+        if self._clock() < self._not_before.get(shard_id, 0):
+            return 0
+        position = self._positions.get(shard_id)
+        where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position} if position \
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        iterator = self._streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)["ShardIterator"]
+        records = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size)["Records"]
+        if not records:
+            return 0
+        failed = self._invoke(stream_arn, records)
+        if not failed:
+            self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            return len(records)
+        # As Lambda does with batchItemFailures: checkpoint before the first failure, retry from it.
+        index = min(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
+        if index:
+            self._positions[shard_id] = records[index - 1]["dynamodb"]["SequenceNumber"]
+        record = records[index]
+        sequence = record["dynamodb"]["SequenceNumber"]
+        attempts = self._attempts[sequence] = self._attempts.get(sequence, 0) + 1
+        if attempts > self._max_retries:
+            self._dead_letter(stream_arn, shard_id, record, attempts)
+            self._positions[shard_id] = sequence
+            self._attempts.pop(sequence, None)
+        else:
+            self._not_before[shard_id] = self._clock() + min(MAX_BACKOFF_SECONDS, 0.25 * 2 ** (attempts - 1))
+        return index
+
+    def _invoke(self, stream_arn, records):
+        event = {"Records": [lambda_record(r, stream_arn) for r in records]}
+        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="appointments-local-stream",
+                                  memory_limit_in_mb=128, get_remaining_time_in_millis=lambda: 60_000)
+        try:
+            response = self._handler(event, context) or {}
+        except Exception:  # the whole batch failed, as a Lambda error would
+            return {r["dynamodb"]["SequenceNumber"] for r in records}
+        return {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+
+    def _dead_letter(self, stream_arn, shard_id, record, attempts):
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        arrival = created.isoformat() if isinstance(created, datetime) else str(created)
+        sequence = record["dynamodb"]["SequenceNumber"]
+        message = {  # the shape of Lambda's on-failure destination record for a stream
+            "version": "1.0",
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetryAttemptsExhausted",
+                               "approximateInvokeCount": attempts},
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id, "startSequenceNumber": sequence, "endSequenceNumber": sequence,
+                "approximateArrivalOfFirstRecord": arrival, "approximateArrivalOfLastRecord": arrival,
+                "batchSize": 1, "streamArn": stream_arn,
+            },
+        }
+        if self._sqs and self._dead_letter_url:
+            self._sqs.send_message(QueueUrl=self._dead_letter_url, MessageBody=json.dumps(message))
+        self._say(f"ALARM: a staff alert failed {attempts} times and went to the dead-letter queue "
+                  f"(stream record {sequence}). Fix the cause, then re-drive it.", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run the stream handler against the local stack.")
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--max-retries", type=int, default=20)
+    parser.add_argument("--poll-interval", type=float, default=0.25)
+    args = parser.parse_args(argv)
+
+    # Like `chalice local`, the handler sees the stage's environment variables.
+    os.environ.update(stage_environment(args.stage))
+    import boto3
+
+    from app import send_staff_alerts
+    from tools.resources import dead_letter_queue_name
+
+    table = os.environ["APPOINTMENTS_TABLE"]
+    sqs = boto3.client("sqs")
+    driver = StreamDriver(
+        send_staff_alerts, boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table,
+        sqs=sqs, dead_letter_url=sqs.get_queue_url(QueueName=dead_letter_queue_name(args.stage))["QueueUrl"],
+        max_retries=args.max_retries,
+    )
+    try:
+        while True:
+            try:
+                handled = driver.poll_once()
+            except Exception as error:  # the emulator restarting, say: keep polling
+                print(f"stream driver: {type(error).__name__}; retrying", flush=True)
+                handled = 0
+                time.sleep(1)
+            if not handled:
+                time.sleep(args.poll_interval)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
