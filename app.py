@@ -1,6 +1,6 @@
-from chalice import Chalice
+from chalice import Chalice, Response
 
-from chalicelib import logs, web
+from chalicelib import logs, page, web
 from chalicelib.config import get_settings
 from chalicelib.wiring import alert_delivery, appointment_service
 
@@ -47,3 +47,36 @@ def send_staff_alerts(event):
     failed = alert_delivery().deliver(list(event))
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
+
+@app.route("/", methods=["GET"])
+@_endpoint("GET /")
+def form_page():
+    location = page.slash_redirect((app.current_request.context or {}).get("path"))
+    if location:
+        return web.redirect(location), "redirect"
+    settings = get_settings()
+    return web.html_response(200, page.form_page(settings), page.form_headers(settings)), "page"
+
+
+@app.route("/thanks", methods=["GET"])
+@_endpoint("GET /thanks")
+def thanks_page():
+    return web.html_response(200, page.thanks_page(), page.thanks_headers()), "page"
+
+
+def _query(name):
+    return (app.current_request.query_params or {}).get(name)
+
+
+@app.route("/form.css", methods=["GET"])
+@_endpoint("GET /form.css")
+def form_css():
+    body, headers = page.asset("form.css", _query("v"))
+    return Response(body=body, status_code=200, headers=headers), "asset"
+
+
+@app.route("/form.js", methods=["GET"])
+@_endpoint("GET /form.js")
+def form_js():
+    body, headers = page.asset("form.js", _query("v"))
+    return Response(body=body, status_code=200, headers=headers), "asset"

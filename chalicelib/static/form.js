@@ -1,0 +1,223 @@
+// The "Request an Appointment" form, sent with fetch. Without this script the form still
+// works as a plain HTML post. Works the same when the form is copied onto another site:
+// it posts to the form's own `action` URL.
+(function () {
+  "use strict";
+
+  var MESSAGES = {
+    sending: "Sending your request…",
+    fix: "Please correct the highlighted fields, then send the form again.",
+    retry: "We could not save your request just now. What you typed is still here: please wait a few seconds, then press “Send request” to try again.",
+    offline: "We could not reach the clinic. Please check your internet connection, then press “Send request” to try again. If your request did get through, sending it again will not create a second one.",
+    conflict: "This request was already sent with different details. To send a new request, please reload this page.",
+    problem: "Something went wrong on our side. Please try again, or call the clinic.",
+    summaryOne: "There is 1 problem with your request",
+    summaryMany: "There are {n} problems with your request"
+  };
+
+  var form = document.querySelector("form.appointment-form");
+  if (!form || !window.fetch || !window.FormData || !window.URLSearchParams || !window.crypto) {
+    return;
+  }
+  var button = form.querySelector("button[type=submit]");
+  var idempotencyKey = newKey();
+  var sending = false;
+
+  // Fields are checked by the service, so that the messages are the same with and without script.
+  form.noValidate = true;
+  var keyField = form.elements.namedItem("submission_id");
+  if (keyField) {
+    keyField.value = idempotencyKey;
+  }
+
+  var summary = element("div", "error-summary");
+  summary.tabIndex = -1;
+  summary.hidden = true;
+  var summaryTitle = element("h2");
+  var summaryList = element("ul");
+  summary.append(summaryTitle, summaryList);
+  form.prepend(summary);
+
+  var status = element("p", "form-status");
+  status.id = "form-status";
+  status.setAttribute("role", "status");
+  button.parentNode.append(status);
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!sending) {
+      send();
+    }
+  });
+
+  function send() {
+    sending = true;
+    button.disabled = true;
+    clearErrors();
+    showStatus(MESSAGES.sending);
+
+    var body = new URLSearchParams(new FormData(form));
+    if (body.get("preferred_contact") !== "text") {
+      body.delete("sms_consent");
+    }
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      headers: { "Accept": "application/json", "Idempotency-Key": idempotencyKey },
+      credentials: "omit",
+      cache: "no-store"
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (answer) {
+        handle(response.status, answer || {});
+      });
+    }, function () {
+      done();
+      showProblem(MESSAGES.offline);
+    });
+  }
+
+  function handle(code, answer) {
+    if (code === 201) {
+      showSuccess(answer.id);
+      return;
+    }
+    done();
+    if (code === 422 && answer.fields) {
+      showFieldErrors(answer.fields);
+    } else if (code === 503 || code === 429 || code === 502 || code === 504) {
+      showProblem(MESSAGES.retry);
+    } else if (code === 409) {
+      showProblem(MESSAGES.conflict);
+    } else {
+      showProblem(answer.message || MESSAGES.problem);
+    }
+  }
+
+  function done() {
+    sending = false;
+    button.disabled = false;
+  }
+
+  function showSuccess(reference) {
+    var panel = element("div", "form-success");
+    panel.tabIndex = -1;
+    var title = element("h2", null, "Thank you – your request has been sent");
+    var next = element("p", null, "The clinic will contact you soon, the way you asked, to arrange a time.");
+    panel.append(title, next);
+    if (reference) {
+      var ref = element("p", null, "Your reference: ");
+      ref.append(element("strong", null, reference));
+      panel.append(ref);
+    }
+    form.hidden = true;
+    form.before(panel);
+    panel.focus();
+  }
+
+  function showFieldErrors(fields) {
+    var first = null;
+    var names = Object.keys(fields);
+    summaryTitle.textContent = names.length === 1
+      ? MESSAGES.summaryOne
+      : MESSAGES.summaryMany.replace("{n}", names.length);
+    names.forEach(function (name) {
+      var control = markField(name, fields[name]);
+      var item = element("li");
+      if (control) {
+        var link = element("a", null, fields[name]);
+        link.href = "#" + control.id;
+        link.addEventListener("click", function (event) {
+          event.preventDefault();
+          control.focus();
+        });
+        item.append(link);
+        if (!first || (first.compareDocumentPosition(control) & Node.DOCUMENT_POSITION_PRECEDING)) {
+          first = control;
+        }
+      } else {
+        item.textContent = fields[name];
+      }
+      summaryList.append(item);
+    });
+    summary.hidden = false;
+    showStatus(MESSAGES.fix);
+    (first || summary).focus();
+  }
+
+  // Shows the message next to the field; returns the control to focus, or null.
+  function markField(name, message) {
+    var wrapper = form.querySelector('[data-field="' + cssEscape(name) + '"]');
+    if (!wrapper) {
+      return null;
+    }
+    var error = element("p", "field-error", message);
+    error.id = wrapper.getAttribute("data-field") + "-error";
+    wrapper.insertBefore(error, wrapper.querySelector(".control"));
+    wrapper.classList.add("has-error");
+    var controls = wrapper.querySelectorAll("input, select, textarea");
+    controls.forEach(function (control) {
+      control.setAttribute("aria-invalid", "true");
+      var described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      control.setAttribute("aria-describedby", [error.id].concat(described).join(" "));
+    });
+    var checked = wrapper.querySelector("input:checked");
+    return (checked && checked.type === "radio") ? checked : controls[0] || null;
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".field-error").forEach(function (error) {
+      var field = error.parentNode;
+      field.classList.remove("has-error");
+      field.querySelectorAll("[aria-invalid]").forEach(function (control) {
+        control.removeAttribute("aria-invalid");
+        var rest = control.getAttribute("aria-describedby").split(" ").filter(function (id) {
+          return id && id !== error.id;
+        });
+        if (rest.length) {
+          control.setAttribute("aria-describedby", rest.join(" "));
+        } else {
+          control.removeAttribute("aria-describedby");
+        }
+      });
+      error.remove();
+    });
+    summary.hidden = true;
+    summaryList.textContent = "";
+  }
+
+  function showStatus(text) {
+    status.className = "form-status";
+    status.textContent = text;
+  }
+
+  // The button lost focus while it was disabled: give it back, so that Enter tries again.
+  function showProblem(text) {
+    status.className = "form-status is-problem";
+    status.textContent = text;
+    button.focus();
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function cssEscape(value) {
+    return window.CSS && CSS.escape ? CSS.escape(value) : String(value).replace(/[^A-Za-z0-9_-]/g, "");
+  }
+
+  // 24 random bytes, base64url: 32 characters of A-Z a-z 0-9 _ -, as the service asks for.
+  function newKey() {
+    var bytes = new Uint8Array(24);
+    crypto.getRandomValues(bytes);
+    var text = "";
+    bytes.forEach(function (b) { text += String.fromCharCode(b); });
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+})();
