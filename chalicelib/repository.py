@@ -2,7 +2,7 @@
 from collections import namedtuple
 from datetime import datetime
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from decimal import Decimal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import PayloadTooLarge, StorageUnavailable
@@ -18,8 +18,6 @@ ENTITY = "appointment"
 
 Existing = namedtuple("Existing", "id dedupe_key content_hash created_at")
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def item_key(request_id):
@@ -92,11 +90,49 @@ def item_size(value, name=""):
 
 
 def serialize(item):
-    return {name: _serializer.serialize(value) for name, value in item.items()}
+    """Plain values as DynamoDB JSON. Items hold only str, bool, int, None, dict and list.
+
+    Written here rather than imported from boto3.dynamodb.types: importing boto3 costs the
+    cold start time and memory (it pulls in s3transfer), and botocore alone is enough.
+    """
+    return {name: _typed(value) for name, value in item.items()}
 
 
 def deserialize(item):
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return {name: _plain_value(value) for name, value in item.items()}
+
+
+def _typed(value):
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (int, Decimal)):
+        return {"N": str(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, dict):
+        return {"M": {str(k): _typed(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_typed(v) for v in value]}
+    raise TypeError(f"cannot store a {type(value).__name__} in an item")
+
+
+def _plain_value(typed):
+    (kind, value), = typed.items()
+    if kind in ("S", "BOOL"):
+        return value
+    if kind == "N":
+        return int(value) if value.lstrip("-").isdigit() else Decimal(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _plain_value(v) for k, v in value.items()}
+    if kind == "L":
+        return [_plain_value(v) for v in value]
+    if kind in ("SS", "NS", "BS"):
+        return set(value)
+    return value
 
 
 class AppointmentRepository:

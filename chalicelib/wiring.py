@@ -16,10 +16,12 @@ CLIENT_CONFIG = {
 
 @lru_cache(maxsize=None)
 def aws_client(service_name):
-    import boto3
+    # botocore, not boto3: the same clients (and AWS_ENDPOINT_URL support) without importing
+    # boto3's resource layer and s3transfer, which cost cold-start time and memory.
+    import botocore.session
     from botocore.config import Config
 
-    return boto3.session.Session().client(service_name, config=Config(**CLIENT_CONFIG))
+    return botocore.session.get_session().create_client(service_name, config=Config(**CLIENT_CONFIG))
 
 
 @lru_cache(maxsize=1)

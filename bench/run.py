@@ -1,0 +1,162 @@
+"""`make bench`: what the service costs the way a Lambda user pays for it.
+
+    python -m bench.run [--cold-runs 11] [--warm-requests 1000]
+
+1. cold start: a fresh process imports the app and serves one POST /appointments through
+   Chalice's Lambda entry point against the local emulator; wall time and peak memory,
+   side by side with the naive reference handler (bench/naive_app.py), as a ratio;
+2. warm: median and 99th percentile per request over many requests through the entry point;
+3. AWS calls made in the request path per accepted request, counted at the botocore level;
+4. the deployment package size from `chalice package` (when build/package exists or
+   --package is given).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from tests.e2e.conftest import free_port
+from tools.resources import ROOT, stage_environment
+from tools.stack import create_resources, local_aws_env, wait_until_listening
+
+CHILD = r'''
+import json, os, resource, sys, time, uuid
+started = time.perf_counter()
+sys.path.insert(0, os.environ["BENCH_APP_DIR"])
+module = __import__(os.environ["BENCH_APP_MODULE"])
+from bench.events import api_event
+imported = time.perf_counter()
+response = module.app(api_event(uuid.uuid4().hex), None)
+done = time.perf_counter()
+assert response["statusCode"] in (200, 201), response
+print(json.dumps({"import_ms": (imported - started) * 1000, "first_request_ms": (done - imported) * 1000,
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+'''
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def cold_start_once(env, module, app_dir):
+    import time
+
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True, text=True,
+                            env={**env, "BENCH_APP_MODULE": module, "BENCH_APP_DIR": str(app_dir)}, timeout=120)
+    wall = (time.perf_counter() - started) * 1000
+    if result.returncode:
+        raise SystemExit(f"cold start of {module} failed:\n{result.stderr[-2000:]}")
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"wall_ms": wall, "import_and_first_request_ms": figures["import_ms"] + figures["first_request_ms"],
+            "peak_mib": figures["peak_kib"] / 1024}
+
+
+def cold_starts(env, runs):
+    """Both apps, alternately, so that whatever else the machine does weighs on both alike."""
+    samples = {"ours": [], "naive": []}
+    for _ in range(runs):
+        samples["ours"].append(cold_start_once(env, "app", ROOT))
+        samples["naive"].append(cold_start_once(env, "naive_app", ROOT / "bench"))
+    return {name: {key: statistics.median(run[key] for run in runs_) for key in runs_[0]}
+            for name, runs_ in samples.items()}
+
+
+def warm(env, requests):
+    """In this process: the real app, many POSTs, each timed; AWS calls counted at botocore level."""
+    import time
+    import uuid
+
+    from botocore.client import BaseClient
+
+    os.environ.update(env)
+    from app import app
+    from bench.events import api_event
+
+    calls = []
+    original = BaseClient._make_api_call
+
+    def counting(self, operation, params):
+        calls.append(f"{self.meta.service_model.service_name}:{operation}")
+        return original(self, operation, params)
+
+    app(api_event(uuid.uuid4().hex), None)  # warm up: clients built, caches filled
+    BaseClient._make_api_call = counting
+    try:
+        times = []
+        for _ in range(requests):
+            event = api_event(uuid.uuid4().hex)
+            started = time.perf_counter()
+            response = app(event, None)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response["statusCode"] == 201, response
+    finally:
+        BaseClient._make_api_call = original
+    return {"median_ms": statistics.median(times), "p99_ms": percentile(times, 0.99),
+            "aws_calls_per_request": len(calls) / requests, "calls": sorted(set(calls))}
+
+
+def package_size(path):
+    path = Path(path)
+    zips = [path] if path.suffix == ".zip" else sorted(path.glob("*.zip"))
+    if not zips:
+        return None
+    deployment = max(zips, key=lambda p: p.stat().st_size)
+    with zipfile.ZipFile(deployment) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    return {"zip": str(deployment.relative_to(ROOT) if deployment.is_relative_to(ROOT) else deployment),
+            "zip_bytes": deployment.stat().st_size, "unzipped_bytes": unpacked}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold-runs", type=int, default=11)
+    parser.add_argument("--warm-requests", type=int, default=1000)
+    parser.add_argument("--package", default=str(ROOT / "build" / "package"),
+                        help="a `chalice package` output folder or zip")
+    args = parser.parse_args(argv)
+
+    from chalicelib.config import Settings
+
+    aws_port = free_port()
+    aws_env = local_aws_env(aws_port)
+    stage_env = stage_environment("dev")
+    env = {**os.environ, **aws_env, **stage_env}
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(aws_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_listening(aws_port, moto, "moto")
+        create_resources(Settings.from_env(stage_env), env, "dev")
+        cold = cold_starts(env, args.cold_runs)
+        ours, naive = cold["ours"], cold["naive"]
+        hot = warm(env, args.warm_requests)
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+    package = package_size(args.package)
+
+    print(f"\nCold start (median of {args.cold_runs} fresh processes: import + one POST /appointments "
+          "through Chalice's Lambda entry point, local emulator):")
+    print(f"  {'':24}{'this service':>14}{'naive':>10}{'ratio':>8}")
+    for key, label in (("wall_ms", "process wall time (ms)"), ("import_and_first_request_ms", "import + request (ms)"),
+                       ("peak_mib", "peak memory (MiB)")):
+        print(f"  {label:24}{ours[key]:>14.1f}{naive[key]:>10.1f}{ours[key] / naive[key]:>8.2f}")
+    print(f"\nWarm ({args.warm_requests} requests through the Lambda entry point, local emulator):")
+    print(f"  median {hot['median_ms']:.2f} ms, p99 {hot['p99_ms']:.2f} ms")
+    print(f"\nAWS calls in the request path per accepted request: {hot['aws_calls_per_request']:.2f} "
+          f"({', '.join(hot['calls'])})")
+    if package:
+        print(f"\nDeployment package ({package['zip']}): {package['zip_bytes'] / 1e6:.2f} MB zipped, "
+              f"{package['unzipped_bytes'] / 1e6:.2f} MB unzipped")
+    else:
+        print(f"\nDeployment package: none at {args.package} (run `make package` first)")
+
+
+if __name__ == "__main__":
+    main()
