@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test venv browser clean
+.PHONY: run test venv browser bench openapi clean
 
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
@@ -37,6 +37,12 @@ $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json from the routes and models
+	$(PY) -m tools.openapi
+
+bench: $(STAMP) ## Cold start vs a naive handler, warm latency, AWS calls per request, package size
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis test-output

@@ -1,6 +1,6 @@
 from chalice import Chalice, Response
 
-from chalicelib import logs, page, web
+from chalicelib import logs, openapi, page, web
 from chalicelib.config import get_settings
 from chalicelib.wiring import alert_delivery, appointment_service
 
@@ -39,6 +39,12 @@ def appointments_preflight():
     request = app.current_request
     headers = web.cors_headers(request.headers.get("origin"), _origins(), preflight=True)
     return web.empty_response(204, headers), "preflight"
+
+
+@app.route("/openapi.json", methods=["GET"])
+@_endpoint("GET /openapi.json")
+def openapi_document():
+    return web.json_response(200, openapi.document(app.routes)), "document"
 
 
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")

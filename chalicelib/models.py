@@ -108,20 +108,24 @@ class AppointmentForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False, frozen=True)
 
-    first_name: str = Field(strict=True)
-    last_name: str = Field(strict=True)
-    email: str = Field(strict=True)
-    phone: str = Field(strict=True)
-    location: str = Field(strict=True)
-    contact_consent: StrictBool
+    # json_schema_extra only documents the rules (OpenAPI); the validators below enforce them,
+    # after trimming and normalising, with messages a patient can act on.
+    first_name: str = Field(strict=True, json_schema_extra={"minLength": 1, "maxLength": 60})
+    last_name: str = Field(strict=True, json_schema_extra={"minLength": 1, "maxLength": 60})
+    email: str = Field(strict=True, json_schema_extra={"format": "email", "maxLength": 254})
+    phone: str = Field(strict=True, description="Stored as E.164; without +country, DEFAULT_PHONE_REGION applies.",
+                       json_schema_extra={"minLength": 1, "maxLength": 40})
+    location: str = Field(strict=True, description="A location id from CLINIC_LOCATIONS.")
+    contact_consent: StrictBool = Field(description="Must be true.")
     preferred_contact: Literal["phone", "email", "text"] = "phone"
     new_patient: Optional[StrictBool] = None
     reason: Optional[Literal[REASONS]] = None
-    preferred_date: Optional[str] = Field(default=None, strict=True)
+    preferred_date: Optional[str] = Field(default=None, strict=True, description="YYYY-MM-DD, today to 180 days ahead.",
+                                          json_schema_extra={"format": "date"})
     preferred_time: Optional[Literal[TIMES]] = None
     has_referral: Optional[StrictBool] = None
-    insurance: Optional[str] = Field(default=None, strict=True)
-    message: Optional[str] = Field(default=None, strict=True)
+    insurance: Optional[str] = Field(default=None, strict=True, json_schema_extra={"maxLength": 100})
+    message: Optional[str] = Field(default=None, strict=True, json_schema_extra={"maxLength": 2000})
     sms_consent: Optional[StrictBool] = Field(default=None, validate_default=True)
     suspected_spam: bool = False
 

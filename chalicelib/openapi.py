@@ -1,0 +1,240 @@
+"""The OpenAPI 3.1 document, generated from Chalice's route table and the pydantic models.
+
+Every route the app registers must have an entry in OPERATIONS (a test fails otherwise);
+the schemas come from the models, so the document cannot drift from what is validated.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models import AppointmentForm
+from .web import STATUS
+
+TITLE = "Appointment requests"
+VERSION = "1.0.0"
+
+
+class Receipt(BaseModel):
+    id: str = Field(description="The request's reference, for the patient and for staff.")
+    status: Literal["received"]
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    error: str = Field(description="A stable code, e.g. validation_failed.")
+    message: str = Field(description="What happened and what to do, for a person.")
+    fields: Optional[Dict[str, str]] = Field(
+        default=None, description="Only for validation_failed: each failing field and what to fix."
+    )
+
+
+@dataclass(frozen=True)
+class Response:
+    description: str
+    model: Optional[type] = None
+    media_type: str = "application/json"
+    headers: tuple = ()
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    responses: dict
+    request: Optional[type] = None
+    request_media_types: tuple = ()
+    parameters: tuple = ()
+    tags: tuple = ()
+    security: bool = False
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _error(code, description):
+    headers = ("Retry-After",) if code == "service_unavailable" else ()
+    return STATUS[code], Response(description, ErrorBody, headers=headers)
+
+
+def _errors(*codes_and_descriptions):
+    return dict(_error(code, text) for code, text in codes_and_descriptions)
+
+
+_HTML = "text/html"
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "8-128 characters of A-Z a-z 0-9 _ -. The same key with the same content within "
+                   "24 hours returns the first result; with other content, 409.",
+    "schema": {"type": "string"},
+}
+ASSET_VERSION = {"name": "v", "in": "query", "required": False, "description": "Cache-busting version.",
+                 "schema": {"type": "string"}}
+
+OPERATIONS = {
+    ("POST", "/appointments"): Operation(
+        summary="Request an appointment",
+        description="Accepts JSON or a URL-encoded form (UTF-8). A plain HTML form post (Accept prefers "
+                    "text/html) gets a 303 to the thank-you page, or an HTML page listing what to fix.",
+        request=AppointmentForm,
+        request_media_types=("application/json", "application/x-www-form-urlencoded"),
+        parameters=(IDEMPOTENCY_KEY,),
+        tags=("public",),
+        responses={
+            201: Response("Stored (or a replay of an earlier submission: the first one's id).", Receipt),
+            303: Response("A plain HTML form post was stored: go to the thank-you page.", media_type=None,
+                          headers=("Location",)),
+            **_errors(
+                ("invalid_body", "The body is not valid JSON, not an object, or not UTF-8."),
+                ("idempotency_conflict", "The Idempotency-Key was used with different content."),
+                ("payload_too_large", "The body is over 16 KiB."),
+                ("unsupported_media_type", "Another content type or charset."),
+                ("validation_failed", "One or more fields break their rule; see `fields`."),
+                ("service_unavailable", "Storage is unavailable or throttled; nothing was stored. Retry."),
+                ("server_misconfigured", "A setting is missing or invalid (logged with its name)."),
+            ),
+        },
+    ),
+    ("OPTIONS", "/appointments"): Operation(
+        summary="CORS preflight for the form on the clinic's own website",
+        tags=("public",),
+        responses={204: Response("Allowed origins get Access-Control-Allow-* headers.", media_type=None)},
+    ),
+    ("GET", "/"): Operation(
+        summary="The Request an Appointment page",
+        tags=("public",),
+        responses={
+            200: Response("The form page.", media_type=_HTML),
+            303: Response("Add the trailing slash to the stage URL.", media_type=None, headers=("Location",)),
+            **_errors(("server_misconfigured", "A setting is missing or invalid (logged with its name).")),
+        },
+    ),
+    ("GET", "/thanks"): Operation(
+        summary="The default thank-you page",
+        tags=("public",),
+        responses={200: Response("The thank-you page.", media_type=_HTML)},
+    ),
+    ("GET", "/form.css"): Operation(
+        summary="The form's style sheet",
+        tags=("public",),
+        parameters=(ASSET_VERSION,),
+        responses={200: Response("CSS.", media_type="text/css")},
+    ),
+    ("GET", "/form.js"): Operation(
+        summary="The form's script",
+        tags=("public",),
+        parameters=(ASSET_VERSION,),
+        responses={200: Response("JavaScript.", media_type="text/javascript")},
+    ),
+    ("GET", "/openapi.json"): Operation(
+        summary="This document",
+        tags=("public",),
+        responses={200: Response("The OpenAPI 3.1 document.", dict)},
+    ),
+}
+
+
+def form_schema():
+    """The form's fields as JSON Schema, with the honeypot and the body's submission id."""
+    schema = AppointmentForm.model_json_schema(mode="validation")
+    properties = schema["properties"]
+    properties.pop("suspected_spam", None)
+    properties["website"] = {"type": "string", "description": "Honeypot: leave empty (hidden from people)."}
+    properties["submission_id"] = {"type": "string", "description": "Like the Idempotency-Key header."}
+    schema["required"] = [name for name in schema.get("required", []) if name in properties]
+    return schema
+
+
+def build(routes, extra_operations=None):
+    """The document for a Chalice app's route table (`app.routes`)."""
+    operations = {**OPERATIONS, **(extra_operations or {})}
+    components = {"ErrorBody": ErrorBody.model_json_schema(), "Receipt": Receipt.model_json_schema(),
+                  "AppointmentForm": form_schema()}
+    paths = {}
+    for path, methods in sorted(routes.items()):
+        for method in sorted(methods):
+            operation = operations.get((method, path))
+            if operation is None:
+                raise LookupError(f"{method} {path} has no entry in chalicelib/openapi.py OPERATIONS")
+            paths.setdefault(path, {})[method.lower()] = _operation(path, method, operation, components)
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": VERSION,
+                 "description": "Where the clinic's Request an Appointment form posts; and the staff API."},
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+    if any(op.security for op in operations.values()):
+        document["components"]["securitySchemes"] = {
+            "staffToken": {"type": "http", "scheme": "bearer", "description": "A staff token from make staff-token."}
+        }
+    return document
+
+
+def _operation(path, method, operation, components):
+    result = {
+        "operationId": f"{method.lower()}{_camel(path)}",
+        "summary": operation.summary,
+        "tags": list(operation.tags),
+        "responses": {str(status): _response(response, components)
+                      for status, response in sorted(operation.responses.items())},
+    }
+    if operation.description:
+        result["description"] = operation.description
+    parameters = list(operation.parameters) + [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_parameters(path)
+    ]
+    if parameters:
+        result["parameters"] = parameters
+    if operation.request is not None:
+        reference = _component(operation.request, components)
+        result["requestBody"] = {
+            "required": True,
+            "content": {media_type: {"schema": reference} for media_type in operation.request_media_types},
+        }
+    if operation.security:
+        result["security"] = [{"staffToken": []}]
+    result.update(operation.extra)
+    return result
+
+
+def _response(response, components):
+    result = {"description": response.description}
+    if response.headers:
+        result["headers"] = {name: {"schema": {"type": "string"}} for name in response.headers}
+    if response.media_type:
+        schema = {"type": "string"} if response.model is None else (
+            {"type": "object"} if response.model is dict else _component(response.model, components))
+        result["content"] = {response.media_type: {"schema": schema}}
+    return result
+
+
+def _component(model, components):
+    name = model.__name__
+    if name not in components:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for nested_name, nested in schema.pop("$defs", {}).items():
+            components.setdefault(nested_name, nested)
+        components[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _path_parameters(path):
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _camel(path):
+    words = [part.strip("{}") for part in path.replace(".", "/").replace("-", "/").split("/") if part]
+    return "".join(word[:1].upper() + word[1:] for word in words) or "Root"
+
+
+_built = {}
+
+
+def document(routes):
+    """The document for this app, built once per process."""
+    if "document" not in _built:
+        _built["document"] = build(routes)
+    return _built["document"]
