@@ -128,7 +128,7 @@ def main(argv=None):
     aws_env = local_aws_env(aws_port)
     stage_env = stage_environment("dev")
     env = {**os.environ, **aws_env, **stage_env}
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(aws_port)],
+    moto = subprocess.Popen([sys.executable, "-m", "tools.aws_emulator", "-H", "127.0.0.1", "-p", str(aws_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_listening(aws_port, moto, "moto")

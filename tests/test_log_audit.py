@@ -31,3 +31,15 @@ def test_no_personal_value_in_any_log_line():
         if form in line
     ]
     assert not leaks, f"personal values found in log lines: {leaks[:5]}"
+
+
+_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+
+
+def test_no_ip_address_in_any_log_line():
+    """Neither the service's JSON lines nor the local servers' access lines carry a client IP."""
+    lines = captured_log_lines() + stack_log_lines()
+    json_lines = [line for line in lines if line.startswith("{")]
+    assert json_lines
+    assert not [line for line in json_lines if _IPV4.search(line)]
+    assert not [line for line in stack_log_lines() if _IPV4.match(line)]  # "127.0.0.1 - - [...] GET ..."

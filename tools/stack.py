@@ -99,12 +99,12 @@ class Stack:
                 raise SystemExit(f"Port {HOST}:{port} for {what} is already in use. Is another `make run` running?")
 
         env = {**os.environ, **local_aws_env(self.aws_port), "PYTHONUNBUFFERED": "1"}
-        moto = self._spawn([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.aws_port)], env)
+        moto = self._spawn([sys.executable, "-m", "tools.aws_emulator", "-H", HOST, "-p", str(self.aws_port)], env)
         wait_until_listening(self.aws_port, moto, "moto")
         create_resources(settings, env, self.stage)
 
-        chalice = str(Path(sys.executable).with_name("chalice"))
-        command = [chalice, "local", "--host", HOST, "--port", str(self.api_port), "--stage", self.stage]
+        server = str(ROOT / "tools" / "api_server.py")
+        command = [sys.executable, server, "local", "--host", HOST, "--port", str(self.api_port), "--stage", self.stage]
         if not self.autoreload:
             command.append("--no-autoreload")
         api = self._spawn(command, env)
