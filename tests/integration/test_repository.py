@@ -296,3 +296,28 @@ def test_no_code_path_of_a_reused_key_scans(repository, dynamodb, settings, cloc
         clock.advance(**step)
         submit(repository, settings, clock, valid_fields(), KEY)
         submit(repository, settings, clock, valid_fields())
+
+
+def test_a_storage_endpoint_that_never_answers_gives_up_within_seconds(settings, fixed_now, aws_credentials):
+    """The production client settings (timeouts, bounded retries): a silent server never hangs a request."""
+    import time
+
+    import botocore.session
+
+    from chalicelib.wiring import CLIENT_CONFIG
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections, never answers
+    try:
+        client = botocore.session.get_session().create_client(
+            "dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
+            config=Config(**CLIENT_CONFIG),
+        )
+        service = AppointmentService(AppointmentRepository(client, "appointments"), settings, now=lambda: fixed_now)
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable):
+            service.submit(valid_fields())
+        assert time.monotonic() - started < 15
+    finally:
+        silent.close()
