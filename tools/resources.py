@@ -1,7 +1,9 @@
 """Create the table and topic from the CloudFormation template, for the local stack and tests.
 
-The template (infra/resources.json) is what deployment uses, so local and deployed
-resources cannot drift apart.
+The template (infra/resources.json) is what deployment uses (the merge template of `make
+package`), so local and deployed resources cannot drift apart. Only what shapes the data goes
+to the emulator (keys, indexes, stream, TTL, retention); KMS keys, point-in-time recovery,
+deletion protection and policies exist only in AWS.
 """
 import json
 from pathlib import Path

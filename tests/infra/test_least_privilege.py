@@ -1,0 +1,148 @@
+"""Each function may do what its code does, to this stack's resources, and nothing else."""
+import ast
+import json
+import re
+
+import botocore.session
+import pytest
+
+from tests.infra.template import (
+    allowed_actions, as_list, identity_policies, resource_policies, role_statements, statements, strings,
+)
+from tools.resources import ROOT
+
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole"}
+POLICY_FILE = {role: CONFIG["lambda_functions"][function]["iam_policy_file"] for function, role in ROLES.items()}
+FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts"}
+TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
+CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
+
+
+def allow_statements(documents):
+    return [(name, s) for name, document in documents for s in statements(document) if s["Effect"] == "Allow"]
+
+
+def test_policies_are_written_by_hand_one_per_function():
+    assert CONFIG["autogen_policy"] is False
+    for function in ROLES:
+        policy_file = CONFIG["lambda_functions"][function]["iam_policy_file"]
+        assert (ROOT / ".chalice" / policy_file).is_file()
+
+
+def test_each_role_carries_its_policy_file_unchanged(stack):
+    for function, role in ROLES.items():
+        policy_file = ROOT / ".chalice" / CONFIG["lambda_functions"][function]["iam_policy_file"]
+        (document,) = [d for name, d in identity_policies(stack) if name == role]
+        assert document == json.loads(policy_file.read_text())
+
+
+def test_the_stack_has_no_other_role_and_no_managed_policy(stack):
+    roles = {name: r for name, r in stack["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert set(roles) == set(ROLES.values())
+    for role in roles.values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "lambda.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+
+
+def test_no_statement_grants_a_wildcard_action(stack):
+    granted = allow_statements(list(identity_policies(stack)) + list(resource_policies(stack)))
+    assert granted
+    for name, statement in granted:
+        assert "NotAction" not in statement, name
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name} allows {action}"
+
+
+def test_no_role_statement_grants_a_wildcard_resource(stack):
+    for name, statement in allow_statements(identity_policies(stack)):
+        assert "NotResource" not in statement, name
+        for resource in strings(statement["Resource"]):
+            assert resource != "*", f"{name}: {statement.get('Sid')}"
+            # Only the log streams of the function's own group, and the table's streams for
+            # ListStreams (whose stream ids are not known in advance), end in a wildcard.
+            if resource.endswith("*"):
+                assert resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-api:*") \
+                    or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-staff-alerts:*") \
+                    or resource == "${AppointmentsTable.Arn}/stream/*", resource
+
+
+def test_no_resource_policy_allows_anyone(stack):
+    for name, statement in allow_statements(resource_policies(stack)):
+        assert statement["Principal"] not in ("*", {"AWS": "*"}), name
+
+
+def test_key_policies_are_the_only_place_for_a_star_resource(stack):
+    """In a key policy "Resource": "*" means this key and nothing else (AWS requires it)."""
+    for name, document in resource_policies(stack):
+        if stack["Resources"][name]["Type"] != "AWS::KMS::Key":
+            assert "*" not in list(strings([s["Resource"] for s in statements(document)])), name
+
+
+def test_each_function_writes_only_its_own_log_group(stack):
+    for role, function in FUNCTION_OF_ROLE.items():
+        (logs,) = [s for s in role_statements(stack, role) if any(a.startswith("logs:") for a in as_list(s["Action"]))]
+        assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        name = stack["Resources"][function]["Properties"]["FunctionName"]["Fn::Sub"]
+        assert logs["Resource"]["Fn::Sub"].endswith(f":log-group:/aws/lambda/{name}:*")
+
+
+def test_the_api_reads_and_writes_items_and_queries_only_this_table_and_its_indexes(stack):
+    actions = allowed_actions(stack, "ApiHandlerRole")
+    assert {a for a in actions if a.startswith("dynamodb:")} <= {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
+        "dynamodb:ConditionCheckItem", "dynamodb:TransactWriteItems", "dynamodb:BatchGetItem"}
+    assert not {a for a in actions if a.startswith(("sns:", "sqs:"))}  # alerts go through the stream only
+    assert "dynamodb:Scan" not in actions  # SPEC: the request path and listings never scan
+    (query,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:Query" in as_list(s["Action"])]
+    indexes = {i["IndexName"] for i in stack["Resources"]["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert sorted(r["Fn::Sub"] for r in query["Resource"]) == sorted(
+        ["${AppointmentsTable.Arn}"] + [f"${{AppointmentsTable.Arn}}/index/{index}" for index in indexes])
+    (items,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert items["Resource"] == TABLE_ARN
+
+
+def test_the_alert_function_reads_the_stream_publishes_and_dead_letters(stack):
+    statements_ = role_statements(stack, "SendStaffAlertsRole")
+
+    def resources_for(action):
+        return [s["Resource"] for s in statements_ if action in as_list(s["Action"])]
+
+    stream_arn = {"Fn::GetAtt": ["AppointmentsTable", "StreamArn"]}
+    for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
+        assert resources_for(action) == [stream_arn]
+    assert resources_for("dynamodb:ListStreams") == [{"Fn::Sub": "${AppointmentsTable.Arn}/stream/*"}]
+    assert resources_for("dynamodb:GetItem") == resources_for("dynamodb:UpdateItem") == [TABLE_ARN]
+    assert resources_for("sns:Publish") == [{"Ref": "AlertsTopic"}]
+    assert resources_for("sqs:SendMessage") == [{"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}]
+    assert not {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"} & allowed_actions(stack, "SendStaffAlertsRole")
+
+
+def test_the_data_key_is_usable_only_through_the_services_that_hold_our_data(stack):
+    for role in ROLES.values():
+        for statement in role_statements(stack, role):
+            if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+                assert statement["Resource"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+                services = as_list(statement["Condition"]["StringEquals"]["kms:ViaService"])
+                assert {s["Fn::Sub"].split(".", 1)[0] for s in services} <= {"dynamodb", "sns", "sqs"}
+
+
+def aws_calls_in(path, operations):
+    """The client operations a module uses, called or passed on: `self._client.put_item`, `self._sns.publish`."""
+    tree = ast.parse(path.read_text())
+    return {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in operations
+            and CLIENT.search(ast.unparse(node.value))}
+
+
+@pytest.mark.parametrize("service, role", [("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole")])
+def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
+    """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
+    model = botocore.session.get_session().get_service_model(service)
+    operations = {botocore.xform_name(name): name for name in model.operation_names}
+    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").glob("*.py")))
+    assert called, f"found no {service} call in chalicelib: has the client moved?"
+    prefix = "dynamodb" if service == "dynamodb" else service
+    missing = {f"{prefix}:{operations[name]}" for name in called} - allowed_actions(stack, role)
+    assert not missing, f"chalicelib calls {sorted(missing)}: allow them, narrowly, in .chalice/{POLICY_FILE[role]}"

@@ -1,0 +1,81 @@
+"""`make package` builds a complete stack that cfn-lint and the SAM transform accept, offline."""
+import zipfile
+
+import pytest
+
+from tests.infra.template import resources
+from tools import package as packaging
+from tools.resources import stage_environment
+
+# Lambda's limits for a zip uploaded through S3: 50 MB zipped is the direct-upload limit we keep
+# under anyway, 250 MB unzipped is the hard one.
+MAX_ZIPPED, MAX_UNZIPPED = 50 * 2**20, 250 * 2**20
+
+
+def test_the_stack_builds_into_a_template_and_a_zip(built):
+    assert built.template.is_file() and built.zip.is_file()
+
+
+def test_cfn_lint_reports_no_error_and_no_warning(built):
+    result = packaging.lint(built.template)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_accepts_the_transformed_template_and_its_iam_action_names(stack):
+    result = packaging.lint_expanded(stack)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_sam_transform_accepts_the_template(template, stack):
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert not [r for r in stack["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
+    assert set(resources(stack, "AWS::Lambda::Function")) == {"APIHandler", "SendStaffAlerts"}
+    assert len(resources(stack, "AWS::Lambda::EventSourceMapping")) == 1
+
+
+def test_the_dev_stage_builds_and_lints_clean_too(tmp_path):
+    dev = packaging.build("dev", tmp_path)
+    result = packaging.lint(dev.template)
+    assert result.returncode == 0, result.stdout + result.stderr
+    packaging.sam_transform(dev.load())
+
+
+def test_packaging_needs_none_of_the_stage_settings():
+    """The app reads its settings when first needed, so `chalice package` runs without them."""
+    stage = stage_environment("prod")
+    env = packaging.packaging_environment("prod", environ={**stage, "PATH": "/usr/bin", "HOME": "/root"})
+    assert not set(stage) & set(env)
+    assert env["AWS_DEFAULT_REGION"]  # chalice wants one; nothing in the template depends on it
+
+
+def test_every_function_runs_on_the_pinned_lambda_runtime(template):
+    runtime = packaging.lambda_runtime()
+    assert runtime == "python3.11"
+    functions = resources(template, "AWS::Serverless::Function")
+    assert {f["Properties"]["Runtime"] for f in functions.values()} == {runtime}
+
+
+def test_the_zip_carries_linux_wheels_for_that_runtime(built):
+    with zipfile.ZipFile(built.zip) as archive:
+        names = archive.namelist()
+        wheel = archive.read(next(n for n in names if n.startswith("pydantic_core-") and n.endswith("/WHEEL")))
+    assert "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so" in names
+    tags = [line.split(": ", 1)[1] for line in wheel.decode().splitlines() if line.startswith("Tag: ")]
+    assert tags and all(tag.startswith("cp311-cp311-manylinux") and tag.endswith("_x86_64") for tag in tags)
+
+
+def test_the_zip_holds_the_app_and_its_dependencies_only(built):
+    with zipfile.ZipFile(built.zip) as archive:
+        names = archive.namelist()
+        unzipped = sum(info.file_size for info in archive.infolist())
+    top = {name.split("/", 1)[0] for name in names}
+    assert {"app.py", "chalicelib", "pydantic", "phonenumbers", "email_validator", "tzdata"} <= top
+    assert "chalicelib/static/form.js" in names
+    assert not top & {"tests", "tools", "bench", "infra", ".venv", "boto3", "botocore", "moto"}
+    assert built.zip.stat().st_size < MAX_ZIPPED and unzipped < MAX_UNZIPPED
+
+
+def test_a_builder_on_another_python_is_stopped_with_the_fix():
+    with pytest.raises(SystemExit) as stopped:
+        packaging.check_builder_python("python3.11", version_info=(3, 12, 1))
+    assert "python3.11" in str(stopped.value) and "make venv PYTHON=python3.11" in str(stopped.value)

@@ -1,0 +1,40 @@
+"""The stages in .chalice/config.json: dev for the laptop, prod safe by default."""
+from urllib.parse import urlsplit
+
+from chalicelib.config import Settings
+from tools.resources import ROOT, stage_environment
+
+
+def test_the_prod_stage_is_a_valid_configuration():
+    Settings.from_env(stage_environment("prod"))
+
+
+def test_prod_alerts_carry_no_personal_or_health_details_by_default():
+    """Staff e-mail is the most common way clinic forms leak health data."""
+    assert Settings.from_env(stage_environment("prod")).notify_detail == "minimal"
+
+
+def test_prod_talks_only_to_https_origins():
+    settings = Settings.from_env(stage_environment("prod"))
+    assert all(urlsplit(origin).scheme == "https" for origin in settings.allowed_origins)
+    assert urlsplit(settings.thank_you_url).scheme == "https"
+
+
+def test_the_table_is_named_after_the_stack_as_the_stage_says(template):
+    """Tools outside the stack find the table by the stage's name; `make deploy` names the stack so."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "STACK ?= appointments-$(STAGE)" in makefile
+    assert template["Resources"]["AppointmentsTable"]["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}"}
+    for stage in ("dev", "prod"):
+        assert stage_environment(stage)["APPOINTMENTS_TABLE"] == f"appointments-{stage}"
+
+
+def test_the_template_gives_the_functions_the_stack_s_table_and_topic_and_the_rest_as_configured(template):
+    env = stage_environment("prod")
+    assert "set-by-the-template" in env["NOTIFY_TOPIC_ARN"]  # the account is not known until deploy
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["APPOINTMENTS_TABLE"] == {"Ref": "AppointmentsTable"}
+    assert variables["NOTIFY_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
+    assert variables["NOTIFY_DETAIL"] == "minimal"
+    assert {name: value for name, value in variables.items() if isinstance(value, str)} == {
+        name: value for name, value in env.items() if name not in ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN")}
