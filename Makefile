@@ -9,8 +9,13 @@ STAGE ?= dev
 CHROMIUM := /usr/bin/chromium
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# `make package` / `make deploy` (README, "Deploy"): the stack for STAGE, built into PACKAGE_DIR.
+PACKAGE_DIR ?= build/package
+STACK ?= appointments-$(STAGE)
+ARTIFACT_BUCKET ?=
+PARAMETERS ?=
 
-.PHONY: run test venv browser bench openapi clean
+.PHONY: run test venv browser bench openapi clean package deploy
 
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
@@ -43,6 +48,31 @@ openapi: $(STAMP) ## Regenerate docs/openapi.json from the routes and models
 
 bench: $(STAMP) ## Cold start vs a naive handler, warm latency, AWS calls per request, package size
 	$(PY) -m bench.run
+
+# Staff tokens (README, "Staff API"): against the stack `make run` started, or with AWS=1 the deployed STAGE.
+.PHONY: staff-token staff-tokens revoke-token
+staff-token: $(STAMP) ## Make a staff token: NAME="Their Name" ROLE=staff|admin; printed once, on the last line
+	@test -n "$(NAME)" || { echo 'make staff-token needs NAME="Their Name" (and ROLE=staff or ROLE=admin).' >&2; exit 2; }
+	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) create --name '$(subst ','\'',$(NAME))' --role '$(or $(ROLE),staff)'
+
+staff-tokens: $(STAMP) ## List staff tokens: id, name, role, made, last used, revoked
+	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) list
+
+revoke-token: $(STAMP) ## Revoke a staff token at once: ID=... (from make staff-tokens)
+	@test -n "$(ID)" || { echo 'make revoke-token needs ID=... (see make staff-tokens).' >&2; exit 2; }
+	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) revoke '$(ID)'
+
+package: $(STAMP) ## Build the stack for STAGE (template + zip in PACKAGE_DIR) and check it offline
+	$(PY) -m tools.package --stage $(STAGE) --out $(PACKAGE_DIR)
+
+deploy: package ## Deploy STAGE to AWS: needs the AWS CLI, credentials and ARTIFACT_BUCKET (an S3 bucket)
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "make deploy needs ARTIFACT_BUCKET=<an S3 bucket for the code>; see README, Deploy." >&2; exit 2; }
+	aws cloudformation package --use-json --template-file $(PACKAGE_DIR)/sam.json \
+	  --s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(STACK) --output-template-file $(PACKAGE_DIR)/packaged.json
+	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.json --stack-name $(STACK) \
+	  --s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(STACK) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+	  --no-fail-on-empty-changeset --tags app=appointments stage=$(STAGE) \
+	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis test-output

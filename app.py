@@ -2,7 +2,7 @@ from chalice import Chalice, Response
 
 from chalicelib import logs, openapi, page, web
 from chalicelib.config import get_settings
-from chalicelib.wiring import alert_delivery, appointment_service
+from chalicelib.wiring import alert_delivery, appointment_service, staff_authenticator, staff_service
 
 app = Chalice(app_name="appointments")
 
@@ -86,3 +86,51 @@ def form_css():
 def form_js():
     body, headers = page.asset("form.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
+
+
+# --- The staff API: every route authenticates first (chalicelib/auth.py), inside the app -------------
+
+def _authenticate(request):
+    return staff_authenticator().authenticate(request.headers.get("authorization"))
+
+
+def _staff_endpoint(route, role="staff"):
+    return web.staff_endpoint(route, lambda: app.current_request, _authenticate, role)
+
+
+def _filters():
+    return web.query_lists(app.current_request)
+
+
+@app.route("/staff/appointments", methods=["GET"], content_types=["*/*"])
+@_staff_endpoint("GET /staff/appointments")
+def list_appointments(staff):
+    return web.json_response(200, staff_service().list(_filters())), "listed"
+
+
+@app.route("/staff/appointments.csv", methods=["GET"], content_types=["*/*"])
+@_staff_endpoint("GET /staff/appointments.csv")
+def export_appointments(staff):
+    export = staff_service().export_csv(_filters())
+    return web.csv_response(export.text, "appointments.csv", export.next_cursor), "exported"
+
+
+@app.route("/staff/appointments/{appointment_id}", methods=["GET"], content_types=["*/*"])
+@_staff_endpoint("GET /staff/appointments/{id}")
+def get_appointment(appointment_id, staff):
+    return web.json_response(200, staff_service().get(appointment_id)), "found"
+
+
+@app.route("/staff/appointments/{appointment_id}", methods=["PATCH"], content_types=["*/*"])
+@_staff_endpoint("PATCH /staff/appointments/{id}")
+def update_appointment(appointment_id, staff):
+    request = app.current_request
+    change = web.read_json_object(request.headers, request.raw_body)
+    return web.json_response(200, staff_service().update_status(appointment_id, change, staff)), "updated"
+
+
+@app.route("/staff/appointments/{appointment_id}", methods=["DELETE"], content_types=["*/*"])
+@_staff_endpoint("DELETE /staff/appointments/{id}", role="admin")
+def erase_appointment(appointment_id, staff):
+    erasure = staff_service().erase(appointment_id, staff)
+    return web.json_response(200, erasure.record), "erased" if erasure.erased_now else "already_erased"

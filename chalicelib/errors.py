@@ -81,6 +81,13 @@ class NotFound(AppError):
     message = "There is no such appointment request."
 
 
+class Conflict(AppError):
+    """Someone else changed the same thing first (two staff members, one request)."""
+
+    code = "conflict"
+    message = "Someone else changed this meanwhile. Reload it and try again."
+
+
 class AlertNotSent(AppError):
     """Publishing a staff alert failed. `retryable` is False when retrying cannot help."""
 

@@ -4,11 +4,12 @@ Every route the app registers must have an entry in OPERATIONS (a test fails oth
 the schemas come from the models, so the document cannot drift from what is validated.
 """
 from dataclasses import dataclass, field
-from typing import Dict, Literal, Optional
+from typing import Dict, List, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import AppointmentForm
+from .staff import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, STATUSES
 from .web import STATUS
 
 TITLE = "Appointment requests"
@@ -133,6 +134,132 @@ OPERATIONS = {
         responses={200: Response("The OpenAPI 3.1 document.", dict)},
     ),
 }
+
+
+# --- The staff API ------------------------------------------------------------------------------
+
+class StaffHistoryEntry(BaseModel):
+    at: str = Field(description="When (UTC, ISO-8601).")
+    by: str = Field(description="The staff member's name.")
+    from_: str = Field(alias="from")
+    to: str
+    note: Optional[str] = Field(default=None, description="Removed when the request is erased.")
+
+
+class StaffAppointment(BaseModel):
+    id: str
+    status: Literal[STATUSES]
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    location: str
+    location_name: str
+    fields: Optional[dict] = Field(default=None, description="The patient's answers; absent once erased.")
+    consent: Optional[dict] = Field(default=None, description="Consent evidence; absent once erased.")
+    alerted_at: Optional[str] = None
+    erased_at: Optional[str] = None
+    erased_by: Optional[str] = None
+    history: Optional[List[StaffHistoryEntry]] = Field(
+        default=None, description="Status changes, oldest first (not in listings)."
+    )
+
+
+class StaffPage(BaseModel):
+    items: List[StaffAppointment]
+    next_cursor: Optional[str] = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["new", "contacted", "scheduled", "closed", "suspected_spam"] = Field(
+        description="new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new."
+    )
+    note: Optional[str] = Field(default=None, json_schema_extra={"maxLength": MAX_NOTE})
+
+
+def _query(name, description, schema):
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+STAFF_FILTERS = (
+    _query("status", "Only this status. Without it: new, contacted, scheduled and closed (no spam, no "
+                     "erased).", {"type": "string", "enum": list(STATUSES)}),
+    _query("location", "A location id from CLINIC_LOCATIONS.", {"type": "string"}),
+    _query("from", "Received on or after this day (YYYY-MM-DD, the clinic's time zone).",
+           {"type": "string", "format": "date"}),
+    _query("to", "Received on or before this day (YYYY-MM-DD, the clinic's time zone).",
+           {"type": "string", "format": "date"}),
+)
+STAFF_CURSOR = _query("cursor", "The next_cursor of the previous page.", {"type": "string"})
+STAFF_LIMIT = _query("limit", f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+                     {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})
+_STAFF_ERRORS = (
+    ("unauthorized", "No valid staff token: missing, malformed, unknown or revoked."),
+    ("service_unavailable", "Storage is unavailable or throttled. Retry."),
+    ("server_misconfigured", "A setting is missing or invalid (logged with its name)."),
+)
+_NOT_FOUND = ("not_found", "No request with this id.")
+
+OPERATIONS.update({
+    ("GET", "/staff/appointments"): Operation(
+        summary="List requests, newest first",
+        parameters=STAFF_FILTERS + (STAFF_LIMIT, STAFF_CURSOR),
+        tags=("staff",),
+        security=True,
+        responses={
+            200: Response("One page of requests.", StaffPage),
+            **_errors(*_STAFF_ERRORS, ("validation_failed", "A bad filter, limit or cursor; see `fields`.")),
+        },
+    ),
+    ("GET", "/staff/appointments.csv"): Operation(
+        summary="The same filters, as CSV for a spreadsheet",
+        description="UTF-8 with a BOM. Cells starting with = + - @ get a leading apostrophe. When the export "
+                    "is cut short (about 1.5 MB), X-Next-Cursor says where to go on (pass it as `cursor`).",
+        parameters=STAFF_FILTERS + (STAFF_CURSOR,),
+        tags=("staff",),
+        security=True,
+        responses={
+            200: Response("CSV.", media_type="text/csv", headers=("Content-Disposition", "X-Next-Cursor")),
+            **_errors(*_STAFF_ERRORS, ("validation_failed", "A bad filter or cursor; see `fields`.")),
+        },
+    ),
+    ("GET", "/staff/appointments/{appointment_id}"): Operation(
+        summary="One request, with its history (or its tombstone, once erased)",
+        tags=("staff",),
+        security=True,
+        responses={200: Response("The request.", StaffAppointment), **_errors(*_STAFF_ERRORS, _NOT_FOUND)},
+    ),
+    ("PATCH", "/staff/appointments/{appointment_id}"): Operation(
+        summary="Change the status, with an optional note",
+        request=StatusChange,
+        request_media_types=("application/json",),
+        tags=("staff",),
+        security=True,
+        responses={
+            200: Response("The request as changed.", StaffAppointment),
+            **_errors(
+                *_STAFF_ERRORS, _NOT_FOUND,
+                ("invalid_body", "The body is not a JSON object in UTF-8."),
+                ("unsupported_media_type", "Not application/json."),
+                ("payload_too_large", "The body is over 16 KiB."),
+                ("validation_failed", "A bad status, note or transition; see `fields`."),
+                ("conflict", "Someone else changed the status meanwhile: reload and decide again."),
+            ),
+        },
+    ),
+    ("DELETE", "/staff/appointments/{appointment_id}"): Operation(
+        summary="Erase the personal data for good (admin only); a tombstone remains",
+        tags=("staff",),
+        security=True,
+        responses={
+            200: Response("The tombstone (again on a repeated erasure).", StaffAppointment),
+            **_errors(
+                *_STAFF_ERRORS, _NOT_FOUND,
+                ("forbidden", "Only an admin may erase."),
+                ("conflict", "The request kept changing while being erased: try again."),
+            ),
+        },
+    ),
+})
 
 
 def form_schema():

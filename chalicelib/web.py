@@ -2,6 +2,7 @@
 import functools
 import html
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,7 +11,10 @@ from urllib.parse import parse_qsl
 from chalice import Response
 
 from . import logs
-from .errors import AppError, ConfigError, InvalidBody, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
+from .errors import (
+    AppError, ConfigError, Forbidden, InvalidBody, PayloadTooLarge, StorageUnavailable, Unauthorized,
+    UnsupportedMediaType,
+)
 from .models import BOOLEAN_FIELDS, LABELS
 
 MAX_BODY_BYTES = 16 * 1024
@@ -169,6 +173,7 @@ STATUS = {
     "unsupported_media_type": 415,
     "payload_too_large": 413,
     "idempotency_conflict": 409,
+    "conflict": 409,
     "service_unavailable": 503,
     "unauthorized": 401,
     "forbidden": 403,
@@ -183,6 +188,8 @@ def error_response(error: AppError, as_html=False):
     headers = {}
     if isinstance(error, StorageUnavailable):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="staff"'
     fields = getattr(error, "fields", None)
     if as_html:
         return html_response(status, error_page(error.message, fields), headers)
@@ -211,8 +218,14 @@ def error_page(message, fields=None):
     )
 
 
-def endpoint(route, current_request, allowed_origins=lambda: ()):
-    """Wrap a view: request id, CORS, error answers and one access log line per request."""
+def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate=None, role=None,
+             html_errors=True, headers=None):
+    """Wrap a view: request id, CORS, error answers and one access log line per request.
+
+    With `authenticate` (request -> staff member, or raise Unauthorized), the caller is checked
+    before the view runs: a member who may not act as `role` gets a 403, the view gets
+    `staff=`, and the access line names the staff member as `actor`.
+    """
 
     def decorate(view):
         @functools.wraps(view)
@@ -220,10 +233,17 @@ def endpoint(route, current_request, allowed_origins=lambda: ()):
             request = current_request()
             started = time.perf_counter()
             token = logs.request_id.set(_request_id(request))
-            as_html = wants_html(request.headers.get("accept"))
+            as_html = html_errors and wants_html(request.headers.get("accept"))
             outcome = "ok"
+            staff = None
             try:
-                response, outcome = view(*args, **kwargs)
+                if authenticate is None:
+                    response, outcome = view(*args, **kwargs)
+                else:
+                    staff = authenticate(request)
+                    if role and not staff.may(role):
+                        raise Forbidden(f"Your role does not allow this: it needs the {role} role.")
+                    response, outcome = view(*args, staff=staff, **kwargs)
             except ConfigError as error:
                 outcome = error.code
                 log.error("configuration error", extra={"event": "config_error", "setting": error.setting,
@@ -243,19 +263,75 @@ def endpoint(route, current_request, allowed_origins=lambda: ()):
             except ConfigError:
                 origins = ()
             response.headers.update(cors_headers(request.headers.get("origin"), origins))
-            log.info("request", extra={
+            response.headers.update(headers or {})
+            line = {
                 "event": "request",
                 "route": route,
                 "status": response.status_code,
                 "outcome": outcome,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-            })
+            }
+            if staff is not None:
+                line["actor"] = staff.name
+                line.update({name: value for name, value in kwargs.items() if _REQUEST_ID.fullmatch(str(value))})
+            log.info("request", extra=line)
             logs.request_id.reset(token)
             return response
 
         return wrapper
 
     return decorate
+
+
+# Path parameters are logged only when they have the shape of our ids: a mistyped URL could hold anything.
+_REQUEST_ID = re.compile(r"^[a-z2-7]{24}$")
+# Staff answers carry patient data: no cache anywhere may keep them.
+STAFF_HEADERS = {"Cache-Control": "no-store"}
+
+
+def staff_endpoint(route, current_request, authenticate, role="staff"):
+    """A staff route: authenticated first, JSON errors only (never the form's HTML page), nothing cached.
+
+    No CORS origin is granted, whatever ALLOWED_ORIGINS says: the staff API is for staff tools,
+    not for scripts on the clinic's website, so browsers keep other sites' scripts out of it.
+    """
+    return endpoint(route, current_request, lambda: (), authenticate=authenticate, role=role,
+                    html_errors=False, headers=STAFF_HEADERS)
+
+
+def read_json_object(headers, raw_body):
+    """A JSON object body (a staff change), or the matching AppError."""
+    media_type, params = _media_type(headers.get("content-type"))
+    if media_type != JSON_TYPE or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType("Send the change as application/json in UTF-8.")
+    raw_body = raw_body or b""
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("The request is too large: a note can be at most 1000 characters.")
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidBody("The request body is not valid UTF-8.") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidBody("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidBody('The request body must be a JSON object, e.g. {"status": "contacted"}.')
+    return data
+
+
+def query_lists(request):
+    """The query string as {name: [values]} (a name may be given more than once)."""
+    params = request.query_params or {}
+    return {name: list(params.getlist(name)) if hasattr(params, "getlist") else [params[name]] for name in params}
+
+
+def csv_response(text, filename, next_cursor=None):
+    headers = {"Content-Type": "text/csv; charset=utf-8",
+               "Content-Disposition": f'attachment; filename="{filename}"'}
+    if next_cursor:
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(body=text, status_code=200, headers=headers)
 
 
 def _request_id(request):

@@ -43,9 +43,28 @@ def alert_delivery():
     )
 
 
+@lru_cache(maxsize=1)
+def staff_service():
+    from .repository import StaffRepository
+    from .staff import StaffService
+
+    settings = get_settings()
+    return StaffService(StaffRepository(aws_client("dynamodb"), settings.table_name), settings)
+
+
+@lru_cache(maxsize=1)
+def staff_authenticator():
+    from .auth import Authenticator
+    from .repository import TokenRepository
+
+    return Authenticator(TokenRepository(aws_client("dynamodb"), get_settings().table_name))
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
     aws_client.cache_clear()
     appointment_service.cache_clear()
     alert_delivery.cache_clear()
+    staff_service.cache_clear()
+    staff_authenticator.cache_clear()

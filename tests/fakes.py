@@ -64,3 +64,95 @@ class Ids:
     def __call__(self):
         self.issued.append(f"id-{len(self.issued) + 1}")
         return self.issued[-1]
+
+
+class FakeStaffRepository:
+    """Staff records in a dict. Writes are conditional on what was read, like the real ones;
+    `before_write` (a test's hook) runs just before each write: a colleague getting there first."""
+
+    def __init__(self, *records):
+        self.records = {record.id: record for record in records}
+        self.expires_at = {}
+        self.before_write = None
+        self.reads = []
+
+    def record(self, request_id):
+        self.reads.append(request_id)
+        return self.records.get(request_id)
+
+    def list_page(self, query, limit, cursor=None):
+        from chalicelib.staff import InvalidCursor, Page
+
+        matching = sorted(
+            (r for r in self.records.values()
+             if r.status in query.statuses
+             and (query.location is None or r.location == query.location)
+             and (query.created_from is None or r.created_at >= query.created_from)
+             and (query.created_to is None or r.created_at <= query.created_to)),
+            key=lambda r: (r.created_at, r.id), reverse=True,
+        )
+        if cursor is not None and not cursor.isdigit():
+            raise InvalidCursor()
+        start = int(cursor or 0)
+        more = start + limit < len(matching)
+        return Page(matching[start:start + limit], str(start + limit) if more else None)
+
+    def change_status(self, record, entry, expires_at=None):
+        from dataclasses import replace
+
+        self._colleague()
+        current = self.records.get(record.id)
+        if current is None or current.erased or current.status != record.status:
+            return None
+        updated = replace(current, status=entry.to_status, history=current.history + (entry,))
+        self.records[record.id] = updated
+        if expires_at is not None:
+            self.expires_at[record.id] = expires_at
+        return updated
+
+    def erase(self, record, tombstone):
+        self._colleague()
+        current = self.records.get(record.id)
+        if current is None or current.erased or current.status != record.status \
+                or len(current.history) != len(record.history):
+            return False
+        self.records[record.id] = tombstone
+        return True
+
+    def _colleague(self):
+        hook, self.before_write = self.before_write, None
+        if hook:
+            hook(self)
+
+
+class FakeTokens:
+    """Token records by hash, as TokenRepository keeps them."""
+
+    def __init__(self):
+        self.records = {}
+        self.touches = []
+
+    def add(self, record):
+        self.records[record.token_hash] = record
+
+    def get(self, token_hash):
+        return self.records.get(token_hash)
+
+    def touch(self, token_hash, now, not_since):
+        from dataclasses import replace
+
+        record = self.records[token_hash]
+        if record.last_used_at is None or record.last_used_at <= not_since:
+            self.records[token_hash] = replace(record, last_used_at=now)
+            self.touches.append(now)
+
+    def all(self):
+        return sorted(self.records.values(), key=lambda r: r.created_at, reverse=True)
+
+    def revoke(self, token_hash, at):
+        from dataclasses import replace
+
+        record = self.records[token_hash]
+        if record.revoked_at is None:
+            self.records[token_hash] = record = replace(record, revoked_at=at)
+        return record

@@ -1,0 +1,328 @@
+"""Staff triage: find requests, read one with its history, move it along, export, erase.
+
+Listing shows the requests staff work on (new, contacted, scheduled, closed). Suspected spam
+and erased requests are listed only when asked for by status, so neither is mixed into a
+day's work. Erasure replaces the request with a tombstone: its id, time, location, who erased
+it and when, and the history of status changes without their notes (a note can name the
+patient). Nothing personal is kept.
+"""
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Optional
+
+from . import csv_export
+from .errors import Conflict, NotFound, ValidationFailed
+from .logs import get_logger
+from .models import utc_iso
+from .service import utcnow
+
+log = get_logger(__name__)
+
+ACTIVE = ("new", "contacted", "scheduled", "closed")
+STATUSES = ACTIVE + ("suspected_spam", "erased")
+# new → contacted → scheduled or closed; scheduled → closed once the visit is done or called off;
+# suspected_spam → new when it was a person after all. Closed and erased are final.
+TRANSITIONS = {
+    "new": ("contacted",),
+    "contacted": ("scheduled", "closed"),
+    "scheduled": ("closed",),
+    "closed": (),
+    "suspected_spam": ("new",),
+    "erased": (),
+}
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+MAX_NOTE = 1000
+FILTERS = ("status", "location", "from", "to")
+# The CSV comes back in one Lambda response (6 MB at most, JSON-escaped on the way): stop well
+# inside it and hand back a cursor for the rest.
+EXPORT_BUDGET = 1_500_000
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LIMIT = re.compile(r"^\d{1,3}$")
+_NAME = re.compile(r"^[a-z][a-z_]{0,29}$")
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: str
+    by: str
+    from_status: str
+    to_status: str
+    note: Optional[str] = None
+
+    def without_note(self):
+        return replace(self, note=None)
+
+    def as_json(self):
+        entry = {"at": self.at, "by": self.by, "from": self.from_status, "to": self.to_status}
+        if self.note is not None:
+            entry["note"] = self.note
+        return entry
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """A stored request as staff see it; once erased, only the tombstone's parts are set."""
+
+    id: str
+    status: str
+    created_at: str
+    location: str
+    fields: Optional[dict] = None
+    consent: Optional[dict] = None
+    alerted_at: Optional[str] = None
+    history: tuple = ()
+    erased_at: Optional[str] = None
+    erased_by: Optional[str] = None
+
+    @property
+    def erased(self):
+        return self.status == "erased"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Which requests to list: `statuses` (one asked for, or every active one), a location, a time range."""
+
+    statuses: tuple = ACTIVE
+    location: Optional[str] = None
+    created_from: Optional[str] = None
+    created_to: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list
+    next_cursor: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Export:
+    text: str
+    rows: int
+    next_cursor: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    record: dict
+    erased_now: bool
+
+
+class Invalid(ValidationFailed):
+    message = "Some of what was sent needs changing: see fields."
+
+
+class InvalidCursor(Exception):
+    """A cursor that this listing did not hand out (garbage, tampered with, or for other dates)."""
+
+
+@dataclass
+class _Params:
+    values: dict
+    problems: dict = field(default_factory=dict)
+
+    def one(self, name):
+        """The parameter's value; None when absent or empty (an HTML form's "any")."""
+        given = [value.strip() for value in self.values.get(name) or [] if value.strip()]
+        if len(given) > 1:
+            self.problems[name] = f"Give {name} once."
+            return None
+        return given[0] if given else None
+
+
+class StaffService:
+    def __init__(self, repository, settings, *, now=utcnow):
+        self._repository = repository
+        self._settings = settings
+        self._now = now
+
+    def list(self, params):
+        """One page, newest first: {"items": [...], "next_cursor": str or None}."""
+        query, limit, cursor = self._listing(params, extra=("limit", "cursor"))
+        page = self._page(query, limit, cursor)
+        return {"items": [self.view(r, history=False) for r in page.records], "next_cursor": page.next_cursor}
+
+    def get(self, request_id):
+        return self.view(self._record(request_id))
+
+    def update_status(self, request_id, change, staff):
+        """Apply {"status": ..., "note": ...} by `staff`; raise ValidationFailed, NotFound or Conflict."""
+        target, note = _status_change(change)
+        record = self._record(request_id)
+        _check_transition(record.status, target)
+        entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note)
+        expires_at = self._retention_end(record) if record.status == "suspected_spam" else None
+        updated = self._repository.change_status(record, entry, expires_at=expires_at)
+        if updated is None:
+            current = self._record(request_id)
+            raise Conflict(f"Someone else changed this request meanwhile: it is now {current.status}. "
+                           "Reload it and decide again.")
+        log.info("status changed", extra={"event": "status_changed", "appointment_id": record.id,
+                                          "from": record.status, "to": target, "actor": staff.name})
+        return self.view(updated)
+
+    def erase(self, request_id, staff):
+        """Erase the personal data for good; a repeated erasure changes nothing."""
+        record = self._record(request_id)
+        for _ in range(3):
+            if record.erased:
+                return Erasure(self.view(record), erased_now=False)
+            now = utc_iso(self._now())
+            entry = HistoryEntry(now, staff.name, record.status, "erased")
+            history = tuple(h.without_note() for h in record.history) + (entry,)
+            tombstone = StaffRecord(
+                id=record.id, status="erased", created_at=record.created_at, location=record.location,
+                alerted_at=record.alerted_at, history=history, erased_at=now, erased_by=staff.name,
+            )
+            if self._repository.erase(record, tombstone):
+                log.info("request erased", extra={"event": "erased", "appointment_id": record.id,
+                                                  "from": record.status, "actor": staff.name})
+                return Erasure(self.view(tombstone), erased_now=True)
+            record = self._record(request_id)  # changed meanwhile: erase what is there now
+        raise Conflict("This request keeps changing; try erasing it again.")
+
+    def export_csv(self, params):
+        """The listing's filters as CSV, every page, up to EXPORT_BUDGET; the cursor says where to go on."""
+        query, _, cursor = self._listing(params, extra=("cursor",))
+        rows = []
+        size = 0
+        while True:
+            page = self._page(query, MAX_LIMIT, cursor)
+            batch = [csv_export.row(r, self._settings.timezone) for r in page.records]
+            rows += batch
+            size += sum(csv_export.size(row) for row in batch)
+            cursor = page.next_cursor
+            if cursor is None or size >= EXPORT_BUDGET:
+                return Export(csv_export.to_csv(rows), len(rows), cursor)
+
+    def view(self, record, history=True):
+        data = {
+            "id": record.id,
+            "status": record.status,
+            "created_at": record.created_at,
+            "location": record.location,
+            "location_name": self._settings.locations.get(record.location, record.location),
+        }
+        if record.erased:
+            data.update(erased_at=record.erased_at, erased_by=record.erased_by)
+        else:
+            data.update(fields=record.fields, consent=record.consent, alerted_at=record.alerted_at)
+        if history:
+            data["history"] = [entry.as_json() for entry in record.history]
+        return data
+
+    def _record(self, request_id):
+        record = self._repository.record(request_id) if _ID.fullmatch(request_id or "") else None
+        if record is None:
+            raise NotFound()
+        return record
+
+    def _page(self, query, limit, cursor):
+        try:
+            return self._repository.list_page(query, limit, cursor)
+        except InvalidCursor:
+            raise Invalid({"cursor": "This cursor does not belong to this listing. Start again without it."}) from None
+
+    def _retention_end(self, record):
+        created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+        return int((created + timedelta(days=self._settings.retention_days)).timestamp())
+
+    def _listing(self, values, extra):
+        params = _Params(values or {})
+        params.problems.update(_unknown(params.values, FILTERS + extra, "query", "parameter"))
+        status = params.one("status")
+        location = params.one("location")
+        since = self._day(params, "from")
+        until = self._day(params, "to", end=True)
+        limit = params.one("limit") if "limit" in extra else None
+        cursor = params.one("cursor")
+        if status is not None and status not in STATUSES:
+            params.problems["status"] = "Choose one of: " + ", ".join(STATUSES) + "."
+        if location is not None and location not in self._settings.locations:
+            params.problems["location"] = "Choose one of: " + ", ".join(self._settings.locations) + "."
+        if since and until and since > until:
+            params.problems["to"] = "The end date cannot be before the start date."
+        if limit is None:
+            limit = DEFAULT_LIMIT
+        elif _LIMIT.fullmatch(limit) and 1 <= int(limit) <= MAX_LIMIT:
+            limit = int(limit)
+        else:
+            params.problems["limit"] = f"Give a whole number from 1 to {MAX_LIMIT}."
+        if params.problems:
+            raise Invalid(params.problems)
+        query = ListQuery(
+            statuses=(status,) if status else ACTIVE, location=location, created_from=since, created_to=until,
+        )
+        return query, limit, cursor
+
+    def _day(self, params, name, end=False):
+        """A date in the clinic's time zone as a created_at bound (UTC): its first or its last millisecond."""
+        value = params.one(name)
+        if value is None:
+            return None
+        try:
+            day = date.fromisoformat(value) if _DATE.fullmatch(value) else None
+            if day is not None:
+                start = datetime.combine(day + timedelta(days=1) if end else day, time(), self._settings.timezone)
+                return utc_iso(start - timedelta(milliseconds=1) if end else start)
+        except (ValueError, OverflowError):
+            pass
+        params.problems[name] = "Enter the date as YYYY-MM-DD, e.g. 2026-12-01."
+        return None
+
+
+def _status_change(change):
+    problems = _unknown(change, ("status", "note"), "body", "field")
+    target = change.get("status")
+    if target is None:
+        problems["status"] = "Give the new status."
+    elif not isinstance(target, str) or target not in STATUSES or target == "erased":
+        problems["status"] = "Choose one of: " + ", ".join(s for s in STATUSES if s != "erased") + "."
+    note = change.get("note")
+    try:
+        note = _clean_note(note)
+    except ValueError as error:
+        problems["note"] = str(error)
+    if problems:
+        raise Invalid(problems)
+    return target, note
+
+
+def _unknown(names, known, where, kind):
+    """Names not in `known`, each with what to send instead. Names that are not plain words go under
+    `where`: they are echoed back and logged, and a mistyped URL or body could hold anything."""
+    problems = {}
+    for name in names:
+        if name not in known:
+            key = name if _NAME.fullmatch(name) else where
+            problems[key] = f"Unknown {kind}. Use " + ", ".join(known) + "."
+    return problems
+
+
+def _clean_note(note):
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise ValueError("A note is text.")
+    note = unicodedata.normalize("NFC", note.replace("\r\n", "\n").replace("\r", "\n").strip())
+    if any(char != "\n" and (char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"))
+           for char in note):
+        raise ValueError("A note cannot contain control characters (line breaks are fine).")
+    if len(note) > MAX_NOTE:
+        raise ValueError(f"A note can be at most {MAX_NOTE} characters (it has {len(note)}).")
+    return note or None
+
+
+def _check_transition(current, target):
+    if current == "erased":
+        raise Invalid({"status": "This request was erased; its status cannot change."})
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        where = ("it cannot change any more" if not allowed
+                 else "it can move to " + " or ".join(allowed))
+        raise Invalid({"status": f"This request is {current}: {where}."})

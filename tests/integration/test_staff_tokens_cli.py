@@ -1,0 +1,55 @@
+"""`python -m tools.staff_tokens` (what `make staff-token`, `staff-tokens` and `revoke-token` run), under moto."""
+import io
+import re
+
+import pytest
+
+from chalicelib.auth import Authenticator
+from chalicelib.errors import Unauthorized
+from chalicelib.repository import TokenRepository
+from tools import staff_tokens
+
+
+def run(dynamodb, *argv):
+    out = io.StringIO()
+    staff_tokens.main(list(argv), client=dynamodb, out=out)
+    return out.getvalue().splitlines()
+
+
+def test_create_prints_the_token_alone_on_the_last_line_and_list_never_shows_it(dynamodb, table):
+    lines = run(dynamodb, "create", "--name", "Dr O'Brien", "--role", "admin")
+
+    token = lines[-1]
+    assert re.fullmatch(r"appt_staff_[A-Za-z0-9_-]{43}", token)
+    assert "Dr O'Brien" in lines[0] and "admin" in lines[0]
+    member = Authenticator(TokenRepository(dynamodb, table)).authenticate(f"Bearer {token}")
+    assert (member.name, member.role) == ("Dr O'Brien", "admin")
+    listing = run(dynamodb, "list")
+    assert listing[0].split() == ["ID", "NAME", "ROLE", "CREATED", "LAST", "USED", "REVOKED"]
+    assert "Dr O'Brien" in listing[1] and token not in "\n".join(listing)
+
+
+def test_revoke_takes_the_id_from_the_list(dynamodb, table):
+    token = run(dynamodb, "create", "--name", "Sam Staff")[-1]
+    token_id = run(dynamodb, "list")[1].split()[0]
+
+    said = run(dynamodb, "revoke", token_id)
+
+    assert said[0].startswith(f"Revoked token {token_id} of Sam Staff (staff)")
+    with pytest.raises(Unauthorized):
+        Authenticator(TokenRepository(dynamodb, table)).authenticate(f"Bearer {token}")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["revoke", "000000000000"], "There is no staff token with that id."),
+    (["create", "--name", " "], "name: Give the staff member's name"),
+])
+def test_mistakes_exit_with_a_message(dynamodb, table, argv, message):
+    with pytest.raises(SystemExit) as stopped:
+        run(dynamodb, *argv)
+
+    assert str(stopped.value.code).startswith(message)
+
+
+def test_an_empty_table_lists_how_to_make_a_token(dynamodb, table):
+    assert "make staff-token" in run(dynamodb, "list")[-1]

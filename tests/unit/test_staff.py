@@ -1,0 +1,409 @@
+"""The staff service with an in-memory repository: transitions, history, erasure, listing rules."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.auth import StaffMember
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.staff import ACTIVE, HistoryEntry, ListQuery, StaffRecord, StaffService
+from tests.conftest import remember_personal
+from tests.fakes import Clock, FakeStaffRepository
+
+ANA = StaffMember("Ana Admin", "admin", "tok-ana")
+SAM = StaffMember("Sam Staff", "staff", "tok-sam")
+CREATED = "2026-11-25T15:00:00.000Z"
+# The contract: new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new.
+ALLOWED = {("new", "contacted"), ("contacted", "scheduled"), ("contacted", "closed"), ("scheduled", "closed"),
+           ("suspected_spam", "new")}
+FROM = ("new", "contacted", "scheduled", "closed", "suspected_spam")
+TO = ("new", "contacted", "scheduled", "closed", "suspected_spam")
+
+
+def a_record(request_id="req1", status="new", created_at=CREATED, location="downtown", history=(), **overrides):
+    fields = {"first_name": "Marit", "last_name": "Solheim-Ørsted", "email": "marit.so@example.com",
+              "phone": "+12125550177", "location": location, "contact_consent": True,
+              "message": "Left knee, since the marathon.", **overrides}
+    remember_personal(fields)
+    return StaffRecord(id=request_id, status=status, created_at=created_at, location=location, fields=fields,
+                       consent={"contact": {"given_at": created_at, "version": "2026-11-01"}}, history=history)
+
+
+@pytest.fixture
+def clock(fixed_now):
+    return Clock(fixed_now)
+
+
+@pytest.fixture
+def repository():
+    return FakeStaffRepository()
+
+
+@pytest.fixture
+def staff(repository, settings, clock):
+    return StaffService(repository, settings, now=clock)
+
+
+def fields_of(failure):
+    return failure.value.fields
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("current", FROM)
+@pytest.mark.parametrize("target", TO)
+def test_every_transition_is_allowed_or_refused_as_the_contract_says(staff, repository, current, target):
+    repository.records["req1"] = a_record(status=current)
+
+    if (current, target) in ALLOWED:
+        answer = staff.update_status("req1", {"status": target}, SAM)
+        assert answer["status"] == target
+        assert repository.records["req1"].status == target
+    else:
+        with pytest.raises(ValidationFailed) as failure:
+            staff.update_status("req1", {"status": target}, SAM)
+        assert set(fields_of(failure)) == {"status"}
+        assert repository.records["req1"].status == current
+        assert repository.records["req1"].history == ()
+
+
+def test_a_refused_transition_says_where_the_request_can_go(staff, repository):
+    repository.records["req1"] = a_record(status="contacted")
+
+    with pytest.raises(ValidationFailed) as failure:
+        staff.update_status("req1", {"status": "new"}, SAM)
+
+    assert fields_of(failure)["status"] == "This request is contacted: it can move to scheduled or closed."
+
+
+def test_closed_is_final(staff, repository):
+    repository.records["req1"] = a_record(status="closed")
+
+    with pytest.raises(ValidationFailed) as failure:
+        staff.update_status("req1", {"status": "new"}, SAM)
+
+    assert "cannot change any more" in fields_of(failure)["status"]
+
+
+def test_history_keeps_every_change_in_order_with_who_when_and_note(staff, repository, clock):
+    repository.records["req1"] = a_record()
+    steps = [("contacted", "Left a voicemail."), ("scheduled", "Tue 9:30 with Dr Lee."), ("closed", None)]
+    remember_personal({"message": "Tue 9:30 with Dr Lee."})
+
+    for status, note in steps:
+        clock.advance(minutes=5)
+        staff.update_status("req1", {"status": status, "note": note}, SAM if status != "closed" else ANA)
+
+    history = staff.get("req1")["history"]
+    assert history == [
+        {"at": "2026-11-25T15:05:00.000Z", "by": "Sam Staff", "from": "new", "to": "contacted",
+         "note": "Left a voicemail."},
+        {"at": "2026-11-25T15:10:00.000Z", "by": "Sam Staff", "from": "contacted", "to": "scheduled",
+         "note": "Tue 9:30 with Dr Lee."},
+        {"at": "2026-11-25T15:15:00.000Z", "by": "Ana Admin", "from": "scheduled", "to": "closed"},
+    ]
+
+
+def test_not_spam_after_all_gets_the_normal_retention(staff, repository, settings):
+    repository.records["req1"] = a_record(status="suspected_spam")
+
+    staff.update_status("req1", {"status": "new"}, SAM)
+
+    created = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
+    assert repository.expires_at["req1"] == int((created + timedelta(days=settings.retention_days)).timestamp())
+
+
+def test_other_changes_keep_the_retention(staff, repository):
+    repository.records["req1"] = a_record()
+
+    staff.update_status("req1", {"status": "contacted"}, SAM)
+
+    assert repository.expires_at == {}
+
+
+def test_a_lost_race_is_a_conflict_naming_the_status_now(staff, repository):
+    repository.records["req1"] = a_record(status="contacted")
+
+    def colleague_schedules(repo):
+        repo.records["req1"] = a_record(status="scheduled")
+
+    repository.before_write = colleague_schedules
+    with pytest.raises(Conflict) as failure:
+        staff.update_status("req1", {"status": "closed", "note": "No answer."}, SAM)
+
+    assert "now scheduled" in failure.value.message
+    assert repository.records["req1"].status == "scheduled"
+    assert repository.records["req1"].history == ()
+
+
+def test_an_erased_request_cannot_change_status(staff, repository):
+    repository.records["req1"] = a_record()
+    staff.erase("req1", ANA)
+
+    with pytest.raises(ValidationFailed) as failure:
+        staff.update_status("req1", {"status": "contacted"}, SAM)
+
+    assert fields_of(failure)["status"] == "This request was erased; its status cannot change."
+
+
+@pytest.mark.parametrize("change, field", [
+    ({}, "status"),
+    ({"status": None}, "status"),
+    ({"status": "done"}, "status"),
+    ({"status": 3}, "status"),
+    ({"status": "erased"}, "status"),
+    ({"status": "contacted", "note": 7}, "note"),
+    ({"status": "contacted", "note": "x" * 1001}, "note"),
+    ({"status": "contacted", "note": "called\x00"}, "note"),
+    ({"status": "contacted", "note": "tab\there"}, "note"),
+    ({"status": "contacted", "note": "rtl \u202e override"}, "note"),
+    ({"status": "contacted", "notes": "typo"}, "notes"),
+    ({"status": "contacted", "Note!": "odd"}, "body"),
+])
+def test_a_bad_change_is_refused_naming_the_field(staff, repository, change, field):
+    repository.records["req1"] = a_record()
+
+    with pytest.raises(ValidationFailed) as failure:
+        staff.update_status("req1", change, SAM)
+
+    assert field in fields_of(failure)
+    assert repository.records["req1"].status == "new"
+
+
+def test_a_note_keeps_line_breaks_and_is_trimmed(staff, repository):
+    repository.records["req1"] = a_record()
+
+    answer = staff.update_status("req1", {"status": "contacted", "note": "  Called.\r\nCall back Fri.  "}, SAM)
+
+    assert answer["history"][0]["note"] == "Called.\nCall back Fri."
+
+
+def test_a_note_of_1000_characters_is_kept_and_a_blank_one_is_none(staff, repository):
+    repository.records["a"] = a_record("a")
+    repository.records["b"] = a_record("b")
+
+    long = staff.update_status("a", {"status": "contacted", "note": "n" * 1000}, SAM)
+    blank = staff.update_status("b", {"status": "contacted", "note": "   "}, SAM)
+
+    assert long["history"][0]["note"] == "n" * 1000
+    assert "note" not in blank["history"][0]
+
+
+@pytest.mark.parametrize("request_id", ["nope", "a/b", "x" * 129, "", "ünï"])
+def test_an_unknown_or_impossible_id_is_not_found(staff, repository, request_id):
+    with pytest.raises(NotFound):
+        staff.get(request_id)
+    with pytest.raises(NotFound):
+        staff.update_status(request_id, {"status": "contacted"}, SAM)
+    with pytest.raises(NotFound):
+        staff.erase(request_id, ANA)
+    assert all(read == "nope" for read in repository.reads)
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+def test_erasure_leaves_a_tombstone_with_no_personal_data(staff, repository, clock):
+    repository.records["req1"] = a_record(
+        status="contacted", history=(HistoryEntry("2026-11-25T15:01:00.000Z", "Sam Staff", "new", "contacted",
+                                                  "Spoke to Marit, she prefers mornings."),),
+    )
+    remember_personal({"message": "Spoke to Marit, she prefers mornings."})
+    clock.advance(hours=1)
+
+    erasure = staff.erase("req1", ANA)
+
+    assert erasure.erased_now
+    assert erasure.record == {
+        "id": "req1", "status": "erased", "created_at": CREATED, "location": "downtown",
+        "location_name": "Downtown Clinic", "erased_at": "2026-11-25T16:00:00.000Z", "erased_by": "Ana Admin",
+        "history": [
+            {"at": "2026-11-25T15:01:00.000Z", "by": "Sam Staff", "from": "new", "to": "contacted"},
+            {"at": "2026-11-25T16:00:00.000Z", "by": "Ana Admin", "from": "contacted", "to": "erased"},
+        ],
+    }
+    tombstone = repository.records["req1"]
+    assert tombstone.fields is None and tombstone.consent is None
+    assert staff.get("req1") == erasure.record
+
+
+def test_a_repeated_erasure_changes_nothing(staff, repository, clock):
+    repository.records["req1"] = a_record()
+    first = staff.erase("req1", ANA)
+    clock.advance(days=1)
+
+    again = staff.erase("req1", StaffMember("Other Admin", "admin", "tok-2"))
+
+    assert not again.erased_now
+    assert again.record == first.record
+
+
+def test_erasure_racing_a_status_change_erases_what_is_there_now(staff, repository):
+    repository.records["req1"] = a_record()
+
+    def colleague_calls(repo):
+        repo.records["req1"] = a_record(history=(
+            HistoryEntry("2026-11-25T15:00:30.000Z", "Sam Staff", "new", "contacted", "Called her."),
+        ), status="contacted")
+
+    repository.before_write = colleague_calls
+    erasure = staff.erase("req1", ANA)
+
+    assert erasure.erased_now
+    assert [(h["from"], h["to"]) for h in erasure.record["history"]] == [("new", "contacted"), ("contacted", "erased")]
+    assert "note" not in erasure.record["history"][0]
+
+
+# --- listing: filters, limits, dates -------------------------------------------------------------
+
+def last_query(repository):
+    return repository.queries[-1]
+
+
+class Recording(FakeStaffRepository):
+    def __init__(self):
+        super().__init__()
+        self.queries = []
+
+    def list_page(self, query, limit, cursor=None):
+        self.queries.append((query, limit, cursor))
+        return super().list_page(query, limit, cursor)
+
+
+@pytest.fixture
+def recording(settings, clock):
+    repository = Recording()
+    return repository, StaffService(repository, settings, now=clock)
+
+
+def test_the_default_listing_is_the_active_requests_25_at_a_time(recording):
+    repository, staff = recording
+
+    staff.list({})
+
+    query, limit, cursor = last_query(repository)
+    assert query.statuses == ACTIVE == ("new", "contacted", "scheduled", "closed")
+    assert (query.location, query.created_from, query.created_to, limit, cursor) == (None, None, None, 25, None)
+
+
+@pytest.mark.parametrize("status", ["suspected_spam", "erased", "new"])
+def test_spam_and_erased_are_listed_only_when_asked_for(recording, status):
+    repository, staff = recording
+
+    staff.list({"status": [status]})
+
+    assert last_query(repository)[0].statuses == (status,)
+
+
+def test_dates_are_days_in_the_clinics_time_zone(recording):
+    repository, staff = recording
+
+    staff.list({"from": ["2026-11-25"], "to": ["2026-11-25"]})
+    november = last_query(repository)[0]
+    staff.list({"from": ["2026-03-08"], "to": ["2026-03-08"]})  # clocks go forward in New York
+    march = last_query(repository)[0]
+
+    assert (november.created_from, november.created_to) == ("2026-11-25T05:00:00.000Z", "2026-11-26T04:59:59.999Z")
+    assert (march.created_from, march.created_to) == ("2026-03-08T05:00:00.000Z", "2026-03-09T03:59:59.999Z")
+
+
+@pytest.mark.parametrize("limit", ["1", "100", "25"])
+def test_a_limit_from_1_to_100_is_taken(recording, limit):
+    repository, staff = recording
+
+    staff.list({"limit": [limit]})
+
+    assert last_query(repository)[1] == int(limit)
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"limit": ["0"]}, "limit"),
+    ({"limit": ["101"]}, "limit"),
+    ({"limit": ["-1"]}, "limit"),
+    ({"limit": ["ten"]}, "limit"),
+    ({"limit": ["2.5"]}, "limit"),
+    ({"status": ["done"]}, "status"),
+    ({"status": ["new", "closed"]}, "status"),
+    ({"location": ["uptown"]}, "location"),
+    ({"from": ["2026-02-30"]}, "from"),
+    ({"from": ["25/11/2026"]}, "from"),
+    ({"to": ["tomorrow"]}, "to"),
+    ({"to": ["9999-12-31"]}, "to"),
+    ({"from": ["2026-11-26"], "to": ["2026-11-25"]}, "to"),
+    ({"sort": ["asc"]}, "sort"),
+    ({"Zoë@example.com": ["1"]}, "query"),
+])
+def test_a_bad_filter_is_refused_naming_it(recording, params, field):
+    repository, staff = recording
+
+    with pytest.raises(ValidationFailed) as failure:
+        staff.list(params)
+
+    assert field in fields_of(failure)
+    assert repository.queries == []
+
+
+def test_an_empty_parameter_counts_as_absent(recording):
+    repository, staff = recording
+
+    staff.list({"status": [""], "location": [" "], "from": [""], "to": [""], "limit": [""], "cursor": [""]})
+
+    assert last_query(repository)[0] == ListQuery()
+    assert last_query(repository)[1:] == (25, None)
+
+
+def test_filters_combine(recording):
+    repository, staff = recording
+
+    staff.list({"status": ["contacted"], "location": ["northside"], "from": ["2026-11-01"], "limit": ["5"]})
+
+    query, limit, _ = last_query(repository)
+    assert (query.statuses, query.location, query.created_from, limit) == (
+        ("contacted",), "northside", "2026-11-01T04:00:00.000Z", 5)
+
+
+def test_a_cursor_the_listing_did_not_hand_out_is_a_validation_error(recording):
+    _, staff = recording
+
+    with pytest.raises(ValidationFailed) as failure:
+        staff.list({"cursor": ["not-a-cursor"]})
+
+    assert set(fields_of(failure)) == {"cursor"}
+
+
+def test_listing_pages_through_everything_once(staff, repository):
+    for n in range(7):
+        repository.records[f"r{n}"] = a_record(f"r{n}", created_at=f"2026-11-2{n}T10:00:00.000Z")
+    repository.records["spam"] = a_record("spam", status="suspected_spam")
+
+    seen, cursor = [], None
+    while True:
+        page = staff.list({"limit": ["3"], **({"cursor": [cursor]} if cursor else {})})
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == [f"r{n}" for n in reversed(range(7))]
+    assert all("history" not in item for item in page["items"])
+
+
+def test_the_export_reads_every_page_and_stops_at_its_budget(staff, repository, monkeypatch):
+    from chalicelib import staff as staff_module
+
+    for n in range(250):
+        repository.records[f"r{n:03}"] = a_record(f"r{n:03}", created_at=f"2026-11-25T10:{n // 60:02}:{n % 60:02}.000Z")
+
+    whole = staff.export_csv({})
+    monkeypatch.setattr(staff_module, "EXPORT_BUDGET", 1)
+    cut = staff.export_csv({})
+
+    assert (whole.rows, whole.next_cursor) == (250, None)
+    assert cut.rows == 100 and cut.next_cursor is not None
+    rest = staff.export_csv({"cursor": [cut.next_cursor]})
+    assert rest.rows == 100
+
+
+def test_the_export_takes_no_limit(staff):
+    with pytest.raises(ValidationFailed) as failure:
+        staff.export_csv({"limit": ["5"]})
+
+    assert "limit" in fields_of(failure)

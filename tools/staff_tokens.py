@@ -1,0 +1,87 @@
+"""Make, list and revoke staff tokens for the staff API.
+
+    python -m tools.staff_tokens [--stage dev] [--aws] create --name NAME [--role staff|admin]
+    python -m tools.staff_tokens [--stage dev] [--aws] list
+    python -m tools.staff_tokens [--stage dev] [--aws] revoke ID
+
+By default it talks to the local stack that `make run` started (or to AWS_ENDPOINT_URL when
+that is set); with --aws, to the stage's table in real AWS, with your usual AWS credentials.
+A new token is printed once, alone on the last line; only its SHA-256 hash is stored.
+Revocation counts from the next request.
+"""
+import argparse
+import os
+import sys
+
+from tools.resources import stage_environment
+
+LOCAL_AWS_PORT = 5000
+
+
+def dynamodb_client(use_aws, aws_port=LOCAL_AWS_PORT):
+    import botocore.session
+
+    session = botocore.session.get_session()
+    if use_aws or os.environ.get("AWS_ENDPOINT_URL"):
+        return session.create_client("dynamodb")
+    from tools.stack import local_aws_env
+
+    env = local_aws_env(aws_port)
+    return session.create_client(
+        "dynamodb", region_name=env["AWS_DEFAULT_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def main(argv=None, client=None, out=sys.stdout):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--aws", action="store_true", help="use real AWS (your credentials), not the local stack")
+    parser.add_argument("--aws-port", type=int, default=LOCAL_AWS_PORT, help="the local stack's AWS port")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="make a token (shown once)")
+    create.add_argument("--name", required=True, help="the staff member's name, as the logs will show it")
+    create.add_argument("--role", default="staff", choices=("staff", "admin"))
+    commands.add_parser("list", help="every token: id, name, role, made, last used, revoked")
+    revoke = commands.add_parser("revoke", help="revoke a token by its id (from list)")
+    revoke.add_argument("id")
+    args = parser.parse_args(argv)
+
+    from chalicelib.auth import TokenAdmin
+    from chalicelib.errors import NotFound, StorageUnavailable, ValidationFailed
+    from chalicelib.repository import TokenRepository
+
+    table = stage_environment(args.stage)["APPOINTMENTS_TABLE"]
+    admin = TokenAdmin(TokenRepository(client or dynamodb_client(args.aws, args.aws_port), table))
+    try:
+        if args.command == "create":
+            token, record = admin.create(args.name, args.role)
+            print(f"Made a {record.role} token for {record.name} (id {record.id}) in table {table}.", file=out)
+            print("It is shown only now: keep it somewhere safe. Send it as: Authorization: Bearer TOKEN", file=out)
+            print(token, file=out)
+        elif args.command == "list":
+            _print_table(admin.list(), out)
+        else:
+            record = admin.revoke(args.id)
+            print(f"Revoked token {record.id} of {record.name} ({record.role}) at {record.revoked_at}.", file=out)
+    except ValidationFailed as error:
+        raise SystemExit("; ".join(f"{name}: {text}" for name, text in error.fields.items()))
+    except NotFound as error:
+        raise SystemExit(error.message)
+    except StorageUnavailable:
+        where = "AWS" if args.aws else "the local stack (is `make run` running?)"
+        raise SystemExit(f"Could not reach table {table} in {where}.")
+
+
+def _print_table(records, out):
+    rows = [("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")]
+    rows += [(r.id, r.name, r.role, r.created_at, r.last_used_at or "-", r.revoked_at or "-") for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+    if len(rows) == 1:
+        print("(no tokens yet: make staff-token NAME=... ROLE=staff|admin)", file=out)
+
+
+if __name__ == "__main__":
+    main()
