@@ -75,4 +75,4 @@ deploy: package ## Deploy STAGE to AWS: needs the AWS CLI, credentials and ARTIF
 	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .hypothesis test-output
+	rm -rf $(VENV) node_modules build .pytest_cache .hypothesis test-output

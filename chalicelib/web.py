@@ -42,14 +42,11 @@ def read_submission(headers, raw_body):
         raise UnsupportedMediaType()
     if params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("Send the form in UTF-8 (charset=utf-8).")
-    raw_body = raw_body or b""
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
-    try:
-        text = raw_body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidBody("The request body is not valid UTF-8.") from None
-    fields = _json_fields(text) if media_type == JSON_TYPE else _form_fields(text)
+    text = _body_text(raw_body, PayloadTooLarge())
+    fields = (
+        _json_object(text, "The request body must be a JSON object with the form's fields.")
+        if media_type == JSON_TYPE else _form_fields(text)
+    )
     header_key = headers.get("idempotency-key")
     if header_key is not None:
         return Submission(fields, header_key.strip(), "Idempotency-Key")
@@ -70,13 +67,23 @@ def _media_type(header):
     return media_type.strip().lower(), params
 
 
-def _json_fields(text):
+def _body_text(raw_body, too_large):
+    raw_body = raw_body or b""
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise too_large
+    try:
+        return raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidBody("The request body is not valid UTF-8.") from None
+
+
+def _json_object(text, not_an_object):
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise InvalidBody("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise InvalidBody("The request body must be a JSON object with the form's fields.")
+        raise InvalidBody(not_an_object)
     return data
 
 
@@ -304,20 +311,8 @@ def read_json_object(headers, raw_body):
     media_type, params = _media_type(headers.get("content-type"))
     if media_type != JSON_TYPE or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("Send the change as application/json in UTF-8.")
-    raw_body = raw_body or b""
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge("The request is too large: a note can be at most 1000 characters.")
-    try:
-        text = raw_body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidBody("The request body is not valid UTF-8.") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise InvalidBody("The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise InvalidBody('The request body must be a JSON object, e.g. {"status": "contacted"}.')
-    return data
+    text = _body_text(raw_body, PayloadTooLarge("The request is too large: a note can be at most 1000 characters."))
+    return _json_object(text, 'The request body must be a JSON object, e.g. {"status": "contacted"}.')
 
 
 def query_lists(request):
