@@ -1,6 +1,6 @@
 from chalice import Chalice, Response
 
-from chalicelib import logs, openapi, page, web
+from chalicelib import logs, page, web
 from chalicelib.config import get_settings
 from chalicelib.wiring import alert_delivery, appointment_service, staff_authenticator, staff_service
 
@@ -44,6 +44,8 @@ def appointments_preflight():
 @app.route("/openapi.json", methods=["GET"])
 @_endpoint("GET /openapi.json")
 def openapi_document():
+    from chalicelib import openapi  # imported here: its schema models would slow every cold start
+
     return web.json_response(200, openapi.document(app.routes)), "document"
 
 
