@@ -7,6 +7,15 @@ from chalicelib.repository import AppointmentRepository, TokenRepository
 from chalicelib.service import AppointmentService
 from tests.conftest import STAGE_ENV, remember_personal, valid_fields
 
+# Every staff route, as the authorization matrix tests walk them.
+ROUTES = [
+    ("GET", "/staff/appointments"),
+    ("GET", "/staff/appointments.csv"),
+    ("GET", "/staff/appointments/{id}"),
+    ("PATCH", "/staff/appointments/{id}"),
+    ("DELETE", "/staff/appointments/{id}"),
+]
+
 TABLE = STAGE_ENV["APPOINTMENTS_TABLE"]
 _serial = itertools.count(1)
 

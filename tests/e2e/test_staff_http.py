@@ -12,17 +12,11 @@ import uuid
 import pytest
 
 from tests.conftest import remember_personal, valid_fields
+from tests.staffing import ROUTES
 from tools.resources import ROOT
 
 pytestmark = pytest.mark.e2e
 
-ROUTES = [
-    ("GET", "/staff/appointments"),
-    ("GET", "/staff/appointments.csv"),
-    ("GET", "/staff/appointments/{id}"),
-    ("PATCH", "/staff/appointments/{id}"),
-    ("DELETE", "/staff/appointments/{id}"),
-]
 
 
 def http(stack, method, path, body=None, headers=None):

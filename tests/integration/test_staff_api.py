@@ -8,15 +8,8 @@ import boto3
 import pytest
 
 from tests.conftest import STAGE_ENV, captured_log_lines, remember_personal, response_json, valid_fields
-from tests.staffing import TABLE, Tokens, seed
+from tests.staffing import ROUTES, TABLE, Tokens, seed
 
-ROUTES = [
-    ("GET", "/staff/appointments"),
-    ("GET", "/staff/appointments.csv"),
-    ("GET", "/staff/appointments/{id}"),
-    ("PATCH", "/staff/appointments/{id}"),
-    ("DELETE", "/staff/appointments/{id}"),
-]
 CALLERS = ("none", "malformed", "unknown", "revoked", "staff", "admin")
 PATIENT = {
     "first_name": "Henrike", "last_name": "Van der Berg-Quispe", "email": "henrike.vdb@example.org",
