@@ -10,7 +10,7 @@ from dataclasses import replace
 from .alerts import compose_alert
 from .errors import AlertNotSent, StorageUnavailable
 from .logs import get_logger
-from .repository import from_stream_image
+from .storage.appointments import from_stream_image
 from .service import utcnow
 
 log = get_logger(__name__)

@@ -2,7 +2,7 @@
 from functools import lru_cache
 
 from .config import get_settings
-from .repository import AppointmentRepository
+from .storage.appointments import AppointmentRepository
 from .service import AppointmentService
 
 # Bounded so that a request never hangs: at most 3 attempts of 1 s connect + 2 s read each,
@@ -45,7 +45,7 @@ def alert_delivery():
 
 @lru_cache(maxsize=1)
 def staff_service():
-    from .repository import StaffRepository
+    from .storage.appointments import StaffRepository
     from .staff import StaffService
 
     settings = get_settings()
@@ -55,7 +55,7 @@ def staff_service():
 @lru_cache(maxsize=1)
 def staff_authenticator():
     from .auth import Authenticator
-    from .repository import TokenRepository
+    from .storage.tokens import TokenRepository
 
     return Authenticator(TokenRepository(aws_client("dynamodb"), get_settings().table_name))
 

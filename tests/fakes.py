@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from chalicelib.errors import StorageUnavailable
-from chalicelib.repository import Existing
+from chalicelib.storage.appointments import Existing
 
 
 def _existing(request):

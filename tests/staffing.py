@@ -3,7 +3,8 @@ import itertools
 from datetime import datetime, timezone
 
 from chalicelib.auth import TokenAdmin
-from chalicelib.repository import AppointmentRepository, TokenRepository
+from chalicelib.storage.appointments import AppointmentRepository
+from chalicelib.storage.tokens import TokenRepository
 from chalicelib.service import AppointmentService
 from tests.conftest import STAGE_ENV, remember_personal, valid_fields
 

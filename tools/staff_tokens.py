@@ -49,7 +49,7 @@ def main(argv=None, client=None, out=sys.stdout):
 
     from chalicelib.auth import TokenAdmin
     from chalicelib.errors import NotFound, StorageUnavailable, ValidationFailed
-    from chalicelib.repository import TokenRepository
+    from chalicelib.storage.tokens import TokenRepository
 
     table = stage_environment(args.stage)["APPOINTMENTS_TABLE"]
     admin = TokenAdmin(TokenRepository(client or dynamodb_client(args.aws, args.aws_port), table))

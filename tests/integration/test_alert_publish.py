@@ -10,7 +10,8 @@ from botocore.stub import Stubber
 
 from chalicelib.alerts import Alert, AlertPublisher, compose_alert
 from chalicelib.errors import AlertNotSent
-from chalicelib.repository import deserialize, from_item, serialize, to_item
+from chalicelib.storage.appointments import from_item, to_item
+from chalicelib.storage.dynamo import deserialize, serialize
 from tests.conftest import STAGE_ENV
 from tests.alerting import EVERY_OPTIONAL_FIELD, REF, aws_subject_problems, stored_request
 

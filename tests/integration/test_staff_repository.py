@@ -5,12 +5,12 @@ import json
 import pytest
 from chalice.app import DynamoDBRecord
 
-from chalicelib import repository as repository_module
+from chalicelib.storage import appointments as repository_module
 from chalicelib.auth import StaffMember, TokenAdmin
 from chalicelib.delivery import AlertDelivery
-from chalicelib.repository import (
-    AppointmentRepository, StaffRepository, TokenRepository, deserialize, encode_cursor,
-)
+from chalicelib.storage.appointments import AppointmentRepository, StaffRepository, encode_cursor
+from chalicelib.storage.dynamo import deserialize
+from chalicelib.storage.tokens import TokenRepository
 from chalicelib.staff import ACTIVE, HistoryEntry, InvalidCursor, ListQuery, StaffService
 from tests.conftest import remember_personal
 from tests.fakes import Clock

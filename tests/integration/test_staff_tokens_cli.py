@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.auth import Authenticator
 from chalicelib.errors import Unauthorized
-from chalicelib.repository import TokenRepository
+from chalicelib.storage.tokens import TokenRepository
 from tools import staff_tokens
 
 

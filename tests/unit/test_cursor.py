@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from chalicelib.repository import decode_cursor, encode_cursor
+from chalicelib.storage.appointments import decode_cursor, encode_cursor
 from chalicelib.staff import InvalidCursor, ListQuery
 
 

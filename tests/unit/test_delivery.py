@@ -7,7 +7,8 @@ from chalice.app import DynamoDBRecord
 from chalicelib.delivery import AlertDelivery
 from chalicelib.errors import AlertNotSent, StorageUnavailable
 from chalicelib.models import AppointmentRequest, ConsentEvidence
-from chalicelib.repository import serialize, to_item
+from chalicelib.storage.appointments import to_item
+from chalicelib.storage.dynamo import serialize
 from tests.conftest import remember_personal
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
-from chalicelib.repository import Existing
+from chalicelib.storage.appointments import Existing
 from chalicelib.service import SPAM_RETENTION_DAYS, AppointmentService, derived_id
 from tests.conftest import valid_fields
 from tests.fakes import Clock, FakeRepository, Ids, UnavailableRepository

@@ -1,4 +1,4 @@
-"""DynamoDB storage of appointment requests. Nothing else knows the item layout."""
+"""Appointment requests and their tombstones: the item layout, the conditional writes, the indexes."""
 import base64
 import binascii
 import json
@@ -6,24 +6,18 @@ import re
 from collections import namedtuple
 from datetime import datetime, timezone
 
-from decimal import Decimal
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .auth import TokenRecord
-from .errors import PayloadTooLarge, StorageUnavailable
-from .logs import get_logger
-from .models import AppointmentRequest, utc_iso
-from .staff import HistoryEntry, InvalidCursor, Page, StaffRecord
+from ..errors import PayloadTooLarge
+from ..models import AppointmentRequest, utc_iso
+from ..staff import HistoryEntry, InvalidCursor, Page, StaffRecord
+from .dynamo import (
+    MAX_ITEM_BYTES, ConditionFailed, call, deserialize, item_size, plain, serialize, unavailable,
+)
 
-log = get_logger(__name__)
-
-# DynamoDB's documented item limit is 400 KB, counting attribute names and values in UTF-8.
-# moto stores larger items without complaint, so the limit is checked here.
-MAX_ITEM_BYTES = 400 * 1024
 ENTITY = "appointment"
 
 Existing = namedtuple("Existing", "id dedupe_key content_hash created_at")
-
 
 
 def item_key(request_id):
@@ -57,7 +51,7 @@ def from_item(item):
         status=item["status"],
         created_at=datetime.fromisoformat(item["created_at"].replace("Z", "+00:00")),
         expires_at=int(item["expires_at"]),
-        fields=_plain(item.get("fields", {})),
+        fields=plain(item.get("fields", {})),
         contact_consent=consent["contact"],
         sms_consent=consent.get("sms"),
         dedupe_key=item["dedupe_key"],
@@ -70,75 +64,6 @@ def from_stream_image(image):
     """The request in a stream record's image (DynamoDB JSON), or None for other kinds of item."""
     item = deserialize(image or {})
     return from_item(item) if item.get("entity") == ENTITY else None
-
-
-def _plain(value):
-    """DynamoDB gives numbers back as Decimal; the request's fields hold no numbers, only str/bool."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def item_size(value, name=""):
-    """Bytes that DynamoDB counts for an attribute (names and values, UTF-8), or a whole item."""
-    size = len(name.encode("utf-8"))
-    if isinstance(value, bool) or value is None:
-        return size + 1
-    if isinstance(value, str):
-        return size + len(value.encode("utf-8", "surrogatepass"))
-    if isinstance(value, (int, float)):
-        return size + 21
-    if isinstance(value, dict):
-        return size + 3 + sum(item_size(v, k) + 1 for k, v in value.items())
-    if isinstance(value, (list, tuple, set)):
-        return size + 3 + sum(item_size(v) + 1 for v in value)
-    return size + len(bytes(value))
-
-
-def serialize(item):
-    """Plain values as DynamoDB JSON. Items hold only str, bool, int, None, dict and list.
-
-    Written here rather than imported from boto3.dynamodb.types: importing boto3 costs the
-    cold start time and memory (it pulls in s3transfer), and botocore alone is enough.
-    """
-    return {name: _typed(value) for name, value in item.items()}
-
-
-def deserialize(item):
-    return {name: _plain_value(value) for name, value in item.items()}
-
-
-def _typed(value):
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, (int, Decimal)):
-        return {"N": str(value)}
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, dict):
-        return {"M": {str(k): _typed(v) for k, v in value.items()}}
-    if isinstance(value, (list, tuple)):
-        return {"L": [_typed(v) for v in value]}
-    raise TypeError(f"cannot store a {type(value).__name__} in an item")
-
-
-def _plain_value(typed):
-    (kind, value), = typed.items()
-    if kind in ("S", "BOOL"):
-        return value
-    if kind == "N":
-        return int(value) if value.lstrip("-").isdigit() else Decimal(value)
-    if kind == "NULL":
-        return None
-    if kind == "M":
-        return {k: _plain_value(v) for k, v in value.items()}
-    if kind == "L":
-        return [_plain_value(v) for v in value]
-    if kind in ("SS", "NS", "BS"):
-        return set(value)
-    return value
 
 
 class AppointmentRepository:
@@ -209,9 +134,7 @@ class AppointmentRepository:
         return response.get("Item", {})
 
     def _unavailable(self, error):
-        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-        log.warning("storage unavailable", extra={"event": "storage_error", "error_code": code})
-        return StorageUnavailable()
+        return unavailable(error)
 
 
 def _existing(item):
@@ -224,9 +147,7 @@ def _existing(item):
     )
 
 
-# --- The staff API: listing through the indexes, status changes, erasure; staff tokens -----------
 ERASED_ENTITY = "erased_appointment"
-TOKEN_ENTITY = "staff_token"
 # A page is filled from several Query calls when a FilterExpression drops items (DynamoDB applies
 # Limit before the filter); this bounds the reads of one request. A page cut short by it still
 # carries a cursor, so nothing is skipped.
@@ -235,14 +156,6 @@ FILTERED_QUERY_LIMIT = 200
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,512}$")
 _CURSOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _CURSOR_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-class _ConditionFailed(Exception):
-    pass
-
-
-def token_key(token_hash):
-    return {"pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}
 
 
 def to_staff_record(item):
@@ -254,7 +167,7 @@ def to_staff_record(item):
         status=item["status"],
         created_at=item["created_at"],
         location=item["location"],
-        fields=_plain(item["fields"]) if "fields" in item else None,
+        fields=plain(item["fields"]) if "fields" in item else None,
         consent=item.get("consent"),
         alerted_at=item.get("alerted_at"),
         history=tuple(
@@ -416,7 +329,7 @@ class StaffRepository(AppointmentRepository):
             sets.append("expires_at = :expires")
             values[":expires"] = expires_at
         try:
-            response = _call(
+            response = call(
                 self._client.update_item,
                 TableName=self._table,
                 Key=serialize(item_key(record.id)),
@@ -426,14 +339,14 @@ class StaffRepository(AppointmentRepository):
                 ExpressionAttributeValues=serialize(values),
                 ReturnValues="ALL_NEW",
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             return None
         return to_staff_record(deserialize(response["Attributes"]))
 
     def erase(self, record, tombstone):
         """Replace the request by its tombstone, only if it is still as read. False when it changed."""
         try:
-            _call(
+            call(
                 self._client.put_item,
                 TableName=self._table,
                 Item=serialize(tombstone_item(tombstone)),
@@ -446,102 +359,8 @@ class StaffRepository(AppointmentRepository):
                     {":entity": ENTITY, ":status": record.status, ":entries": len(record.history)}
                 ),
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             return False
         return True
 
 
-class TokenRepository:
-    """Staff tokens, one item each under the hash of the token (never the token itself)."""
-
-    def __init__(self, client, table_name):
-        self._client = client
-        self._table = table_name
-
-    def add(self, record):
-        item = {
-            **token_key(record.token_hash),
-            "entity": TOKEN_ENTITY,
-            "id": record.id,
-            "name": record.name,
-            "role": record.role,
-            "token_hash": record.token_hash,
-            "created_at": record.created_at,
-        }
-        _call(self._client.put_item, TableName=self._table, Item=serialize(item),
-              ConditionExpression="attribute_not_exists(pk)")
-
-    def get(self, token_hash):
-        response = _call(self._client.get_item, TableName=self._table, Key=serialize(token_key(token_hash)),
-                         ConsistentRead=True)
-        return _token_record(deserialize(response.get("Item", {})))
-
-    def touch(self, token_hash, now, not_since):
-        """Set last_used_at, unless it was set after `not_since` (by this request's twin, say)."""
-        try:
-            _call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=serialize(token_key(token_hash)),
-                UpdateExpression="SET last_used_at = :now",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(last_used_at) "
-                                    "OR last_used_at <= :not_since)",
-                ExpressionAttributeValues=serialize({":now": now, ":not_since": not_since}),
-            )
-        except _ConditionFailed:
-            pass
-
-    def all(self):
-        """Every token, revoked ones too, newest first (a Query on by_created, never a Scan)."""
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_created",
-            "KeyConditionExpression": "entity = :entity",
-            "ExpressionAttributeValues": serialize({":entity": TOKEN_ENTITY}),
-            "ScanIndexForward": False,
-        }
-        records = []
-        while True:
-            response = _call(self._client.query, **request)
-            records += [_token_record(deserialize(item)) for item in response.get("Items", [])]
-            if not response.get("LastEvaluatedKey"):
-                return records
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def revoke(self, token_hash, at):
-        try:
-            response = _call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=serialize(token_key(token_hash)),
-                UpdateExpression="SET revoked_at = :at",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(revoked_at)",
-                ExpressionAttributeValues=serialize({":at": at}),
-                ReturnValues="ALL_NEW",
-            )
-        except _ConditionFailed:
-            return self.get(token_hash)
-        return _token_record(deserialize(response["Attributes"]))
-
-
-def _token_record(item):
-    if item.get("entity") != TOKEN_ENTITY:
-        return None
-    return TokenRecord(
-        id=item["id"], name=item["name"], role=item["role"], token_hash=item["token_hash"],
-        created_at=item["created_at"], last_used_at=item.get("last_used_at"), revoked_at=item.get("revoked_at"),
-    )
-
-
-def _call(operation, **kwargs):
-    """One DynamoDB call: a failed condition as _ConditionFailed, any other failure as StorageUnavailable."""
-    try:
-        return operation(**kwargs)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise _ConditionFailed() from None
-        code = error.response["Error"]["Code"]
-    except BotoCoreError as error:
-        code = type(error).__name__
-    log.warning("storage unavailable", extra={"event": "storage_error", "error_code": code})
-    raise StorageUnavailable()
