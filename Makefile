@@ -49,6 +49,19 @@ openapi: $(STAMP) ## Regenerate docs/openapi.json from the routes and models
 bench: $(STAMP) ## Cold start vs a naive handler, warm latency, AWS calls per request, package size
 	$(PY) -m bench.run
 
+# Staff accounts for the staff inbox (README, "Staff inbox"): the local stack, or with AWS=1 the deployed STAGE.
+.PHONY: staff-add staff-list staff-disable
+staff-add: $(STAMP) ## Add or update a staff account: EMAIL=... NAME="Their Name" ROLE=staff|admin
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo 'make staff-add needs EMAIL=... NAME="Their Name" (and ROLE=staff or ROLE=admin).' >&2; exit 2; }
+	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) add --email '$(subst ','\'',$(EMAIL))' --name '$(subst ','\'',$(NAME))' --role '$(or $(ROLE),staff)'
+
+staff-list: $(STAMP) ## List staff accounts: e-mail, name, role, active
+	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) list
+
+staff-disable: $(STAMP) ## Disable a staff account (signed out at once): EMAIL=...
+	@test -n "$(EMAIL)" || { echo 'make staff-disable needs EMAIL=... (see make staff-list).' >&2; exit 2; }
+	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) disable --email '$(subst ','\'',$(EMAIL))'
+
 # Staff tokens (README, "Staff API"): against the stack `make run` started, or with AWS=1 the deployed STAGE.
 .PHONY: staff-token staff-tokens revoke-token
 staff-token: $(STAMP) ## Make a staff token: NAME="Their Name" ROLE=staff|admin; printed once, on the last line

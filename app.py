@@ -2,7 +2,9 @@ from chalice import Chalice, Response
 
 from chalicelib import logs, page, web
 from chalicelib.config import get_settings
-from chalicelib.wiring import alert_delivery, appointment_service, staff_authenticator, staff_service
+from chalicelib.wiring import (
+    alert_delivery, appointment_service, inbox_pages, sign_in, staff_authenticator, staff_service,
+)
 
 app = Chalice(app_name="appointments")
 
@@ -90,10 +92,12 @@ def form_js():
     return Response(body=body, status_code=200, headers=headers), "asset"
 
 
-# --- The staff API: every route authenticates first (chalicelib/auth.py), inside the app -------------
+# --- The staff API: every route authenticates first (a bearer token or the inbox session), inside the app
 
 def _authenticate(request):
-    return staff_authenticator().authenticate(request.headers.get("authorization"))
+    from chalicelib import inbox_http
+
+    return inbox_http.authenticate(request, get_settings(), staff_authenticator(), sign_in())
 
 
 def _staff_endpoint(route, role="staff"):
@@ -120,7 +124,7 @@ def export_appointments(staff):
 @app.route("/staff/appointments/{appointment_id}", methods=["GET"], content_types=["*/*"])
 @_staff_endpoint("GET /staff/appointments/{id}")
 def get_appointment(appointment_id, staff):
-    return web.json_response(200, staff_service().get(appointment_id)), "found"
+    return web.json_response(200, staff_service().get(appointment_id, staff)), "found"
 
 
 @app.route("/staff/appointments/{appointment_id}", methods=["PATCH"], content_types=["*/*"])
@@ -136,3 +140,100 @@ def update_appointment(appointment_id, staff):
 def erase_appointment(appointment_id, staff):
     erasure = staff_service().erase(appointment_id, staff)
     return web.json_response(200, erasure.record), "erased" if erasure.erased_now else "already_erased"
+
+
+# --- The staff inbox: pages for the browser (chalicelib/inbox_http.py), signed in by an e-mailed code ---
+
+def _inbox_error_page(error, request):
+    from chalicelib import inbox_http
+
+    return inbox_http.error_page(error, request, get_settings())
+
+
+def _inbox_endpoint(route, role=None, signed_in=True):
+    return web.endpoint(route, lambda: app.current_request, authenticate=_authenticate if signed_in else None,
+                        role=role, html_errors=False, headers=web.STAFF_HEADERS, error_page=_inbox_error_page)
+
+
+@app.route("/staff", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/", signed_in=False)
+def inbox_home():
+    return inbox_pages().home(app.current_request)
+
+
+@app.route("/staff/sign-in", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/sign-in", signed_in=False)
+def inbox_request_code():
+    return inbox_pages().request_code(app.current_request)
+
+
+@app.route("/staff/sign-in/code", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/sign-in/code", signed_in=False)
+def inbox_verify_code():
+    return inbox_pages().verify_code(app.current_request)
+
+
+@app.route("/staff/sign-out", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/sign-out", signed_in=False)
+def inbox_sign_out():
+    return inbox_pages().sign_out(app.current_request)
+
+
+@app.route("/staff/requests/{appointment_id}", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/requests/{id}")
+def inbox_request(appointment_id, staff):
+    return inbox_pages().request(appointment_id, staff, app.current_request.query_params or {}), "page"
+
+
+@app.route("/staff/requests/{appointment_id}/status", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/requests/{id}/status")
+def inbox_change_status(appointment_id, staff):
+    return inbox_pages().change_status(app.current_request, appointment_id, staff)
+
+
+@app.route("/staff/requests/{appointment_id}/erase", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/requests/{id}/erase", role="admin")
+def inbox_erase_confirmation(appointment_id, staff):
+    return inbox_pages().erase_confirmation(appointment_id, staff)
+
+
+@app.route("/staff/requests/{appointment_id}/erase", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/requests/{id}/erase", role="admin")
+def inbox_erase(appointment_id, staff):
+    return inbox_pages().erase(app.current_request, appointment_id, staff)
+
+
+@app.route("/staff/accounts", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/accounts", role="admin")
+def inbox_accounts(staff):
+    return inbox_pages().accounts(staff), "page"
+
+
+@app.route("/staff/accounts", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/accounts", role="admin")
+def inbox_save_account(staff):
+    return inbox_pages().save_account(app.current_request, staff)
+
+
+@app.route("/staff/accounts/disable", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/accounts/disable", role="admin")
+def inbox_disable_account(staff):
+    return inbox_pages().disable_account(app.current_request, staff)
+
+
+@app.route("/staff/inbox.css", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/inbox.css", signed_in=False)
+def inbox_css():
+    from chalicelib import inbox
+
+    body, headers = inbox.asset("inbox.css", _query("v"))
+    return Response(body=body, status_code=200, headers=headers), "asset"
+
+
+@app.route("/staff/inbox.js", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/inbox.js", signed_in=False)
+def inbox_js():
+    from chalicelib import inbox
+
+    body, headers = inbox.asset("inbox.js", _query("v"))
+    return Response(body=body, status_code=200, headers=headers), "asset"

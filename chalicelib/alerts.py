@@ -66,7 +66,7 @@ def compose_alert(request: AppointmentRequest, settings: Settings) -> Alert:
     full = settings.notify_detail == "full"
     location = _one_line(settings.locations.get(request.location, request.location))
     received = _received(request.created_at, settings.timezone)
-    body = _email_body(request, location, received, full)
+    body = _email_body(request, location, received, full, inbox_link(request.id, settings))
     message = {
         "default": body,
         "email": body,
@@ -133,9 +133,16 @@ def _subject(request, location, full):
     return "Appointment request" + tail
 
 
-def _email_body(request, location, received, full):
+def inbox_link(request_id, settings):
+    """The request's page in the staff inbox: the id only, never personal data in a URL."""
+    return f"{settings.public_base_url}/staff/requests/{request_id}"
+
+
+def _email_body(request, location, received, full, link):
     lines = [
         f"New appointment request for {location}.",
+        "",
+        f"Open it in the staff inbox: {link}",
         "",
         f"Reference: {request.id}",
         f"Received: {received}",
@@ -143,10 +150,7 @@ def _email_body(request, location, received, full):
         "",
     ]
     if not full:
-        lines.append(
-            "The patient's details are not sent in alerts. Look the request up by its reference "
-            f"in the staff API: GET /staff/appointments/{request.id}"
-        )
+        lines.append("The patient's details are not sent in alerts: open the link above to see them.")
         return "\n".join(lines) + "\n"
     fields = request.fields
     lines += [f"{label}: {value}" for label, value in _details(fields)]

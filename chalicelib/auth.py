@@ -32,7 +32,8 @@ _BEARER = re.compile(r"^bearer +(\S+)$", re.IGNORECASE)
 class StaffMember:
     name: str
     role: str
-    token_id: str
+    token_id: Optional[str] = None
+    email: Optional[str] = None  # set for inbox sessions: the account's address
 
     def may(self, role):
         """True when this member's role is `role` or above it (admin may do what staff may)."""

@@ -31,6 +31,24 @@ class Settings:
     notify_detail: str
     retention_days: int
     consent_version: str
+    public_base_url: str
+    mail_from: str
+    session_idle_minutes: int = 30
+
+    @property
+    def public_origin(self):
+        """The API's own origin (scheme://host[:port]): what a staff page's Origin header must be."""
+        parts = urlsplit(self.public_base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def public_path(self):
+        """The path the API lives under ("" locally, "/api" behind API Gateway's stage)."""
+        return urlsplit(self.public_base_url).path
+
+    @property
+    def secure_cookies(self):
+        return self.public_base_url.startswith("https://")
 
     @classmethod
     def from_env(cls, env):
@@ -45,6 +63,9 @@ class Settings:
             notify_detail=_choice("NOTIFY_DETAIL", _required(env, "NOTIFY_DETAIL"), NOTIFY_DETAILS),
             retention_days=_retention(_required(env, "RETENTION_DAYS")),
             consent_version=_consent_version(_required(env, "CONSENT_VERSION")),
+            public_base_url=_base_url(_required(env, "PUBLIC_BASE_URL")),
+            mail_from=_mail_from(_required(env, "MAIL_FROM")),
+            session_idle_minutes=_minutes(env.get("STAFF_SESSION_IDLE_MINUTES", "").strip() or "30"),
         )
 
 
@@ -121,6 +142,33 @@ def _url(name, value):
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(name, f"{value!r} is not an absolute http(s) URL")
     return value
+
+
+def _base_url(value):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+            or not re.fullmatch(r"(/[A-Za-z0-9._~-]+)*/?", parts.path):
+        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is not the API's base URL, e.g. https://api.clinic.example "
+                                             "or https://abc123.execute-api.us-east-1.amazonaws.com/api")
+    return value.rstrip("/")
+
+
+def _mail_from(value):
+    from email_validator import EmailNotValidError, validate_email
+
+    # SES takes only 7-bit ASCII addresses (no SMTPUTF8); a Unicode domain must be Punycode.
+    try:
+        address = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise ConfigError("MAIL_FROM", f"{value!r} is not a plain ASCII e-mail address such as "
+                                       "appointments@clinic.example (a verified SES identity)") from None
+    return address.ascii_email
+
+
+def _minutes(value):
+    if not re.fullmatch(r"\d{1,4}", value) or not 5 <= int(value) <= 720:
+        raise ConfigError("STAFF_SESSION_IDLE_MINUTES", f"{value!r} is not a whole number of minutes from 5 to 720")
+    return int(value)
 
 
 def _choice(name, value, choices):

@@ -97,3 +97,19 @@ class AlertNotSent(AppError):
         super().__init__(f"alert not sent: {reason}")
         self.reason = reason
         self.retryable = retryable
+
+
+class MailNotSent(AppError):
+    """Sending an e-mail through SES failed. `retryable` is False when retrying cannot help."""
+
+    code = "mail_not_sent"
+
+    def __init__(self, reason, retryable=True):
+        super().__init__(f"mail not sent: {reason}")
+        self.reason = reason
+        self.retryable = retryable
+
+
+class TooManyRequests(AppError):
+    code = "too_many_requests"
+    message = "Too many attempts. Wait a few minutes and try again."

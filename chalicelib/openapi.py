@@ -262,6 +262,87 @@ OPERATIONS.update({
 })
 
 
+# --- The staff inbox: HTML pages for the browser (a session cookie, or a bearer token for tools) -------
+
+class SignInForm(BaseModel):
+    email: str = Field(description="The staff member's e-mail address.")
+    next: Optional[str] = Field(default=None, description="A request id to open after signing in.")
+
+
+class CodeForm(BaseModel):
+    email: str
+    code: str = Field(description="The 8-digit code from the e-mail (spaces allowed).")
+    next: Optional[str] = None
+
+
+class StatusForm(BaseModel):
+    status: str = Field(description="The status to move to.")
+    note: Optional[str] = Field(default=None, description=f"At most {MAX_NOTE} characters.")
+
+
+class EraseForm(BaseModel):
+    confirm: Literal["yes"]
+
+
+class AccountForm(BaseModel):
+    email: str
+    name: str
+    role: Literal["staff", "admin"]
+
+
+class DisableForm(BaseModel):
+    email: str
+
+
+_FORM = ("application/x-www-form-urlencoded",)
+_PAGE_TEXT = {
+    200: "The page.", 303: "Done: on to the next page (Location).", 400: "The form could not be read.",
+    401: "Not signed in: the sign-in page.", 403: "Not allowed: a role that is not enough, or another Origin.",
+    404: "No such request.", 409: "Someone else changed it meanwhile.", 413: "The form is over 16 KiB.",
+    415: "Not a URL-encoded form.", 422: "Something to correct, shown on the page.",
+    500: "A setting is missing or invalid (logged with its name).", 503: "Storage is unavailable. Retry.",
+}
+
+
+def _page(summary, statuses, form=None, security=True, parameters=()):
+    responses = {status: Response(_PAGE_TEXT[status], media_type=None if status == 303 else _HTML,
+                                  headers=("Location",) if status == 303 else ())
+                 for status in sorted(set(statuses) | {500, 503})}
+    return Operation(summary=summary, responses=responses, request=form,
+                     request_media_types=_FORM if form else (), tags=("staff inbox",), security=security,
+                     parameters=parameters)
+
+
+_POSTED = (400, 403, 413, 415)
+_ID_PAGE = (401, 403, 404)
+OPERATIONS.update({
+    ("GET", "/staff"): _page("The inbox: the list when signed in, else the sign-in page", (200,), security=False,
+                             parameters=STAFF_FILTERS + (STAFF_CURSOR,)),
+    ("POST", "/staff/sign-in"): _page("Ask for a sign-in code by e-mail (the same answer for any address)",
+                                      (200, 422) + _POSTED, SignInForm, security=False),
+    ("POST", "/staff/sign-in/code"): _page("Sign in with the code: sets the session cookie",
+                                           (303, 401) + _POSTED, CodeForm, security=False),
+    ("POST", "/staff/sign-out"): _page("Sign out: ends the session on the server", (200,) + _POSTED, security=False),
+    ("GET", "/staff/requests/{appointment_id}"): _page("One request's page", (200,) + _ID_PAGE),
+    ("POST", "/staff/requests/{appointment_id}/status"): _page(
+        "Change the status, with an optional note", (303, 409, 422) + _ID_PAGE + _POSTED, StatusForm),
+    ("GET", "/staff/requests/{appointment_id}/erase"): _page("Confirm erasure (admin only)", (200,) + _ID_PAGE),
+    ("POST", "/staff/requests/{appointment_id}/erase"): _page(
+        "Erase the personal data for good (admin only)", (200, 303, 409) + _ID_PAGE + _POSTED, EraseForm),
+    ("GET", "/staff/accounts"): _page("Staff accounts (admin only)", (200, 401, 403)),
+    ("POST", "/staff/accounts"): _page("Add or update a staff account (admin only)",
+                                       (200, 401, 422) + _POSTED, AccountForm),
+    ("POST", "/staff/accounts/disable"): _page("Disable a staff account: its sessions end at once (admin only)",
+                                               (200, 401, 404, 422) + _POSTED, DisableForm),
+    ("GET", "/staff/inbox.css"): Operation(summary="The inbox's style sheet", tags=("staff inbox",),
+                                           parameters=(ASSET_VERSION,),
+                                           responses={200: Response("CSS.", media_type="text/css")}),
+    ("GET", "/staff/inbox.js"): Operation(summary="The inbox's script", tags=("staff inbox",),
+                                          parameters=(ASSET_VERSION,),
+                                          responses={200: Response("JavaScript.", media_type="text/javascript")}),
+})
+
+
 def form_schema():
     """The form's fields as JSON Schema, with the honeypot and the body's submission id."""
     schema = AppointmentForm.model_json_schema(mode="validation")
@@ -294,7 +375,9 @@ def build(routes, extra_operations=None):
     }
     if any(op.security for op in operations.values()):
         document["components"]["securitySchemes"] = {
-            "staffToken": {"type": "http", "scheme": "bearer", "description": "A staff token from make staff-token."}
+            "staffToken": {"type": "http", "scheme": "bearer", "description": "A staff token from make staff-token."},
+            "staffSession": {"type": "apiKey", "in": "cookie", "name": "staff_session",
+                             "description": "The staff inbox's session, after sign-in by e-mailed code."},
         }
     return document
 
@@ -322,7 +405,7 @@ def _operation(path, method, operation, components):
             "content": {media_type: {"schema": reference} for media_type in operation.request_media_types},
         }
     if operation.security:
-        result["security"] = [{"staffToken": []}]
+        result["security"] = [{"staffToken": []}, {"staffSession": []}]
     result.update(operation.extra)
     return result
 

@@ -147,8 +147,13 @@ class StaffService:
         page = self._page(query, limit, cursor)
         return {"items": [self.view(r, history=False) for r in page.records], "next_cursor": page.next_cursor}
 
-    def get(self, request_id):
-        return self.view(self._record(request_id))
+    def get(self, request_id, viewer=None):
+        """One request with its history; with `viewer`, the audit line that they opened it."""
+        record = self._record(request_id)
+        if viewer is not None:
+            log.info("record viewed", extra={"event": "record_viewed", "appointment_id": record.id,
+                                             "actor": viewer.name})
+        return self.view(record)
 
     def update_status(self, request_id, change, staff):
         """Apply {"status": ..., "note": ...} by `staff`; raise ValidationFailed, NotFound or Conflict."""

@@ -226,12 +226,13 @@ def error_page(message, fields=None):
 
 
 def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate=None, role=None,
-             html_errors=True, headers=None):
+             html_errors=True, headers=None, error_page=None):
     """Wrap a view: request id, CORS, error answers and one access log line per request.
 
     With `authenticate` (request -> staff member, or raise Unauthorized), the caller is checked
     before the view runs: a member who may not act as `role` gets a 403, the view gets
-    `staff=`, and the access line names the staff member as `actor`.
+    `staff=`, and the access line names the staff member as `actor`. With `error_page`
+    ((error, request) -> Response), errors are answered by it: the staff inbox's own pages.
     """
 
     def decorate(view):
@@ -255,16 +256,16 @@ def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate
                 outcome = error.code
                 log.error("configuration error", extra={"event": "config_error", "setting": error.setting,
                                                         "reason": error.reason})
-                response = error_response(error, as_html)
+                response = _answer(error, request, as_html, error_page)
             except AppError as error:
                 outcome = error.code
                 if getattr(error, "fields", None):
                     log.info("validation failed", extra={"event": "validation_failed", "fields": sorted(error.fields)})
-                response = error_response(error, as_html)
+                response = _answer(error, request, as_html, error_page)
             except Exception as error:  # the last line of defence: never a stack trace to the caller
                 outcome = "internal_error"
                 log.error("unhandled error", extra={"event": "unhandled_error", "error_type": type(error).__name__})
-                response = error_response(AppError(), as_html)
+                response = _answer(AppError(), request, as_html, error_page)
             try:
                 origins = allowed_origins()
             except ConfigError:
@@ -290,6 +291,15 @@ def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate
     return decorate
 
 
+def _answer(error, request, as_html, error_page):
+    if error_page is not None:
+        try:
+            return error_page(error, request)
+        except Exception as failure:  # rendering the error page failed: fall back to the plain answer
+            log.error("error page failed", extra={"event": "unhandled_error", "error_type": type(failure).__name__})
+    return error_response(error, as_html)
+
+
 # Path parameters are logged only when they have the shape of our ids: a mistyped URL could hold anything.
 _REQUEST_ID = re.compile(r"^[a-z2-7]{24}$")
 # Staff answers carry patient data: no cache anywhere may keep them.
@@ -313,6 +323,20 @@ def read_json_object(headers, raw_body):
         raise UnsupportedMediaType("Send the change as application/json in UTF-8.")
     text = _body_text(raw_body, PayloadTooLarge("The request is too large: a note can be at most 1000 characters."))
     return _json_object(text, 'The request body must be a JSON object, e.g. {"status": "contacted"}.')
+
+
+def read_form(headers, raw_body):
+    """A URL-encoded form post (a staff inbox page) as {name: value}, or the matching AppError."""
+    media_type, params = _media_type(headers.get("content-type"))
+    if media_type != FORM_TYPE or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded in UTF-8.")
+    text = _body_text(raw_body, PayloadTooLarge())
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
+                          max_num_fields=MAX_FORM_FIELDS)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBody("The form could not be read as UTF-8 URL-encoded fields.") from None
+    return dict(pairs)
 
 
 def query_lists(request):

@@ -60,6 +60,40 @@ def staff_authenticator():
     return Authenticator(TokenRepository(aws_client("dynamodb"), get_settings().table_name))
 
 
+@lru_cache(maxsize=1)
+def mailer():
+    from .mail import Mailer
+
+    return Mailer(aws_client("sesv2"), get_settings().mail_from)
+
+
+@lru_cache(maxsize=1)
+def account_admin():
+    from .accounts import AccountAdmin
+    from .storage.accounts import AccountRepository
+
+    return AccountAdmin(AccountRepository(aws_client("dynamodb"), get_settings().table_name))
+
+
+@lru_cache(maxsize=1)
+def sign_in():
+    from .signin import SignIn
+    from .storage.accounts import AccountRepository
+    from .storage.sessions import SignInRepository
+
+    settings = get_settings()
+    client = aws_client("dynamodb")
+    return SignIn(AccountRepository(client, settings.table_name), SignInRepository(client, settings.table_name),
+                  mailer(), settings)
+
+
+@lru_cache(maxsize=1)
+def inbox_pages():
+    from .inbox_http import InboxPages
+
+    return InboxPages(get_settings(), staff_service(), sign_in(), account_admin())
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
@@ -68,3 +102,7 @@ def reset():
     alert_delivery.cache_clear()
     staff_service.cache_clear()
     staff_authenticator.cache_clear()
+    mailer.cache_clear()
+    account_admin.cache_clear()
+    sign_in.cache_clear()
+    inbox_pages.cache_clear()

@@ -1,4 +1,5 @@
 """Hand-written fakes of the adapters, so that the service's tests need no AWS at all."""
+from dataclasses import replace
 from datetime import timedelta
 
 from chalicelib.errors import StorageUnavailable
@@ -156,3 +157,91 @@ class FakeTokens:
         if record.revoked_at is None:
             self.records[token_hash] = record = replace(record, revoked_at=at)
         return record
+
+
+class FakeAccounts:
+    """Staff accounts in a dict, as AccountRepository keeps them (created_at stays the first one's)."""
+
+    def __init__(self):
+        self.accounts = {}
+
+    def get(self, email):
+        return self.accounts.get(email)
+
+    def put(self, account):
+        first = self.accounts.get(account.email)
+        if first is not None:
+            account = replace(account, created_at=first.created_at)
+        self.accounts[account.email] = account
+        return account
+
+    def disable(self, email, now):
+        if email not in self.accounts:
+            return None
+        self.accounts[email] = replace(self.accounts[email], active=False, updated_at=now)
+        return self.accounts[email]
+
+    def all(self):
+        return sorted(self.accounts.values(), key=lambda a: a.created_at, reverse=True)
+
+
+class FakeSignInStore:
+    """Codes and sessions in dicts, with the real store's conditions on every write."""
+
+    def __init__(self):
+        self.codes = {}
+        self.sessions = {}
+        self.expiry = {}
+
+    def code(self, email):
+        return self.codes.get(email)
+
+    def save_code(self, email, state, expires_at, previous_version):
+        current = self.codes.get(email)
+        if (current.version if current else None) != previous_version:
+            return False
+        self.codes[email] = replace(state, tries=0)
+        self.expiry[email] = expires_at
+        return True
+
+    def count_wrong_try(self, email, code_hash):
+        current = self.codes.get(email)
+        if current is not None and current.code_hash == code_hash:
+            self.codes[email] = replace(current, tries=current.tries + 1)
+
+    def use_code(self, email, code_hash, max_tries):
+        current = self.codes.get(email)
+        if current is None or current.code_hash != code_hash or current.tries >= max_tries:
+            return False
+        self.codes[email] = replace(current, code_hash=None, salt=None, valid_until=None, tries=0)
+        return True
+
+    def add_session(self, session):
+        assert session.session_hash not in self.sessions
+        self.sessions[session.session_hash] = session
+
+    def session(self, session_hash):
+        return self.sessions.get(session_hash)
+
+    def touch_session(self, session_hash, now):
+        if session_hash in self.sessions:
+            self.sessions[session_hash] = replace(self.sessions[session_hash], last_seen_at=now)
+
+    def end_session(self, session_hash):
+        self.sessions.pop(session_hash, None)
+
+
+class FakeMailer:
+    """Keeps what it was asked to send; `failing` makes it refuse like SES when it is down."""
+
+    def __init__(self):
+        self.sent = []
+        self.failing = None
+
+    def send(self, email):
+        from chalicelib.errors import MailNotSent
+
+        if self.failing:
+            raise MailNotSent(self.failing)
+        self.sent.append(email)
+        return f"message-{len(self.sent)}"

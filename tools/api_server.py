@@ -10,9 +10,26 @@ import os
 import sys
 
 from chalice.cli import cli
+from chalice.cli.factory import CLIFactory
 from chalice.local import ChaliceRequestHandler
 
+# tools/resources.py names it too; this script runs as a file, outside the tools package.
+LOCAL_API_URL = "LOCAL_API_URL"
 ChaliceRequestHandler.address_string = lambda self: "-"
+
+
+def _with_local_api_url(load_chalice_app):
+    """Chalice sets the stage's variables as it loads the app; the stack's own address wins."""
+
+    def load(self, environment_variables=None, *args, **kwargs):
+        if environment_variables is not None and os.environ.get(LOCAL_API_URL):
+            environment_variables = {**environment_variables, "PUBLIC_BASE_URL": os.environ[LOCAL_API_URL]}
+        return load_chalice_app(self, environment_variables, *args, **kwargs)
+
+    return load
+
+
+CLIFactory.load_chalice_app = _with_local_api_url(CLIFactory.load_chalice_app)
 
 
 def main():

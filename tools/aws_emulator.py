@@ -1,15 +1,72 @@
 """moto in server mode, quietly: the local AWS of `make run` and the end-to-end tests.
 
-    python -m tools.aws_emulator -H 127.0.0.1 -p 5000
+    python -m tools.aws_emulator -H 127.0.0.1 -p 5000 [--outbox-file FILE]
 
 Werkzeug's access log is off: the stream driver and staff inbox poll several times a second,
 which would bury the service's own log lines (and it prints client IP addresses).
+
+Every e-mail that moto's SES accepts is shown in the terminal as a person would read it (the
+"mail outbox": sign-in codes and confirmations), and, with --outbox-file, appended to that
+file as one JSON object per line, for tests to read.
 """
+import json
 import logging
 import sys
+import threading
 
 from moto.server import main
+from moto.sesv2.responses import SESV2Response
+
+BAR = "─" * 60
+_lock = threading.Lock()
+
+
+def render(mail):
+    content = mail.get("Content", {}).get("Simple", {})
+    body = content.get("Body", {})
+    lines = [
+        "", BAR,
+        f"MAIL  to {', '.join(mail.get('Destination', {}).get('ToAddresses', []))}",
+        f"      from {mail.get('FromEmailAddress', '')}"
+        + (f", reply to {', '.join(mail['ReplyToAddresses'])}" if mail.get("ReplyToAddresses") else ""),
+        f"      subject {content.get('Subject', {}).get('Data', '')}",
+        BAR,
+        body.get("Text", {}).get("Data") or body.get("Html", {}).get("Data", ""),
+        BAR,
+    ]
+    return "\n".join(lines)
+
+
+def record_sent_mail(outbox_file=None):
+    """Wrap moto's SESv2 SendEmail: after moto accepts a message, show it (and keep it in the file)."""
+    send_email = SESV2Response.send_email
+
+    def send_and_record(self):
+        answer = send_email(self)
+        mail = {**json.loads(self.body), "MessageId": json.loads(answer)["MessageId"]}
+        with _lock:
+            print(render(mail), flush=True)
+            if outbox_file:
+                with open(outbox_file, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(mail, ensure_ascii=False) + "\n")
+        return answer
+
+    SESV2Response.send_email = send_and_record
+
+
+def split_arguments(argv):
+    """(moto's own arguments, the outbox file or None)."""
+    argv = list(argv)
+    if "--outbox-file" in argv:
+        at = argv.index("--outbox-file")
+        outbox = argv[at + 1]
+        del argv[at:at + 2]
+        return argv, outbox
+    return argv, None
+
 
 if __name__ == "__main__":
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    sys.exit(main(sys.argv[1:]))
+    moto_arguments, outbox = split_arguments(sys.argv[1:])
+    record_sent_mail(outbox)
+    sys.exit(main(moto_arguments))

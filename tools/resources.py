@@ -45,6 +45,25 @@ def stage_environment(stage="dev", config=ROOT / ".chalice" / "config.json"):
     return env
 
 
+# The local stack's processes get the API's real address here when it is not the stage's
+# (the end-to-end tests run the stack on free ports): links in alerts and the staff inbox's
+# same-origin rule must name the address the browser really uses.
+LOCAL_API_URL = "LOCAL_API_URL"
+
+
+def local_environment(stage, environ):
+    """The stage's variables as the local stack's processes see them."""
+    env = stage_environment(stage)
+    if environ.get(LOCAL_API_URL):
+        env["PUBLIC_BASE_URL"] = environ[LOCAL_API_URL]
+    return env
+
+
+def create_mail_identity(sesv2, sender):
+    """The sender, verified: real SES sends only from verified identities, and moto checks it too."""
+    sesv2.create_email_identity(EmailIdentity=sender)
+
+
 def dead_letter_queue_name(stage):
     return f"appointment-alerts-dlq-{stage}"
 

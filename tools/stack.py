@@ -16,7 +16,9 @@ from pathlib import Path
 
 from chalicelib.config import Settings
 from chalicelib.errors import ConfigError
-from tools.resources import ROOT, create_dead_letter_queue, create_table, create_topic, stage_environment
+from tools.resources import (
+    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_mail_identity, create_table, create_topic, local_environment,
+)
 
 HOST = "127.0.0.1"
 
@@ -70,6 +72,7 @@ def create_resources(settings, env, stage):
     dynamodb = session.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL"])
     sns = session.client("sns", endpoint_url=env["AWS_ENDPOINT_URL"])
     sqs = session.client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"])
+    sesv2 = session.client("sesv2", endpoint_url=env["AWS_ENDPOINT_URL"])
     try:
         create_table(dynamodb, settings.table_name)
     except ClientError as error:
@@ -77,19 +80,23 @@ def create_resources(settings, env, stage):
             raise
     create_topic(sns, settings.topic_arn)
     create_dead_letter_queue(sqs, stage)
+    create_mail_identity(sesv2, settings.mail_from)
 
 
 class Stack:
-    def __init__(self, stage="dev", aws_port=5000, api_port=8000, autoreload=False, inbox_file=None):
+    def __init__(self, stage="dev", aws_port=5000, api_port=8000, autoreload=False, inbox_file=None,
+                 outbox_file=None):
         self.stage = stage
         self.inbox_file = inbox_file
+        self.outbox_file = outbox_file
         self.aws_port = aws_port
         self.api_port = api_port
         self.autoreload = autoreload
         self.processes = []
 
     def start(self):
-        stage_env = stage_environment(self.stage)
+        api_url = f"http://{HOST}:{self.api_port}"
+        stage_env = local_environment(self.stage, {LOCAL_API_URL: api_url})
         try:
             settings = Settings.from_env(stage_env)
         except ConfigError as error:
@@ -98,8 +105,9 @@ class Stack:
             if not port_is_free(port):
                 raise SystemExit(f"Port {HOST}:{port} for {what} is already in use. Is another `make run` running?")
 
-        env = {**os.environ, **local_aws_env(self.aws_port), "PYTHONUNBUFFERED": "1"}
-        moto = self._spawn([sys.executable, "-m", "tools.aws_emulator", "-H", HOST, "-p", str(self.aws_port)], env)
+        env = {**os.environ, **local_aws_env(self.aws_port), LOCAL_API_URL: api_url, "PYTHONUNBUFFERED": "1"}
+        emulator = [sys.executable, "-m", "tools.aws_emulator", "-H", HOST, "-p", str(self.aws_port)]
+        moto = self._spawn(emulator + (["--outbox-file", str(self.outbox_file)] if self.outbox_file else []), env)
         wait_until_listening(self.aws_port, moto, "moto")
         create_resources(settings, env, self.stage)
 
@@ -150,18 +158,21 @@ def main(argv=None):
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--autoreload", action="store_true", help="restart the API when code changes")
     parser.add_argument("--inbox-file", help="write staff alerts to this file instead of the terminal")
+    parser.add_argument("--outbox-file", help="also append every sent e-mail to this file, one JSON object a line")
     args = parser.parse_args(argv)
 
-    stack = Stack(args.stage, args.aws_port, args.api_port, args.autoreload, args.inbox_file)
+    stack = Stack(args.stage, args.aws_port, args.api_port, args.autoreload, args.inbox_file, args.outbox_file)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         settings = stack.start()
         print(
             f"\nAppointment requests, stage {args.stage!r}, running locally:\n"
-            f"  API            http://{HOST}:{args.api_port}  (POST /appointments)\n"
+            f"  API            http://{HOST}:{args.api_port}  (the form at /, POST /appointments)\n"
+            f"  staff inbox    http://{HOST}:{args.api_port}/staff/  (add yourself: make staff-add)\n"
             f"  local AWS      http://{HOST}:{args.aws_port}  (moto: table {settings.table_name}, "
             f"topic {settings.topic_arn.rsplit(':', 1)[1]})\n"
             "  staff alerts   " + (f"written to {args.inbox_file}" if args.inbox_file else "printed below") + "\n"
+            "  sent e-mail    printed below (MAIL ...): sign-in codes and confirmations\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from tools.resources import stage_environment
+from tools.resources import local_environment
 
 MAX_BACKOFF_SECONDS = 5.0
 
@@ -135,7 +135,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     # Like `chalice local`, the handler sees the stage's environment variables.
-    os.environ.update(stage_environment(args.stage))
+    os.environ.update(local_environment(args.stage, os.environ))
     import boto3
 
     from app import send_staff_alerts

@@ -136,13 +136,27 @@ def aws_calls_in(path, operations):
             and CLIENT.search(ast.unparse(node.value))}
 
 
-@pytest.mark.parametrize("service, role", [("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole")])
+@pytest.mark.parametrize("service, role", [("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"),
+                                           ("sesv2", "ApiHandlerRole")])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
     model = botocore.session.get_session().get_service_model(service)
     operations = {botocore.xform_name(name): name for name in model.operation_names}
-    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").glob("*.py")))
+    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").rglob("*.py")))
     assert called, f"found no {service} call in chalicelib: has the client moved?"
-    prefix = "dynamodb" if service == "dynamodb" else service
+    prefix = {"sesv2": "ses"}.get(service, service)
     missing = {f"{prefix}:{operations[name]}" for name in called} - allowed_actions(stack, role)
     assert not missing, f"chalicelib calls {sorted(missing)}: allow them, narrowly, in .chalice/{POLICY_FILE[role]}"
+
+
+def test_mail_goes_out_only_from_the_clinics_sender(stack):
+    (statement,) = [s for s in role_statements(stack, "ApiHandlerRole") if "ses:SendEmail" in as_list(s["Action"])]
+    assert as_list(statement["Action"]) == ["ses:SendEmail"]
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "MailFrom"}}}
+    assert all(":identity/" in json.dumps(resource) for resource in statement["Resource"])
+
+
+def test_the_api_may_delete_only_staff_sessions(stack):
+    (statement,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:DeleteItem" in as_list(s["Action"])]
+    assert as_list(statement["Action"]) == ["dynamodb:DeleteItem"]
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SESSION#*"]}}

@@ -36,5 +36,16 @@ def test_the_template_gives_the_functions_the_stack_s_table_and_topic_and_the_re
     assert variables["APPOINTMENTS_TABLE"] == {"Ref": "AppointmentsTable"}
     assert variables["NOTIFY_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
     assert variables["NOTIFY_DETAIL"] == "minimal"
+    from_the_stack = ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN", "MAIL_FROM", "PUBLIC_BASE_URL")
     assert {name: value for name, value in variables.items() if isinstance(value, str)} == {
-        name: value for name, value in env.items() if name not in ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN")}
+        name: value for name, value in env.items() if name not in from_the_stack}
+
+
+def test_the_sender_and_public_url_are_stack_parameters(template):
+    """The sender must be an SES identity of the account deployed to; the URL is known only once deployed."""
+    assert "Default" not in template["Parameters"]["MailFrom"]
+    assert "Default" not in template["Parameters"]["PublicBaseUrl"]
+    for function in ("APIHandler", "SendStaffAlerts"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["MAIL_FROM"] == {"Ref": "MailFrom"}
+        assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}

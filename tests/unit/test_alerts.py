@@ -1,6 +1,7 @@
 """Staff alerts as SNS will take them: subject rules, size, per-protocol text, what each detail level shows."""
 import dataclasses
 import json
+import re
 import string
 from datetime import datetime, timezone
 
@@ -155,6 +156,8 @@ def test_full_alert_shows_every_field_the_patient_gave(settings):
     assert body.splitlines() == [
         "New appointment request for Downtown Clinic.",
         "",
+        f"Open it in the staff inbox: http://127.0.0.1:8000/staff/requests/{REF}",
+        "",
         f"Reference: {REF}",
         "Received: Wed 25 Nov 2026, 10:00 AM EST",
         "Clinic location: Downtown Clinic",
@@ -197,7 +200,7 @@ def test_an_absent_optional_field_leaves_no_line_behind(settings, field):
 def test_a_request_with_only_the_required_fields_is_short_and_complete(settings):
     body = variants(compose_alert(stored_request(preferred_contact=...), settings))["email"]
     assert [line.split(":")[0] for line in body.splitlines() if ": " in line] == [
-        "Reference", "Received", "Clinic location", "Name", "Phone", "Email",
+        "Open it in the staff inbox", "Reference", "Received", "Clinic location", "Name", "Phone", "Email",
     ]
     assert not body.endswith("\n\n")
 
@@ -296,7 +299,7 @@ def test_minimal_alert_says_where_when_and_which(minimal_settings):
     assert "Clinic location: Downtown Clinic" in body
     assert f"Reference: {REF}" in body
     assert "Received: Wed 25 Nov 2026, 10:00 AM EST" in body
-    assert f"/staff/appointments/{REF}" in body
+    assert f"Open it in the staff inbox: http://127.0.0.1:8000/staff/requests/{REF}" in body
 
 
 # -- SNS message shape ----------------------------------------------------------------------
@@ -398,3 +401,12 @@ def test_any_text_gives_an_alert_sns_accepts(first, last, insurance, message, de
         assert all(line.startswith(">") for line in quoted.splitlines())
     else:
         assert "Pt " not in alert.subject + body and "Hip" not in body
+
+
+@pytest.mark.parametrize("detail", ["full", "minimal"])
+def test_every_alert_links_to_its_request_in_the_staff_inbox_by_id_only(settings, detail):
+    settings = dataclasses.replace(settings, notify_detail=detail, public_base_url="https://api.clinic.example/api")
+    alert = compose_alert(stored_request(**EVERY_OPTIONAL_FIELD), settings)
+    for variant in ("default", "email"):
+        links = re.findall(r"https?://\S+", variants(alert)[variant])
+        assert links == [f"https://api.clinic.example/api/staff/requests/{REF}"]

@@ -28,7 +28,10 @@ def test_the_dev_stage_is_valid():
     assert settings.timezone.key == "America/New_York"
 
 
-@pytest.mark.parametrize("name", sorted(STAGE_ENV))
+OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES"}
+
+
+@pytest.mark.parametrize("name", sorted(set(STAGE_ENV) - OPTIONAL))
 def test_a_missing_setting_is_named(name):
     with pytest.raises(ConfigError) as error:
         Settings.from_env(env_with(**{name: None}))
@@ -53,6 +56,15 @@ def test_a_missing_setting_is_named(name):
     ("RETENTION_DAYS", "forever"),
     ("RETENTION_DAYS", "0"),
     ("CONSENT_VERSION", "v" * 65),
+    ("PUBLIC_BASE_URL", "api.clinic.example"),
+    ("PUBLIC_BASE_URL", "https://api.clinic.example/?next=1"),
+    ("PUBLIC_BASE_URL", "https://api.clinic.example/#staff"),
+    ("PUBLIC_BASE_URL", "ftp://api.clinic.example"),
+    ("MAIL_FROM", "appointments"),
+    ("MAIL_FROM", "citas.clínica@clinic.example"),
+    ("STAFF_SESSION_IDLE_MINUTES", "4"),
+    ("STAFF_SESSION_IDLE_MINUTES", "721"),
+    ("STAFF_SESSION_IDLE_MINUTES", "half an hour"),
 ])
 def test_a_bad_setting_is_named_with_what_is_expected(name, value):
     with pytest.raises(ConfigError) as error:
@@ -100,3 +112,24 @@ def test_importing_the_app_builds_no_aws_client_and_reads_no_setting():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_the_staff_session_idle_timeout_defaults_to_30_minutes():
+    assert Settings.from_env(env_with(STAFF_SESSION_IDLE_MINUTES=None)).session_idle_minutes == 30
+    assert Settings.from_env(env_with(STAFF_SESSION_IDLE_MINUTES="5")).session_idle_minutes == 5
+    assert Settings.from_env(env_with(STAFF_SESSION_IDLE_MINUTES="720")).session_idle_minutes == 720
+
+
+@pytest.mark.parametrize("url, origin, path, secure", [
+    ("http://127.0.0.1:8000", "http://127.0.0.1:8000", "", False),
+    ("https://api.clinic.example/", "https://api.clinic.example", "", True),
+    ("https://abc.execute-api.us-east-1.amazonaws.com/api", "https://abc.execute-api.us-east-1.amazonaws.com",
+     "/api", True),
+])
+def test_the_public_base_url_gives_the_origin_path_and_cookie_security(url, origin, path, secure):
+    settings = Settings.from_env(env_with(PUBLIC_BASE_URL=url))
+    assert (settings.public_origin, settings.public_path, settings.secure_cookies) == (origin, path, secure)
+
+
+def test_a_unicode_sender_domain_is_kept_as_punycode_for_ses():
+    assert Settings.from_env(env_with(MAIL_FROM="citas@clínica.example")).mail_from == "citas@xn--clnica-4va.example"

@@ -1,0 +1,99 @@
+"""Staff accounts for the inbox: an e-mail address, a name, a role, active or disabled.
+
+Adding is idempotent: adding an address again updates its name and role and makes it active.
+Disabling ends the account's sessions at once, because every session is checked against its
+account on every request (chalicelib/signin.py).
+"""
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import NotFound, ValidationFailed
+from .logs import get_logger
+from .models import utc_iso
+from .service import utcnow
+
+log = get_logger(__name__)
+
+ROLES = ("staff", "admin")
+MAX_NAME = 60
+MAX_EMAIL = 254
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    name: str
+    role: str
+    active: bool
+    created_at: str
+    updated_at: str
+
+    def as_json(self):
+        return {"email": self.email, "name": self.name, "role": self.role, "active": self.active,
+                "created_at": self.created_at, "updated_at": self.updated_at}
+
+
+def normalise_email(value):
+    """The address as accounts are keyed: trimmed, lower case, ASCII (SES sends to nothing else).
+
+    Raises ValueError with a message a person can act on.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("Enter an e-mail address.")
+    if len(value.strip()) > MAX_EMAIL:
+        raise ValueError(f"An e-mail address has at most {MAX_EMAIL} characters.")
+    try:
+        address = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise ValueError("Enter an e-mail address such as name@clinic.example.") from None
+    return address.ascii_email.lower()
+
+
+def staff_name(value):
+    name = unicodedata.normalize("NFC", (value or "").strip()) if isinstance(value, str) else ""
+    if not name or len(name) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn")
+                                               for c in name):
+        raise ValueError(f"Give the staff member's name: 1 to {MAX_NAME} characters, on one line.")
+    return name
+
+
+class AccountAdmin:
+    """Add, list and disable accounts (the `make staff-*` commands and the inbox's admin page)."""
+
+    def __init__(self, accounts, *, now=utcnow):
+        self._accounts = accounts
+        self._now = now
+
+    def add(self, email, name, role, actor="cli"):
+        problems = {}
+        for field, check in (("email", lambda: normalise_email(email)), ("name", lambda: staff_name(name))):
+            try:
+                check()
+            except ValueError as error:
+                problems[field] = str(error)
+        if role not in ROLES:
+            problems["role"] = "Choose staff or admin."
+        if problems:
+            raise ValidationFailed(problems)
+        now = utc_iso(self._now())
+        account = self._accounts.put(Account(normalise_email(email), staff_name(name), role, True, now, now))
+        log.info("staff account saved", extra={"event": "account_saved", "account": account.name,
+                                               "role": account.role, "actor": actor})
+        return account
+
+    def list(self):
+        return self._accounts.all()
+
+    def disable(self, email, actor="cli"):
+        try:
+            address = normalise_email(email)
+        except ValueError as error:
+            raise ValidationFailed({"email": str(error)}) from None
+        account = self._accounts.disable(address, utc_iso(self._now()))
+        if account is None:
+            raise NotFound("There is no staff account with that e-mail address.")
+        log.info("staff account disabled", extra={"event": "account_disabled", "account": account.name,
+                                                  "actor": actor})
+        return account

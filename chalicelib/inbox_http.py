@@ -1,0 +1,236 @@
+"""The staff inbox's HTTP: the session cookie, the same-origin rule, form posts and page answers.
+
+The pages are rendered by chalicelib/inbox.py; every rule lives in the services (staff.py,
+signin.py, accounts.py). A browser signs in once and then carries an opaque session id in a
+cookie that scripts cannot read (HttpOnly), that other sites cannot make it send
+(SameSite=Strict), and that only /staff pages get (Path). Anything that changes something
+must also come with an Origin header equal to the API's own origin: SameSite does not tell
+apart two sites on one host (another port is the same site), Origin does.
+"""
+import re
+from urllib.parse import urlencode
+
+from chalice import Response
+
+from . import inbox, web
+from .errors import Conflict, Forbidden, NotFound, StorageUnavailable, Unauthorized, ValidationFailed
+from .logs import get_logger
+from .models import LABELS, REASON_LABELS
+from .staff import STATUSES, TRANSITIONS
+
+log = get_logger(__name__)
+
+SESSION_COOKIE = "staff_session"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+# --- the session cookie and the same-origin rule ----------------------------------------------------
+
+def session_id(headers):
+    """The session id from the Cookie header, or None."""
+    for part in (headers.get("cookie") or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return value
+    return None
+
+
+def session_cookie(value, settings, clear=False):
+    attributes = [f"{SESSION_COOKIE}={'' if clear else value}", f"Path={settings.public_path}/staff", "HttpOnly",
+                  "SameSite=Strict"]
+    if settings.secure_cookies:
+        attributes.append("Secure")
+    if clear:
+        attributes.append("Max-Age=0")
+    return "; ".join(attributes)
+
+
+def require_same_origin(headers, settings):
+    if headers.get("origin") != settings.public_origin:
+        raise Forbidden("This change must be made from the staff inbox's own pages.")
+
+
+def authenticate(request, settings, tokens, sign_in):
+    """The staff member behind a request: a bearer token (scripts) or the inbox session (browsers)."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        return tokens.authenticate(authorization)
+    session = session_id(request.headers)
+    if session is None:
+        raise Unauthorized()
+    staff = sign_in.staff_member(session)
+    if request.method not in _SAFE_METHODS:
+        require_same_origin(request.headers, settings)
+    return staff
+
+
+# --- reading and answering ----------------------------------------------------------------------
+
+def read_form(request):
+    return web.read_form(request.headers, request.raw_body)
+
+
+def next_request_id(value):
+    """Where to go after sign-in: a request id, never a URL (no open redirect, no data in URLs)."""
+    return value if isinstance(value, str) and _REQUEST_ID.fullmatch(value) else None
+
+
+def page(status, body):
+    return web.html_response(status, body, inbox.inbox_headers())
+
+
+def see_other(settings, path, cookie=None):
+    headers = {"Location": f"{settings.public_path}/staff/{path}", "Cache-Control": "no-store"}
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return Response(body="", status_code=303, headers=headers)
+
+
+def error_page(error, request, settings):
+    """An error on an inbox page as a page: signed out leads to sign-in (and back to the request)."""
+    base = settings.public_path
+    if isinstance(error, Unauthorized):
+        params = getattr(request, "uri_params", None) or {}
+        notice = "Your session has ended. Sign in again." if session_id(request.headers) else None
+        response = page(401, inbox.sign_in_page(base, next_request_id(params.get("appointment_id")), notice))
+        if session_id(request.headers):
+            response.headers["Set-Cookie"] = session_cookie("", settings, clear=True)
+        return response
+    if isinstance(error, Forbidden):
+        return page(403, inbox.message_page(base, "Not allowed", error.message))
+    if isinstance(error, NotFound):
+        return page(404, inbox.message_page(base, "Not found", error.message))
+    if isinstance(error, StorageUnavailable):
+        response = page(503, inbox.message_page(base, "Please try again", "The inbox could not reach its storage "
+                                                "just now. Wait a few seconds and reload the page."))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    return page(web.STATUS.get(error.code, 500), inbox.message_page(base, "Something went wrong", error.message))
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+class InboxPages:
+    def __init__(self, settings, staff_service, sign_in, accounts):
+        self._settings = settings
+        self._staff = staff_service
+        self._sign_in = sign_in
+        self._accounts = accounts
+        self._base = settings.public_path
+
+    def home(self, request):
+        """The list for a signed-in member; the sign-in page for anyone else."""
+        try:
+            staff = self._sign_in.staff_member(session_id(request.headers))
+        except Unauthorized:
+            response = page(200, inbox.sign_in_page(self._base))
+            if session_id(request.headers):
+                response.headers["Set-Cookie"] = session_cookie("", self._settings, clear=True)
+            return response, "sign_in_page"
+        filters = {name: values[-1] for name, values in web.query_lists(request).items() if values}
+        try:
+            listing = self._staff.list({name: [value] for name, value in filters.items()})
+            notice = None
+        except ValidationFailed as error:
+            listing = {"items": [], "next_cursor": None}
+            notice = " ".join(error.fields.values())
+        body = inbox.list_page(self._base, staff, listing, filters, self._settings.locations,
+                               self._settings.timezone, REASON_LABELS, notice=notice)
+        return page(200, body), "listed"
+
+    def request_code(self, request):
+        require_same_origin(request.headers, self._settings)
+        form = read_form(request)
+        next_id = next_request_id(form.get("next"))
+        try:
+            self._sign_in.request_code(form.get("email"))
+        except ValidationFailed as error:
+            return page(422, inbox.sign_in_page(self._base, next_id, error.fields["email"])), "invalid"
+        return page(200, inbox.code_page(self._base, form.get("email", "").strip(), next_id)), "code_requested"
+
+    def verify_code(self, request):
+        require_same_origin(request.headers, self._settings)
+        form = read_form(request)
+        next_id = next_request_id(form.get("next"))
+        try:
+            session, staff = self._sign_in.verify(form.get("email"), form.get("code"))
+        except Unauthorized as error:
+            body = inbox.code_page(self._base, (form.get("email") or "").strip(), next_id, error.message)
+            return page(401, body), "sign_in_failed"
+        target = f"requests/{next_id}" if next_id else ""
+        return see_other(self._settings, target, session_cookie(session, self._settings)), "signed_in"
+
+    def sign_out(self, request):
+        require_same_origin(request.headers, self._settings)
+        self._sign_in.sign_out(session_id(request.headers))
+        body = inbox.sign_in_page(self._base, notice="You have signed out.")
+        response = page(200, body)
+        response.headers["Set-Cookie"] = session_cookie("", self._settings, clear=True)
+        return response, "signed_out"
+
+    def request(self, appointment_id, staff, params=None, error=None, status=200):
+        """One request's page; `params` of the redirect after a change say what just happened."""
+        params = params or {}
+        notice = (f"Status changed to {params['changed']}." if params.get("changed") in STATUSES
+                  else "The request was erased." if params.get("erased") == "1" else None)
+        view = self._staff.get(appointment_id, staff)
+        transitions = () if view["status"] == "erased" else TRANSITIONS[view["status"]]
+        body = inbox.request_page(self._base, staff, view, transitions, self._settings.timezone, REASON_LABELS,
+                                  LABELS, notice=notice, error=error)
+        return page(status, body)
+
+    def change_status(self, request, appointment_id, staff):
+        form = read_form(request)
+        change = {"status": form.get("status")}
+        if (form.get("note") or "").strip():
+            change["note"] = form["note"]
+        try:
+            self._staff.update_status(appointment_id, change, staff)
+        except ValidationFailed as error:
+            return self.request(appointment_id, staff, error=" ".join(error.fields.values()), status=422), "invalid"
+        except Conflict as error:
+            return self.request(appointment_id, staff, error=error.message, status=409), "conflict"
+        return see_other(self._settings, f"requests/{appointment_id}?" + urlencode({"changed": change["status"]})), \
+            "updated"
+
+    def erase_confirmation(self, appointment_id, staff):
+        view = self._staff.get(appointment_id, staff)
+        return page(200, inbox.erase_page(self._base, staff, view)), "confirm_erase"
+
+    def erase(self, request, appointment_id, staff):
+        form = read_form(request)
+        if form.get("confirm") != "yes":
+            return self.erase_confirmation(appointment_id, staff)[0], "not_confirmed"
+        erasure = self._staff.erase(appointment_id, staff)
+        return see_other(self._settings, f"requests/{appointment_id}?erased=1"), \
+            "erased" if erasure.erased_now else "already_erased"
+
+    def accounts(self, staff, error=None, fields=None, notice=None, status=200):
+        accounts = [account.as_json() for account in self._accounts.list()]
+        body = inbox.accounts_page(self._base, staff, accounts, error=error, fields=fields, notice=notice)
+        return page(status, body)
+
+    def save_account(self, request, staff):
+        form = read_form(request)
+        try:
+            account = self._accounts.add(form.get("email"), form.get("name"), form.get("role"), actor=staff.name)
+        except ValidationFailed as error:
+            return self.accounts(staff, error="Some details need changing.", fields=error.fields, status=422), "invalid"
+        return self.accounts(staff, notice=f"Saved {account.name} ({account.role})."), "account_saved"
+
+    def disable_account(self, request, staff):
+        form = read_form(request)
+        email = form.get("email")
+        mine = self._accounts_of(staff)
+        if mine is not None and (email or "").strip().lower() == mine:
+            return self.accounts(staff, error="You cannot disable your own account.", status=422), "invalid"
+        try:
+            account = self._accounts.disable(email, actor=staff.name)
+        except (ValidationFailed, NotFound) as error:
+            message = " ".join(error.fields.values()) if isinstance(error, ValidationFailed) else error.message
+            return self.accounts(staff, error=message, status=422), "invalid"
+        return self.accounts(staff, notice=f"Disabled {account.name}: signed out everywhere."), "account_disabled"
+
+    def _accounts_of(self, staff):
+        return getattr(staff, "email", None)

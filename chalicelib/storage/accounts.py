@@ -1,0 +1,77 @@
+"""Staff accounts: one item per e-mail address, listed through the by_created index."""
+from ..accounts import Account
+from .dynamo import ConditionFailed, call, deserialize, serialize
+
+ACCOUNT_ENTITY = "staff_account"
+
+
+def account_key(email):
+    return {"pk": f"STAFF#{email}", "sk": "STAFF"}
+
+
+class AccountRepository:
+    def __init__(self, client, table_name):
+        self._client = client
+        self._table = table_name
+
+    def get(self, email):
+        response = call(self._client.get_item, TableName=self._table, Key=serialize(account_key(email)),
+                        ConsistentRead=True)
+        return _account(deserialize(response.get("Item", {})))
+
+    def put(self, account):
+        """Create the account, or update its name, role and active flag; created_at stays the first one's."""
+        response = call(
+            self._client.update_item,
+            TableName=self._table,
+            Key=serialize(account_key(account.email)),
+            UpdateExpression="SET entity = :entity, email = :email, #name = :name, #role = :role, active = :active, "
+                             "created_at = if_not_exists(created_at, :now), updated_at = :now",
+            ExpressionAttributeNames={"#name": "name", "#role": "role"},
+            ExpressionAttributeValues=serialize({
+                ":entity": ACCOUNT_ENTITY, ":email": account.email, ":name": account.name, ":role": account.role,
+                ":active": account.active, ":now": account.updated_at,
+            }),
+            ReturnValues="ALL_NEW",
+        )
+        return _account(deserialize(response["Attributes"]))
+
+    def disable(self, email, now):
+        """Mark the account disabled; None when there is no such account."""
+        try:
+            response = call(
+                self._client.update_item,
+                TableName=self._table,
+                Key=serialize(account_key(email)),
+                UpdateExpression="SET active = :false, updated_at = :now",
+                ConditionExpression="entity = :entity",
+                ExpressionAttributeValues=serialize({":false": False, ":now": now, ":entity": ACCOUNT_ENTITY}),
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
+        return _account(deserialize(response["Attributes"]))
+
+    def all(self):
+        """Every account, newest first (a Query on by_created, never a Scan)."""
+        request = {
+            "TableName": self._table,
+            "IndexName": "by_created",
+            "KeyConditionExpression": "entity = :entity",
+            "ExpressionAttributeValues": serialize({":entity": ACCOUNT_ENTITY}),
+            "ScanIndexForward": False,
+        }
+        accounts = []
+        while True:
+            response = call(self._client.query, **request)
+            accounts += [_account(deserialize(item)) for item in response.get("Items", [])]
+            if not response.get("LastEvaluatedKey"):
+                return accounts
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _account(item):
+    if item.get("entity") != ACCOUNT_ENTITY:
+        return None
+    return Account(email=item["email"], name=item["name"], role=item["role"], active=bool(item["active"]),
+                   created_at=item["created_at"], updated_at=item["updated_at"])

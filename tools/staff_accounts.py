@@ -1,0 +1,70 @@
+"""Add, list and disable staff accounts for the staff inbox (sign-in by e-mailed code).
+
+    python -m tools.staff_accounts [--stage dev] [--aws] add --email EMAIL --name NAME [--role staff|admin]
+    python -m tools.staff_accounts [--stage dev] [--aws] list
+    python -m tools.staff_accounts [--stage dev] [--aws] disable --email EMAIL
+
+By default it talks to the local stack that `make run` started (or to AWS_ENDPOINT_URL when
+that is set); with --aws, to the stage's table in real AWS, with your usual AWS credentials.
+Adding an address again updates its name and role and makes it active. Disabling signs the
+account out everywhere at once.
+"""
+import argparse
+import sys
+
+from tools.resources import stage_environment
+from tools.staff_tokens import LOCAL_AWS_PORT, dynamodb_client
+
+
+def main(argv=None, client=None, out=sys.stdout):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--aws", action="store_true", help="use real AWS (your credentials), not the local stack")
+    parser.add_argument("--aws-port", type=int, default=LOCAL_AWS_PORT, help="the local stack's AWS port")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="add an account, or update its name and role")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True, help="the staff member's name, as the inbox and the logs show it")
+    add.add_argument("--role", default="staff", choices=("staff", "admin"))
+    commands.add_parser("list", help="every account: e-mail, name, role, active")
+    disable = commands.add_parser("disable", help="disable an account (its sessions end at once)")
+    disable.add_argument("--email", required=True)
+    args = parser.parse_args(argv)
+
+    from chalicelib.accounts import AccountAdmin
+    from chalicelib.errors import NotFound, StorageUnavailable, ValidationFailed
+    from chalicelib.storage.accounts import AccountRepository
+
+    table = stage_environment(args.stage)["APPOINTMENTS_TABLE"]
+    admin = AccountAdmin(AccountRepository(client or dynamodb_client(args.aws, args.aws_port), table))
+    try:
+        if args.command == "add":
+            account = admin.add(args.email, args.name, args.role)
+            print(f"Staff account {account.email}: {account.name}, {account.role}, active (table {table}).", file=out)
+            print("They sign in at /staff/ with a code e-mailed to that address.", file=out)
+        elif args.command == "list":
+            _print_table(admin.list(), out)
+        else:
+            account = admin.disable(args.email)
+            print(f"Disabled {account.email} ({account.name}); their sessions have ended.", file=out)
+    except ValidationFailed as error:
+        raise SystemExit("; ".join(f"{name}: {text}" for name, text in error.fields.items()))
+    except NotFound as error:
+        raise SystemExit(error.message)
+    except StorageUnavailable:
+        where = "AWS" if args.aws else "the local stack (is `make run` running?)"
+        raise SystemExit(f"Could not reach table {table} in {where}.")
+
+
+def _print_table(accounts, out):
+    rows = [("EMAIL", "NAME", "ROLE", "ACTIVE", "CREATED", "UPDATED")]
+    rows += [(a.email, a.name, a.role, "yes" if a.active else "no", a.created_at, a.updated_at) for a in accounts]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+    if len(rows) == 1:
+        print('(no accounts yet: make staff-add EMAIL=... NAME="..." ROLE=staff|admin)', file=out)
+
+
+if __name__ == "__main__":
+    main()
