@@ -1,10 +1,11 @@
 """The running stack, started exactly as `make run` starts it, on free loopback ports."""
+import json
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from tools.stack import HOST, local_aws_env
 OUTPUT = ROOT / "test-output"
 STACK_LOG = OUTPUT / "stack.log"
 STAFF_INBOX = OUTPUT / "staff-inbox.txt"
+MAIL_OUTBOX = OUTPUT / "mail-outbox.jsonl"
 
 
 def free_port():
@@ -41,6 +43,32 @@ class RunningStack:
             region_name=env["AWS_DEFAULT_REGION"],
         ).client(service, endpoint_url=env["AWS_ENDPOINT_URL"])
 
+    def add_staff(self, email, name, role="staff"):
+        """A staff account in the running stack, made as `make staff-add` makes it."""
+        import io
+
+        from tools import staff_accounts
+
+        staff_accounts.main(["add", "--email", email, "--name", name, "--role", role],
+                            client=self.client("dynamodb"), out=io.StringIO())
+
+    def sent_mail(self, to=None):
+        """Every e-mail the emulator's SES accepted (SESv2 SendEmail requests), oldest first."""
+        lines = MAIL_OUTBOX.read_text(encoding="utf-8").splitlines() if MAIL_OUTBOX.exists() else []
+        mails = [json.loads(line) for line in lines if line.strip()]
+        return [m for m in mails if to is None or to in m["Destination"]["ToAddresses"]]
+
+    def sign_in_code(self, email, after=0, timeout=15.0):
+        """The code in the newest sign-in mail to `email` past the first `after` mails to it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mails = self.sent_mail(email)[after:]
+            if mails:
+                text = mails[-1]["Content"]["Simple"]["Body"]["Text"]["Data"]
+                return re.search(r"\b(\d{4}) (\d{4})\b", text).group(0).replace(" ", "")
+            time.sleep(0.1)
+        raise AssertionError(f"no sign-in mail reached {email} within {timeout:.0f} s")
+
 
 @pytest.fixture(scope="session")
 def stack():
@@ -48,9 +76,10 @@ def stack():
     aws_port, api_port = free_port(), free_port()
     log = open(STACK_LOG, "wb")
     STAFF_INBOX.write_text("")
+    MAIL_OUTBOX.write_text("")
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.stack", "--aws-port", str(aws_port), "--api-port", str(api_port),
-         "--inbox-file", str(STAFF_INBOX)],
+         "--inbox-file", str(STAFF_INBOX), "--outbox-file", str(MAIL_OUTBOX)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     running = RunningStack(aws_port, api_port, process)
