@@ -1,0 +1,132 @@
+"""The staff inbox's routes through Chalice's test client, against moto (its SES included):
+sign-in, where it leads, the audit lines, and the cookie on a deployed (https) stage."""
+import json
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib.accounts import AccountAdmin
+from chalicelib.storage.accounts import AccountRepository
+from tests.conftest import STAGE_ENV, captured_log_lines, valid_fields
+from tests.staffing import TABLE, Tokens
+from tools.resources import ROOT, create_mail_identity
+
+ORIGIN = STAGE_ENV["PUBLIC_BASE_URL"]
+FORM = {"Content-Type": "application/x-www-form-urlencoded", "Origin": ORIGIN}
+
+
+@pytest.fixture
+def inbox(api, dynamodb, table):
+    import boto3
+
+    create_mail_identity(boto3.client("sesv2", region_name="us-east-1"), STAGE_ENV["MAIL_FROM"])
+    AccountAdmin(AccountRepository(dynamodb, table)).add("ana@clinic.example", "Ana Admin", "admin")
+    return api
+
+
+def mailed_code(to):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if to in m.destinations["ToAddresses"]]
+    return re.search(r"\b(\d{4}) (\d{4})\b", sent[-1].body).group(0).replace(" ", "")
+
+
+def sign_in(api, email="ana@clinic.example", next_id=None, code=None):
+    extra = {"next": next_id} if next_id else {}
+    asked = api.request("POST", "/staff/sign-in", FORM, urlencode({"email": email, **extra}))
+    assert asked.status_code == 200
+    return api.request("POST", "/staff/sign-in/code", FORM,
+                       urlencode({"email": email, "code": code or mailed_code(email), **extra}))
+
+
+def cookie_of(response):
+    return response.headers["Set-Cookie"].split(";")[0]
+
+
+def new_request(api):
+    return json.loads(api.post_json(valid_fields(message="inbox routes")).body)["id"]
+
+
+def test_signing_in_from_an_alert_link_leads_back_to_that_request(inbox):
+    request_id = new_request(inbox)
+    signed_out = inbox.request("GET", f"/staff/requests/{request_id}", {"Accept": "text/html"})
+    assert signed_out.status_code == 401
+    assert f'name="next" value="{request_id}"' in signed_out.body.decode()
+    answer = sign_in(inbox, next_id=request_id)
+    assert (answer.status_code, answer.headers["Location"]) == (303, f"/staff/requests/{request_id}")
+    page = inbox.request("GET", answer.headers["Location"], {"Cookie": cookie_of(answer)})
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("next_value", ["https://evil.example/", "//evil.example", "../../appointments", "a b"])
+def test_where_to_go_after_sign_in_is_an_id_never_a_url(inbox, next_value):
+    answer = sign_in(inbox, next_id=next_value)
+    assert answer.headers["Location"] == "/staff/"
+
+
+def test_a_sign_in_from_another_origin_is_refused(inbox):
+    for origin in ("http://127.0.0.1:8080", "null"):
+        refused = inbox.request("POST", "/staff/sign-in", {**FORM, "Origin": origin},
+                                urlencode({"email": "ana@clinic.example"}))
+        assert refused.status_code == 403
+
+
+def test_each_sign_in_attempt_is_one_log_line_without_the_address(inbox):
+    before = len(captured_log_lines())
+    sign_in(inbox, code="00000000")
+    sign_in(inbox)
+    lines = [json.loads(line) for line in captured_log_lines()[before:]]
+    attempts = [line for line in lines if line.get("event") == "sign_in"]
+    assert [(line["outcome"], line.get("actor")) for line in attempts] == [("failure", None), ("success", "Ana Admin")]
+    assert not [line for line in lines if "ana@clinic.example" in json.dumps(line)]
+
+
+def test_opening_a_request_is_audited_from_the_page_and_from_the_api(inbox, dynamodb):
+    request_id = new_request(inbox)
+    cookie = cookie_of(sign_in(inbox))
+    token = Tokens(dynamodb).header("staff")
+    before = len(captured_log_lines())
+    assert inbox.request("GET", f"/staff/requests/{request_id}", {"Cookie": cookie}).status_code == 200
+    assert inbox.request("GET", f"/staff/appointments/{request_id}", token).status_code == 200
+    viewed = [json.loads(line) for line in captured_log_lines()[before:] if '"record_viewed"' in line]
+    assert [(line["actor"], line["appointment_id"]) for line in viewed] == [
+        ("Ana Admin", request_id), ("Sam Staff", request_id)]
+
+
+def test_reading_needs_only_the_session_but_a_change_needs_the_inbox_s_own_origin(inbox):
+    """A GET is safe (it changes nothing); an unsafe method needs the Origin too."""
+    cookie = cookie_of(sign_in(inbox))
+    assert inbox.request("GET", "/staff/", {"Cookie": cookie}).status_code == 200
+    refused = inbox.request("POST", "/staff/accounts", {"Cookie": cookie, **FORM, "Origin": "http://127.0.0.1:8081"},
+                            urlencode({"email": "x@clinic.example", "name": "X", "role": "admin"}))
+    assert refused.status_code == 403
+
+
+def test_on_a_deployed_stage_the_cookie_is_secure_and_scoped_under_the_stage(tmp_path, table, topic, dynamodb):
+    import boto3
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import wiring
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    base = "https://abc123.execute-api.us-east-1.amazonaws.com/api"
+    config["stages"]["dev"]["environment_variables"]["PUBLIC_BASE_URL"] = base
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    create_mail_identity(boto3.client("sesv2", region_name="us-east-1"), STAGE_ENV["MAIL_FROM"])
+    AccountAdmin(AccountRepository(dynamodb, TABLE)).add("ana@clinic.example", "Ana Admin", "admin")
+    wiring.reset()
+    try:
+        with Client(app, stage_name="dev", project_dir=str(tmp_path)) as client:
+            headers = {**FORM, "Origin": "https://abc123.execute-api.us-east-1.amazonaws.com"}
+            client.http.post("/staff/sign-in", headers=headers, body=urlencode({"email": "ana@clinic.example"}))
+            answer = client.http.post("/staff/sign-in/code", headers=headers, body=urlencode(
+                {"email": "ana@clinic.example", "code": mailed_code("ana@clinic.example")}))
+    finally:
+        wiring.reset()
+    assert answer.headers["Location"] == "/api/staff/"
+    attributes = set(answer.headers["Set-Cookie"].split("; ")[1:])
+    assert attributes == {"Path=/api/staff", "HttpOnly", "SameSite=Strict", "Secure"}
