@@ -499,7 +499,7 @@ def _time(value, zone):
         moment = moment.replace(tzinfo=timezone.utc)
     local = moment.astimezone(zone)
     hour = local.hour % 12 or 12
-    text = f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M %p}"
+    text = f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M}\u00a0{local:%p}"  # 10:04 AM on one line
     return f'<time datetime="{_e(str(value))}">{text}</time>'
 
 

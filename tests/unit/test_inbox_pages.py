@@ -211,7 +211,7 @@ def test_the_list_shows_each_request_in_clinic_time_with_a_link_by_id():
     page = Parsed(list_page(items=[view("r-1"), erased("r-2")]))
     text = list_page(items=[view("r-1"), erased("r-2")])
 
-    assert '<time datetime="2026-11-30T15:04:05.123Z">Mon 30 Nov 2026, 10:04 AM</time>' in text
+    assert '<time datetime="2026-11-30T15:04:05.123Z">Mon 30 Nov 2026, 10:04\u00a0AM</time>' in text
     assert '<a href="/staff/requests/r-1"><bdi>Zoë Okonkwo-Lindqvist</bdi></a>' in text
     assert [th for th in re.findall(r'<th scope="col">([^<]+)</th>', text)] == [
         "Received", "Name", "Location", "Status", "Reason"]
@@ -336,7 +336,7 @@ def test_history_shows_who_changed_what_and_when_in_clinic_time():
                           "note": "Left a voicemail.\nTry again at 3."}]
     text = request_page(record=record, transitions=("scheduled", "closed"))
 
-    assert "Mon 30 Nov 2026, 11:30 AM</time>, by <bdi>Sam Staff</bdi>" in text
+    assert "Mon 30 Nov 2026, 11:30\u00a0AM</time>, by <bdi>Sam Staff</bdi>" in text
     assert 'New <span aria-hidden="true">→</span><span class="visually-hidden">to</span> Contacted' in text
     assert "Left a voicemail.\nTry again at 3." in text
     assert "No status changes yet." in request_page()
