@@ -335,6 +335,28 @@ def test_an_admin_erases_a_request_after_confirming(stack, context):
     expect(page.get_by_role("link", name="Erase this request…")).to_have_count(0)
 
 
+def test_an_admin_adds_and_disables_a_staff_member_but_not_themselves(stack, context):
+    admin = new_account(stack, "admin")
+    page = signed_in_page(context, stack, admin)
+    email = f"e2e-added-{uuid.uuid4().hex[:10]}@clinic.example"
+
+    page.get_by_role("link", name="Staff accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff accounts")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Name").fill("Desk Newcomer")
+    page.get_by_label("Role").select_option("staff")
+    page.get_by_role("button", name="Save staff member").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Desk Newcomer")
+    row = page.get_by_role("row").filter(has_text=email)
+    expect(row).to_contain_text("Active")
+    own = page.get_by_role("row").filter(has_text=admin["email"])
+    expect(own.get_by_role("button")).to_have_count(0)
+    row.get_by_role("button", name="Disable Desk Newcomer").click()
+    expect(page.get_by_role("row").filter(has_text=email)).to_contain_text("Disabled")
+    assert page.problems == []
+
+
 # --- accessibility, phones and keyboards ----------------------------------------------------
 
 def test_axe_finds_no_wcag_22_aa_violations_on_any_inbox_page(stack, context):
