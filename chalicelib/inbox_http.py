@@ -16,7 +16,7 @@ from . import inbox, web
 from .errors import Conflict, Forbidden, NotFound, StorageUnavailable, Unauthorized, ValidationFailed
 from .logs import get_logger
 from .models import LABELS, REASON_LABELS
-from .staff import STATUSES, TRANSITIONS
+from .staff import TRANSITIONS
 
 log = get_logger(__name__)
 
@@ -172,7 +172,8 @@ class InboxPages:
     def request(self, appointment_id, staff, params=None, error=None, status=200):
         """One request's page; `params` of the redirect after a change say what just happened."""
         params = params or {}
-        notice = (f"Status changed to {params['changed']}." if params.get("changed") in STATUSES
+        notice = (f"Status changed to {inbox.STATUS_LABELS[params['changed']].lower()}."
+                  if params.get("changed") in inbox.STATUS_LABELS
                   else "The request was erased." if params.get("erased") == "1" else None)
         view = self._staff.get(appointment_id, staff)
         transitions = () if view["status"] == "erased" else TRANSITIONS[view["status"]]
