@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from tools.resources import stage_environment
-from tools.staff_tokens import LOCAL_AWS_PORT, dynamodb_client
+from tools.staff_tokens import LOCAL_AWS_PORT, dynamodb_client, one_line, print_table
 
 
 def main(argv=None, client=None, out=sys.stdout):
@@ -47,23 +47,14 @@ def main(argv=None, client=None, out=sys.stdout):
         else:
             account = admin.disable(args.email)
             print(f"Disabled {account.email} ({account.name}); their sessions have ended.", file=out)
-    except ValidationFailed as error:
-        raise SystemExit("; ".join(f"{name}: {text}" for name, text in error.fields.items()))
-    except NotFound as error:
-        raise SystemExit(error.message)
-    except StorageUnavailable:
-        where = "AWS" if args.aws else "the local stack (is `make run` running?)"
-        raise SystemExit(f"Could not reach table {table} in {where}.")
+    except (ValidationFailed, NotFound, StorageUnavailable) as error:
+        raise SystemExit(one_line(error, table, args.aws))
 
 
 def _print_table(accounts, out):
-    rows = [("EMAIL", "NAME", "ROLE", "ACTIVE", "CREATED", "UPDATED")]
-    rows += [(a.email, a.name, a.role, "yes" if a.active else "no", a.created_at, a.updated_at) for a in accounts]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
-    if len(rows) == 1:
-        print('(no accounts yet: make staff-add EMAIL=... NAME="..." ROLE=staff|admin)', file=out)
+    print_table(("EMAIL", "NAME", "ROLE", "ACTIVE", "CREATED", "UPDATED"),
+                [(a.email, a.name, a.role, "yes" if a.active else "no", a.created_at, a.updated_at) for a in accounts],
+                '(no accounts yet: make staff-add EMAIL=... NAME="..." ROLE=staff|admin)', out)
 
 
 if __name__ == "__main__":

@@ -64,23 +64,35 @@ def main(argv=None, client=None, out=sys.stdout):
         else:
             record = admin.revoke(args.id)
             print(f"Revoked token {record.id} of {record.name} ({record.role}) at {record.revoked_at}.", file=out)
-    except ValidationFailed as error:
-        raise SystemExit("; ".join(f"{name}: {text}" for name, text in error.fields.items()))
-    except NotFound as error:
-        raise SystemExit(error.message)
-    except StorageUnavailable:
-        where = "AWS" if args.aws else "the local stack (is `make run` running?)"
-        raise SystemExit(f"Could not reach table {table} in {where}.")
+    except (ValidationFailed, NotFound, StorageUnavailable) as error:
+        raise SystemExit(one_line(error, table, args.aws))
 
 
-def _print_table(records, out):
-    rows = [("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")]
-    rows += [(r.id, r.name, r.role, r.created_at, r.last_used_at or "-", r.revoked_at or "-") for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+def one_line(error, table, use_aws):
+    """A failed command as the one line a person reads."""
+    from chalicelib.errors import ValidationFailed, StorageUnavailable
+
+    if isinstance(error, ValidationFailed):
+        return "; ".join(f"{name}: {text}" for name, text in error.fields.items())
+    if isinstance(error, StorageUnavailable):
+        where = "AWS" if use_aws else "the local stack (is `make run` running?)"
+        return f"Could not reach table {table} in {where}."
+    return error.message
+
+
+def print_table(header, rows, empty, out):
+    rows = [header] + rows
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
     if len(rows) == 1:
-        print("(no tokens yet: make staff-token NAME=... ROLE=staff|admin)", file=out)
+        print(empty, file=out)
+
+
+def _print_table(records, out):
+    print_table(("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"),
+                [(r.id, r.name, r.role, r.created_at, r.last_used_at or "-", r.revoked_at or "-") for r in records],
+                "(no tokens yet: make staff-token NAME=... ROLE=staff|admin)", out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Staff accounts: one item per e-mail address, listed through the by_created index."""
 from ..accounts import Account
-from .dynamo import ConditionFailed, call, deserialize, serialize
+from .dynamo import ConditionFailed, call, deserialize, newest_first, serialize
 
 ACCOUNT_ENTITY = "staff_account"
 
@@ -54,20 +54,7 @@ class AccountRepository:
 
     def all(self):
         """Every account, newest first (a Query on by_created, never a Scan)."""
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_created",
-            "KeyConditionExpression": "entity = :entity",
-            "ExpressionAttributeValues": serialize({":entity": ACCOUNT_ENTITY}),
-            "ScanIndexForward": False,
-        }
-        accounts = []
-        while True:
-            response = call(self._client.query, **request)
-            accounts += [_account(deserialize(item)) for item in response.get("Items", [])]
-            if not response.get("LastEvaluatedKey"):
-                return accounts
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [_account(item) for item in newest_first(self._client, self._table, ACCOUNT_ENTITY)]
 
 
 def _account(item):

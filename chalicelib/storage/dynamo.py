@@ -98,6 +98,24 @@ def call(operation, **kwargs):
         raise unavailable(error) from None
 
 
+def newest_first(client, table, entity):
+    """Every item of one kind, newest first: a Query on the by_created index (never a Scan), all pages."""
+    request = {
+        "TableName": table,
+        "IndexName": "by_created",
+        "KeyConditionExpression": "entity = :entity",
+        "ExpressionAttributeValues": serialize({":entity": entity}),
+        "ScanIndexForward": False,
+    }
+    items = []
+    while True:
+        response = call(client.query, **request)
+        items += [deserialize(item) for item in response.get("Items", [])]
+        if not response.get("LastEvaluatedKey"):
+            return items
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def unavailable(error):
     """A botocore failure as StorageUnavailable, logged by its error code only."""
     code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__

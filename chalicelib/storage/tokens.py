@@ -1,6 +1,6 @@
 """Staff tokens, one item each under the hash of the token (never the token itself)."""
 from ..auth import TokenRecord
-from .dynamo import ConditionFailed, call, deserialize, serialize
+from .dynamo import ConditionFailed, call, deserialize, newest_first, serialize
 
 TOKEN_ENTITY = "staff_token"
 
@@ -51,20 +51,7 @@ class TokenRepository:
 
     def all(self):
         """Every token, revoked ones too, newest first (a Query on by_created, never a Scan)."""
-        request = {
-            "TableName": self._table,
-            "IndexName": "by_created",
-            "KeyConditionExpression": "entity = :entity",
-            "ExpressionAttributeValues": serialize({":entity": TOKEN_ENTITY}),
-            "ScanIndexForward": False,
-        }
-        records = []
-        while True:
-            response = call(self._client.query, **request)
-            records += [_token_record(deserialize(item)) for item in response.get("Items", [])]
-            if not response.get("LastEvaluatedKey"):
-                return records
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [_token_record(item) for item in newest_first(self._client, self._table, TOKEN_ENTITY)]
 
     def revoke(self, token_hash, at):
         try:
