@@ -10,7 +10,7 @@ from dataclasses import replace
 from .alerts import compose_alert
 from .errors import AlertNotSent, StorageUnavailable
 from .logs import get_logger
-from .storage.appointments import from_stream_image
+from .storage.appointments import id_from_stream_keys
 from .service import utcnow
 
 log = get_logger(__name__)
@@ -44,14 +44,14 @@ class AlertDelivery:
         return failed
 
     def _deliver(self, record):
-        if record.event_name != "INSERT":
-            return  # staff updates, alert marks and expiry deletions alert nobody
-        request = from_stream_image(record.new_image)
-        if request is None or request.status == "suspected_spam":
+        request_id = id_from_stream_keys(record.keys)
+        if record.event_name != "INSERT" or request_id is None:
+            return  # staff updates, alert marks, expiry deletions and other kinds of item alert nobody
+        # The stream carries keys only (so that it keeps no copy of personal data): the item as it
+        # is now decides, erased meanwhile, suspected spam, or a retry of one already delivered.
+        current = self._repository.get(request_id)
+        if current is None or current.alerted_at or current.status == "suspected_spam":
             return
-        current = self._repository.get(request.id)
-        if current is None or current.alerted_at:
-            return  # erased meanwhile, or this record is a retry of one already delivered
         message_id = self._publish(current)
         self._repository.mark_alerted(current.id, message_id, self._now())
         log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
