@@ -15,6 +15,14 @@ from .service import utcnow
 
 log = get_logger(__name__)
 
+# Which statuses, read after the record, make a request due for its alert. A change (MODIFY) is
+# due only as a request staff moved out of suspected spam: any other change is to a request
+# already alerted, or already in staff hands.
+ALERTING_EVENTS = {
+    "INSERT": ("new", "contacted", "scheduled", "closed"),
+    "MODIFY": ("new",),
+}
+
 
 class AlertDelivery:
     def __init__(self, repository, publisher, settings, *, now=utcnow):
@@ -45,12 +53,12 @@ class AlertDelivery:
 
     def _deliver(self, record):
         request_id = id_from_stream_keys(record.keys)
-        if record.event_name != "INSERT" or request_id is None:
-            return  # staff updates, alert marks, expiry deletions and other kinds of item alert nobody
+        if record.event_name not in ALERTING_EVENTS or request_id is None:
+            return  # expiry deletions and other kinds of item alert nobody
         # The stream carries keys only (so that it keeps no copy of personal data): the item as it
         # is now decides, erased meanwhile, suspected spam, or a retry of one already delivered.
         current = self._repository.get(request_id)
-        if current is None or current.alerted_at or current.status == "suspected_spam":
+        if current is None or current.alerted_at or current.status not in ALERTING_EVENTS[record.event_name]:
             return
         message_id = self._publish(current)
         self._repository.mark_alerted(current.id, message_id, self._now())

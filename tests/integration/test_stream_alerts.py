@@ -168,3 +168,24 @@ def test_the_stream_keeps_no_personal_data_of_a_changed_and_erased_request(api, 
     text = json.dumps(records, default=str)
     assert "Wilhelmina" not in text and "my knee" not in text and fields["email"] not in text
     assert all(set(r["dynamodb"]) & {"NewImage", "OldImage"} == set() for r in records)
+
+
+def test_a_request_staff_move_out_of_suspected_spam_is_alerted_once(api, inbox, driver, settings):
+    from chalicelib.auth import StaffMember
+    from chalicelib.staff import StaffService
+    from chalicelib.storage.appointments import StaffRepository
+
+    sam = StaffMember("Sam Staff", "staff", "tok-sam")
+    request_id = api.post_json(valid_fields(message="a real person", website="autofill")).json_body["id"]
+    drain(driver)
+    assert received(inbox) == []
+
+    staff = StaffService(StaffRepository(boto3.client("dynamodb"), STAGE_ENV["APPOINTMENTS_TABLE"]), settings)
+    staff.update_status(request_id, {"status": "new", "note": "not spam after all"}, sam)
+    drain(driver)
+    staff.update_status(request_id, {"status": "contacted"}, sam)
+    drain(driver)
+
+    alerts = received(inbox)
+    assert len(alerts) == 1
+    assert alerts[0]["MessageAttributes"]["appointment_id"]["Value"] == request_id

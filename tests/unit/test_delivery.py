@@ -129,12 +129,31 @@ def test_other_kinds_of_item_are_not_read(delivery_for):
     assert repository.reads == [] and publisher.sent == []
 
 
+def test_a_request_rescued_from_spam_is_alerted_exactly_once(delivery_for):
+    rescued = stored_request("spam1", status="new")  # read after staff moved it out of suspected_spam
+    repository, publisher = FakeRepository(rescued), FakePublisher()
+    delivery = delivery_for(repository, publisher)
+    change = record(rescued, event_name="MODIFY")
+    assert delivery.deliver([change]) == []
+    assert delivery.deliver([change, record(rescued, event_name="MODIFY")]) == []  # a retry, then the mark
+    assert len(publisher.sent) == 1
+    assert repository.items["spam1"].alerted_at
+
+
+def test_a_staff_change_to_a_request_not_yet_alerted_does_not_alert_it(delivery_for):
+    contacted = stored_request("req3", status="contacted")
+    repository, publisher = FakeRepository(contacted), FakePublisher()
+    assert delivery_for(repository, publisher).deliver([record(contacted, event_name="MODIFY")]) == []
+    assert publisher.sent == []
+
+
 def test_spam_updates_and_deletions_alert_nobody(delivery_for):
     spam = stored_request("spam1", status="suspected_spam")
-    request = stored_request("req2")
+    request = stored_request("req2").model_copy(update={"alerted_at": NOW.isoformat()})
     repository, publisher = FakeRepository(spam, request), FakePublisher()
     failed = delivery_for(repository, publisher).deliver([
-        record(spam), record(request, event_name="MODIFY"), record(request, event_name="REMOVE"),
+        record(spam), record(spam, event_name="MODIFY"), record(request, event_name="MODIFY"),
+        record(request, event_name="REMOVE"),
     ])
     assert failed == []
     assert publisher.sent == []
