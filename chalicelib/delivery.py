@@ -3,7 +3,9 @@
 The request path only writes the item. This side reads the stream (in AWS, Lambda's event
 source mapping; locally, tools/stream_driver.py), publishes, then marks the item as alerted.
 A failed record is reported back so that it is retried (and, after bounded retries, sent
-to the dead-letter queue); the mark turns a retried record into a no-op.
+to the dead-letter queue); the mark turns a retried record into a no-op. Once SNS has taken
+an alert the record counts as delivered, marked or not: a duplicate alert can only come from
+an SNS answer lost on its way back.
 """
 from dataclasses import replace
 
@@ -61,9 +63,15 @@ class AlertDelivery:
         if current is None or current.alerted_at or current.status not in ALERTING_EVENTS[record.event_name]:
             return
         message_id = self._publish(current)
-        self._repository.mark_alerted(current.id, message_id, self._now())
         log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
                                       "location": current.location})
+        try:
+            self._repository.mark_alerted(current.id, message_id, self._now())
+        except StorageUnavailable:
+            # SNS has the alert: retrying the record would send it again. Without the mark, a later
+            # record of this request is one that alerts nobody (a staff change, or its erasure).
+            log.warning("alert sent but not marked", extra={"event": "alert_mark_failed",
+                                                            "appointment_id": current.id})
 
     def _publish(self, request):
         try:

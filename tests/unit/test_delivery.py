@@ -212,12 +212,14 @@ def record_sequence(failed):
     return failed[0]
 
 
-def test_storage_failing_after_publish_means_a_retry_at_least_once(delivery_for):
+def test_a_failed_mark_after_sns_took_the_alert_sends_no_second_one(delivery_for):
     request = stored_request()
     repository, publisher = FakeRepository(request), FakePublisher()
     repository.fail_marks = 1
     delivery = delivery_for(repository, publisher)
-    same = record(request)
-    assert delivery.deliver([same]) == [same.sequence_number]
-    assert delivery.deliver([same]) == []
-    assert 1 <= len(publisher.sent) <= 2  # at least once; a second copy only in this narrow case
+    assert delivery.deliver([record(request)]) == []  # delivered: not retried
+    assert not repository.items["req1"].alerted_at
+    contacted = repository.items["req1"].model_copy(update={"status": "contacted"})
+    repository.items["req1"] = contacted
+    assert delivery.deliver([record(contacted, event_name="MODIFY")]) == []  # staff's next change
+    assert len(publisher.sent) == 1
