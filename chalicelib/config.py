@@ -17,6 +17,7 @@ NOTIFY_DETAILS = ("full", "minimal")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LOCATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_SECRET_ID = re.compile(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Settings:
     notify_detail: str
     retention_days: int
     consent_version: str
+    dedupe_key_secret: str
 
     @classmethod
     def from_env(cls, env):
@@ -45,6 +47,7 @@ class Settings:
             notify_detail=_choice("NOTIFY_DETAIL", _required(env, "NOTIFY_DETAIL"), NOTIFY_DETAILS),
             retention_days=_retention(_required(env, "RETENTION_DAYS")),
             consent_version=_consent_version(_required(env, "CONSENT_VERSION")),
+            dedupe_key_secret=_secret_id(_required(env, "DEDUPE_KEY_SECRET")),
         )
 
 
@@ -142,4 +145,10 @@ def _retention(value):
 def _consent_version(value):
     if len(value) > 64:
         raise ConfigError("CONSENT_VERSION", "keep it short (at most 64 characters), e.g. 2026-11-01")
+    return value
+
+
+def _secret_id(value):
+    if not _SECRET_ID.match(value):
+        raise ConfigError("DEDUPE_KEY_SECRET", "expected a Secrets Manager secret's ARN or name")
     return value

@@ -17,6 +17,7 @@ from pathlib import Path
 from chalicelib.config import Settings
 from chalicelib.errors import ConfigError
 from tools.resources import ROOT, create_dead_letter_queue, create_table, create_topic, stage_environment
+from tools.resources import create_dedupe_key_secret
 
 HOST = "127.0.0.1"
 
@@ -77,6 +78,8 @@ def create_resources(settings, env, stage):
             raise
     create_topic(sns, settings.topic_arn)
     create_dead_letter_queue(sqs, stage)
+    create_dedupe_key_secret(session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"]),
+                             settings.dedupe_key_secret)
 
 
 class Stack:

@@ -359,3 +359,15 @@ def test_each_answer_is_one_json_access_log_line(api):
     [validation] = [line for line in lines if line.get("event") == "validation_failed"]
     assert validation["fields"] == ["email"]
     assert validation["request_id"] == access["request_id"]
+
+
+def test_the_id_key_is_read_from_secrets_manager_once_for_many_requests(api):
+    from chalicelib import wiring
+
+    calls = []
+    for service in ("secretsmanager", "dynamodb"):
+        wiring.aws_client(service).meta.events.register(
+            "before-call", lambda model, **_: calls.append(model.name))
+    for n in range(3):
+        assert api.post_json(valid_fields(message=f"request {n}")).status_code == 201
+    assert calls == ["GetSecretValue", "PutItem", "PutItem", "PutItem"]

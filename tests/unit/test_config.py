@@ -53,6 +53,7 @@ def test_a_missing_setting_is_named(name):
     ("RETENTION_DAYS", "forever"),
     ("RETENTION_DAYS", "0"),
     ("CONSENT_VERSION", "v" * 65),
+    ("DEDUPE_KEY_SECRET", "arn:aws:s3:::a-bucket"),
 ])
 def test_a_bad_setting_is_named_with_what_is_expected(name, value):
     with pytest.raises(ConfigError) as error:
