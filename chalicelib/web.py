@@ -199,6 +199,8 @@ def error_response(error: AppError, as_html=False):
         headers["WWW-Authenticate"] = 'Bearer realm="staff"'
     fields = getattr(error, "fields", None)
     if as_html:
+        if hasattr(error, "patient_message"):
+            return html_response(status, error_page(error.patient_message, title=error.patient_title, advice=""), headers)
         return html_response(status, error_page(error.message, fields), headers)
     body = {"error": error.code, "message": error.message}
     if fields is not None:
@@ -206,7 +208,10 @@ def error_response(error: AppError, as_html=False):
     return json_response(status, body, headers)
 
 
-def error_page(message, fields=None):
+BACK_ADVICE = "Use your browser’s Back button to return to the form: what you typed is still there."
+
+
+def error_page(message, fields=None, *, title="Please check your appointment request", advice=BACK_ADVICE):
     items = "".join(
         f"<li><strong>{html.escape(LABELS.get(name, name))}</strong>: {html.escape(text)}</li>"
         for name, text in (fields or {}).items()
@@ -214,14 +219,14 @@ def error_page(message, fields=None):
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Please check your appointment request</title>"
+        f"<title>{html.escape(title)}</title>"
         "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
         "li{margin:.4rem 0}</style></head><body>"
-        "<h1>Please check your appointment request</h1>"
+        f"<h1>{html.escape(title)}</h1>"
         f"<p>{html.escape(message)}</p>"
         + (f"<ul>{items}</ul>" if items else "")
-        + '<p>Use your browser’s Back button to return to the form: what you typed is still there.</p>'
-        "</body></html>"
+        + (f"<p>{html.escape(advice)}</p>" if advice else "")
+        + "</body></html>"
     )
 
 

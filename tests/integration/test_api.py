@@ -256,6 +256,18 @@ def test_the_same_key_with_different_content_is_409(api, dynamodb, table):
     assert item["fields"]["M"]["message"] == {"S": "First."}
 
 
+def test_a_patient_who_corrects_a_sent_form_reads_what_to_do_in_plain_words(api):
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    sent = valid_fields(contact_consent="on", submission_id="form-4b1d9e7a2c")
+    assert api.post_form(sent, browser).status_code == 303
+    corrected = api.post_form({**sent, "phone": "(212) 555-0199"}, browser)
+
+    assert corrected.status_code == 409
+    page = corrected.body.decode()
+    assert "We already have your request" in page and "call the clinic" in page and "new request" in page
+    assert "Idempotency" not in page and "key" not in page.lower()
+
+
 # --- 503 ---------------------------------------------------------------------------------------
 
 def test_a_missing_table_is_503_with_retry_after(api, dynamodb, table):
