@@ -78,8 +78,8 @@ _CHOICE_MESSAGES = {
     "preferred_time": "Choose morning, afternoon, evening or any.",
 }
 
-# Bidirectional overrides and isolates can make text display differently from what it is.
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Bidirectional marks, overrides and isolates can make text display differently from what it is.
+_BIDI_CONTROLS = set("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -87,17 +87,26 @@ def _rule(message):
     return PydanticCustomError("rule", message)
 
 
-def _clean_text(value, *, field, max_length, multiline=False):
-    """Trim and NFC-normalise; refuse control characters (newlines only where multiline)."""
+def _clean_text(value, *, field, max_length, multiline=False, name=False):
+    """Trim and NFC-normalise; refuse control characters (newlines only where multiline).
+
+    A name also refuses invisible format characters (Unicode Cf: bidi marks, zero-width
+    spaces, BOMs, tags). Free text has its bidi controls dropped instead: they only change
+    how the text is shown, and a patient may have pasted them in without knowing.
+    """
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not name:
+        value = "".join(char for char in value if char not in _BIDI_CONTROLS)
     value = unicodedata.normalize("NFC", value.strip())
     for char in value:
         if multiline and char in "\n\t":
             continue
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             where = "" if multiline else " or line breaks"
             raise _rule(f"{LABELS[field]} cannot contain control characters{where}.")
+        if name and unicodedata.category(char) == "Cf":
+            raise _rule(f"{LABELS[field]} cannot contain invisible formatting characters.")
     if len(value) > max_length:
         raise _rule(f"{LABELS[field]} can be at most {max_length} characters (it has {len(value)}).")
     return value
@@ -147,7 +156,7 @@ class AppointmentForm(BaseModel):
     @field_validator("first_name", "last_name")
     @classmethod
     def _name(cls, value, info):
-        value = _clean_text(value, field=info.field_name, max_length=60)
+        value = _clean_text(value, field=info.field_name, max_length=60, name=True)
         if not value:
             raise _rule(_REQUIRED_MESSAGES[info.field_name])
         if not any(unicodedata.category(char).startswith("L") for char in value):
@@ -180,7 +189,8 @@ class AppointmentForm(BaseModel):
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
             raise _rule("Please enter a phone number we can call, with its area code, e.g. 212-555-0142.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        normalised = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return f"{normalised} ext. {number.extension}" if number.extension else normalised
 
     @field_validator("location")
     @classmethod

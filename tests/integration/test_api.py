@@ -383,3 +383,12 @@ def test_the_id_key_is_read_from_secrets_manager_once_for_many_requests(api):
     for n in range(3):
         assert api.post_json(valid_fields(message=f"request {n}")).status_code == 201
     assert calls == ["GetSecretValue", "PutItem", "PutItem", "PutItem"]
+
+
+def test_a_phone_extension_reaches_the_staff_api(api, dynamodb, table):
+    from tests.staffing import Tokens
+
+    request_id = api.post_json(valid_fields(phone="212-555-0142 ext. 4417")).json_body["id"]
+    tokens = Tokens(dynamodb)
+    answer = api.request("GET", f"/staff/appointments/{request_id}", headers=tokens.header("staff"))
+    assert response_json(answer)["fields"]["phone"] == "+12125550142 ext. 4417"

@@ -398,3 +398,8 @@ def test_any_text_gives_an_alert_sns_accepts(first, last, insurance, message, de
         assert all(line.startswith(">") for line in quoted.splitlines())
     else:
         assert "Pt " not in alert.subject + body and "Hip" not in body
+
+
+def test_a_phone_extension_is_shown_in_the_alert(settings):
+    body = variants(compose_alert(stored_request(phone="+12125550142 ext. 4417"), settings))["email"]
+    assert lines_starting(body, "Phone") == ["Phone: +1 212-555-0142 ext. 4417"]
