@@ -108,15 +108,31 @@ def _phone_region(value):
     return value
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _origins(value):
-    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
-    for origin in origins:
-        parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
-            raise ConfigError("ALLOWED_ORIGINS", f"{origin!r} is not an origin such as https://www.example-clinic.com")
+    origins = tuple(dict.fromkeys(_origin(o.strip()) for o in value.split(",") if o.strip()))
     if not origins:
         raise ConfigError("ALLOWED_ORIGINS", "name at least one origin")
     return origins
+
+
+def _origin(entry):
+    """An origin as a browser sends it: scheme and host in lower case, no default port, nothing after."""
+    problem = ConfigError("ALLOWED_ORIGINS", f"{entry!r} is not an origin such as https://www.example-clinic.com "
+                                             "(scheme and host only: no path, query, wildcard or user)")
+    try:
+        parts = urlsplit(entry[:-1] if entry.endswith("/") else entry)
+        port = parts.port
+    except ValueError:
+        raise problem from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if (scheme not in _DEFAULT_PORTS or not host or "*" in entry or parts.username is not None
+            or parts.path or parts.query or parts.fragment or "#" in entry or "?" in entry):
+        raise problem
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
 
 
 def _url(name, value):

@@ -48,6 +48,12 @@ def test_a_missing_setting_is_named(name):
     ("DEFAULT_PHONE_REGION", "USA"),
     ("ALLOWED_ORIGINS", "clinic.example"),
     ("ALLOWED_ORIGINS", "https://clinic.example/form"),
+    ("ALLOWED_ORIGINS", "https://clinic.example?x=1"),
+    ("ALLOWED_ORIGINS", "https://*.clinic.example"),
+    ("ALLOWED_ORIGINS", "*"),
+    ("ALLOWED_ORIGINS", "ftp://clinic.example"),
+    ("ALLOWED_ORIGINS", "https://user@clinic.example"),
+    ("ALLOWED_ORIGINS", "https://clinic.example:99999"),
     ("THANK_YOU_URL", "/thanks"),
     ("NOTIFY_DETAIL", "everything"),
     ("RETENTION_DAYS", "forever"),
@@ -101,3 +107,20 @@ def test_importing_the_app_builds_no_aws_client_and_reads_no_setting():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("given, origin", [
+    ("https://www.Clinic.example", "https://www.clinic.example"),
+    ("HTTPS://clinic.example:443", "https://clinic.example"),
+    ("http://clinic.example:80/", "http://clinic.example"),
+    ("https://clinic.example:8443", "https://clinic.example:8443"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+])
+def test_allowed_origins_are_written_as_browsers_send_them(given, origin):
+    assert Settings.from_env(env_with(ALLOWED_ORIGINS=f" {given} ")).allowed_origins == (origin,)
+
+
+def test_a_bad_origin_is_named_in_the_error():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(ALLOWED_ORIGINS="https://clinic.example,https://clinic.example/form"))
+    assert "https://clinic.example/form" in error.value.reason
