@@ -33,6 +33,7 @@ class Settings:
     retention_days: int
     consent_version: str
     dedupe_key_secret: str
+    consent_versions: tuple = ()  # every version the form may still show (the current one first)
 
     @classmethod
     def from_env(cls, env):
@@ -46,7 +47,8 @@ class Settings:
             thank_you_url=_url("THANK_YOU_URL", _required(env, "THANK_YOU_URL")),
             notify_detail=_choice("NOTIFY_DETAIL", _required(env, "NOTIFY_DETAIL"), NOTIFY_DETAILS),
             retention_days=_retention(_required(env, "RETENTION_DAYS")),
-            consent_version=_consent_version(_required(env, "CONSENT_VERSION")),
+            consent_version=_consent_versions(_required(env, "CONSENT_VERSION"))[0],
+            consent_versions=_consent_versions(_required(env, "CONSENT_VERSION")),
             dedupe_key_secret=_secret_id(_required(env, "DEDUPE_KEY_SECRET")),
         )
 
@@ -158,10 +160,13 @@ def _retention(value):
     return days
 
 
-def _consent_version(value):
-    if len(value) > 64:
-        raise ConfigError("CONSENT_VERSION", "keep it short (at most 64 characters), e.g. 2026-11-01")
-    return value
+def _consent_versions(value):
+    """The current version, then any earlier ones still accepted (a page opened before the change)."""
+    versions = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if not versions or any(len(v) > 64 for v in versions):
+        raise ConfigError("CONSENT_VERSION", "keep each version short (at most 64 characters), e.g. 2026-11-01, "
+                                             "the current one first")
+    return versions
 
 
 def _secret_id(value):

@@ -56,13 +56,14 @@ LABELS = {
     "message": "Message",
     "contact_consent": "Consent to be contacted",
     "sms_consent": "Consent to text messages",
+    "consent_version": "Consent wording",
     "submission_id": "Submission id",
     "Idempotency-Key": "Idempotency-Key",
 }
 BOOLEAN_FIELDS = ("new_patient", "has_referral", "contact_consent", "sms_consent")
 OPTIONAL_FIELDS = (
     "preferred_contact", "new_patient", "reason", "preferred_date", "preferred_time",
-    "has_referral", "insurance", "message", "sms_consent",
+    "has_referral", "insurance", "message", "sms_consent", "consent_version",
 )
 _REQUIRED_MESSAGES = {
     "first_name": "Please enter your first name.",
@@ -136,6 +137,8 @@ class AppointmentForm(BaseModel):
     insurance: Optional[str] = Field(default=None, strict=True, json_schema_extra={"maxLength": 100})
     message: Optional[str] = Field(default=None, strict=True, json_schema_extra={"maxLength": 2000})
     sms_consent: Optional[StrictBool] = Field(default=None, validate_default=True)
+    consent_version: Optional[str] = Field(default=None, strict=True,
+                                           description="The consent wording the form showed (its hidden field).")
     suspected_spam: bool = False
 
     @model_validator(mode="before")
@@ -237,6 +240,15 @@ class AppointmentForm(BaseModel):
     def _message(cls, value):
         return _clean_text(value, field="message", max_length=2000, multiline=True)
 
+    @field_validator("consent_version")
+    @classmethod
+    def _consent_version(cls, value, info):
+        known = (info.context or {}).get("consent_versions") or ()
+        value = value.strip()
+        if value not in known:
+            raise _rule("This form is out of date: please reload the page and send your request again.")
+        return value
+
     @field_validator("sms_consent")
     @classmethod
     def _sms_needs_consent(cls, value, info):
@@ -246,7 +258,7 @@ class AppointmentForm(BaseModel):
 
     def fields(self):
         """The patient's answers as stored: only what was given."""
-        return self.model_dump(exclude_none=True, exclude={"suspected_spam"})
+        return self.model_dump(exclude_none=True, exclude={"suspected_spam", "consent_version"})
 
 
 def _is_filled(value):
@@ -257,12 +269,12 @@ def _is_filled(value):
     return value is not False
 
 
-def validate_form(data, *, locations, phone_region, today):
+def validate_form(data, *, locations, phone_region, today, consent_versions=()):
     """Validate a submission (a dict of field values) or raise ValidationFailed with every field."""
+    context = {"locations": locations, "phone_region": phone_region, "today": today,
+               "consent_versions": consent_versions}
     try:
-        return AppointmentForm.model_validate(
-            data, context={"locations": locations, "phone_region": phone_region, "today": today}
-        )
+        return AppointmentForm.model_validate(data, context=context)
     except ValidationError as error:
         raise ValidationFailed(_field_messages(error)) from None
 

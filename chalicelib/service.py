@@ -73,6 +73,7 @@ class AppointmentService:
                 locations=self._settings.locations,
                 phone_region=self._settings.phone_region,
                 today=now.astimezone(self._settings.timezone).date(),
+                consent_versions=self._settings.consent_versions,
             )
         except ValidationFailed as failed:
             problems.update(failed.fields)
@@ -110,7 +111,8 @@ class AppointmentService:
 
     def _request(self, form, now, request_id, dedupe_key, content_hash):
         settings = self._settings
-        consent = ConsentEvidence(given_at=utc_iso(now), version=settings.consent_version)
+        # The version the patient was shown (the form's hidden field); a script without one agrees to the current.
+        consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version)
         retention = SPAM_RETENTION_DAYS if form.suspected_spam else settings.retention_days
         return AppointmentRequest(
             id=request_id,

@@ -1,4 +1,5 @@
 """The steps of a submission, with an in-memory repository: no AWS, exact times and ids."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -362,3 +363,24 @@ def test_the_key_is_not_fetched_for_a_submission_that_fails_validation(repositor
 
     with pytest.raises(ValidationFailed):
         AppointmentService(repository, settings, no_key, now=lambda: fixed_now).submit(valid_fields(email="nope"))
+
+
+def test_the_consent_version_stored_is_the_one_the_form_showed(repository, settings, fixed_now):
+    settings = replace(settings, consent_version="2026-12-01", consent_versions=("2026-12-01", "2026-11-01"))
+    service = AppointmentService(repository, settings, id_key, now=lambda: fixed_now)
+
+    older_page = service.submit(valid_fields(consent_version="2026-11-01", sms_consent=True))
+    script = service.submit(valid_fields(message="no version given"))
+
+    assert stored(repository, older_page.id).contact_consent.version == "2026-11-01"
+    assert stored(repository, older_page.id).sms_consent.version == "2026-11-01"
+    assert "consent_version" not in stored(repository, older_page.id).fields
+    assert stored(repository, script.id).contact_consent.version == "2026-12-01"
+
+
+@pytest.mark.parametrize("version", ["2020-01-01", 7, "2026-11-01,2026-12-01"])
+def test_a_consent_version_the_service_does_not_know_is_refused(repository, settings, fixed_now, version):
+    service = AppointmentService(repository, settings, id_key, now=lambda: fixed_now)
+    with pytest.raises(ValidationFailed) as failed:
+        service.submit(valid_fields(consent_version=version))
+    assert set(failed.value.fields) == {"consent_version"}
