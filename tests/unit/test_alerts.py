@@ -73,63 +73,37 @@ def test_subject_checker_passes_what_sns_takes(subject):
 
 # -- subject ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("first, last, spelled", [
-    ("José", "García", "Jose Garcia"),
-    ("Zoë", "Okonkwo-Lindqvist", "Zoe Okonkwo-Lindqvist"),
-    ("Łukasz", "Wróbel", "Lukasz Wrobel"),
-    ("Jürgen", "Straße", "Jurgen Strasse"),
-    ("Seán", "O’Brien", "Sean O'Brien"),
-    ("Søren", "Ærøskøbing", "Soren AEroskobing"),
-    ("Nguyễn", "Thị Đào", "Nguyen Thi Dao"),
-    ("Işıl", "Güneş", "Isil Gunes"),
-    ("Þóra", "Guðmundsdóttir", "Thora Gudmundsdottir"),
-    ("François", "Lefèvre", "Francois Lefevre"),
-    ("Ｊｏｓé", "Ｇａｒｃíａ", "Jose Garcia"),
-    ("Zoë 🌸", "李 Smith", "Zoe Smith"),
-])
-def test_subject_spells_latin_names_in_ascii(settings, first, last, spelled):
-    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
-    assert alert.subject == f"Appointment request: {spelled} - Downtown Clinic (ref {REF[:8]})"
-    assert aws_subject_problems(alert.subject) == []
-
-
+@pytest.mark.parametrize("detail", ["full", "minimal"])
 @pytest.mark.parametrize("first, last", [
+    ("José", "García"),
+    ("Jonathan", "Whitfield"),
     ("李", "小龙"),
-    ("Иван", "Петров"),
-    ("محمد", "الأحمد"),
-    ("Ζωή", "Παπαδοπούλου"),
-    ("אברהם", "כהן"),
-    ("स्मिता", "पाटिल"),
-    ("🙂", "🌸🌸"),
+    ("Bob\r\nSubject: You won", "X\u2028Bcc: all\x00"),
+    ("Maximiliana-Alexandrina Wilhelmina Josephine de la Cruz", "Bartholomew-Featherstonehaugh y Montgomery"),
 ])
-def test_a_name_with_no_ascii_spelling_still_gives_a_useful_subject(settings, first, last):
-    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
+def test_the_subject_and_attributes_carry_no_personal_data_at_either_level(settings, detail, first, last):
+    """SNS encrypts a message's body with the topic's KMS key, not its Subject or attributes."""
+    alert = compose_alert(stored_request(first_name=first, last_name=last), dataclasses.replace(settings, notify_detail=detail))
     assert alert.subject == f"Appointment request - Downtown Clinic (ref {REF[:8]})"
     assert aws_subject_problems(alert.subject) == []
+    outside_the_body = alert.subject + json.dumps(alert.attributes, ensure_ascii=False)
+    for text in personal_texts(stored_request(first_name=first, last_name=last).fields):
+        assert text not in outside_the_body
+    for word in ("Jose", "Garcia", "Jonathan", "Whitfield", "Maximiliana"):
+        assert word not in outside_the_body
+
+
+@pytest.mark.parametrize("first, last", [("李", "小龙"), ("Иван", "Петров"), ("Zoë 🌸", "O’Brien")])
+def test_the_name_is_in_the_body_of_a_full_alert(settings, first, last):
+    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
     assert f"Name: {first} {last}\n" in variants(alert)["email"]
 
 
-def test_the_longest_names_are_shortened_not_dropped(settings):
-    first = "Maximiliana-Alexandrina Wilhelmina Josephine de la Cruz"
-    last = "Bartholomew-Featherstonehaugh y Montgomery-Smythe"
-    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
-    assert len(alert.subject) < 100
-    assert alert.subject.startswith("Appointment request: Maximiliana-Alexandrina")
-    assert alert.subject.endswith(f"... - Downtown Clinic (ref {REF[:8]})")
-    assert aws_subject_problems(alert.subject) == []
-
-
-def test_a_name_cannot_forge_a_subject_or_break_its_line(settings):
+def test_a_name_cannot_forge_a_line_of_the_body(settings):
     request = stored_request(first_name="Bob\r\nSubject: You won", last_name="X\u2028Bcc: all\x00")
     alert = compose_alert(request, settings)
-    assert aws_subject_problems(alert.subject) == []
-    assert alert.subject.startswith("Appointment request: Bob Subject: You won X Bcc: all")
     assert lines_starting(variants(alert)["email"], "Name: ") == ["Name: Bob Subject: You won X Bcc: all"]
-
-
-def test_minimal_subject_has_no_name(minimal_settings):
-    alert = compose_alert(stored_request(first_name="Jonathan", last_name="Whitfield"), minimal_settings)
-    assert alert.subject == f"Appointment request - Downtown Clinic (ref {REF[:8]})"
+    assert lines_starting(variants(alert)["email"], "Subject") == []
 
 
 def test_each_location_is_named_in_its_subject(settings):
