@@ -392,3 +392,10 @@ def test_a_phone_extension_reaches_the_staff_api(api, dynamodb, table):
     tokens = Tokens(dynamodb)
     answer = api.request("GET", f"/staff/appointments/{request_id}", headers=tokens.header("staff"))
     assert response_json(answer)["fields"]["phone"] == "+12125550142 ext. 4417"
+
+
+def test_small_mismatches_of_a_well_meant_request_are_accepted(api):
+    body = json.dumps(valid_fields(message="bom and ascii"))[:-1] + ', "tracking": ' + "7" * 4300 + "}"
+    answer = api.post_json("\ufeff" + body, {"Content-Type": "application/json; charset=us-ascii",
+                                             "Idempotency-Key": ""})
+    assert answer.status_code == 201, answer.body
