@@ -377,3 +377,35 @@ def test_any_text_gives_an_alert_sns_accepts(first, last, insurance, message, de
 def test_a_phone_extension_is_shown_in_the_alert(settings):
     body = variants(compose_alert(stored_request(phone="+12125550142 ext. 4417"), settings))["email"]
     assert lines_starting(body, "Phone") == ["Phone: +1 212-555-0142 ext. 4417"]
+
+
+@pytest.mark.parametrize("utc_hour, shown", [(5, "12:00 AM EST"), (17, "12:00 PM EST"), (4, "11:00 PM EST"),
+                                             (18, "1:00 PM EST")])
+def test_midnight_and_noon_are_12_am_and_12_pm(settings, utc_hour, shown):
+    alert = compose_alert(stored_request(created_at=datetime(2026, 11, 25, utc_hour, 0, tzinfo=timezone.utc)), settings)
+    assert f", {shown}" in lines_starting(variants(alert)["email"], "Received: ")[0]
+    assert variants(alert)["sms"].endswith(f", {shown}.")
+
+
+def test_a_long_location_name_still_leaves_the_sms_its_ref_and_time(settings):
+    name = "Lakeview Sports Rehabilitation and Physical Therapy Center, North Campus"
+    assert len(name) == 72
+    settings = dataclasses.replace(settings, locations={"downtown": name})
+    sms = variants(compose_alert(stored_request(), settings))["sms"]
+    assert len(sms) <= MAX_SMS
+    assert f"Ref {REF}." in sms and sms.endswith("Received Wed 25 Nov 2026, 10:00 AM EST.")
+    assert sms.startswith("New appointment request, Lakeview Sports Rehabilitat")
+
+
+@pytest.mark.parametrize("name", ["東京クリニック", "Клиника", "🏥"])
+def test_an_sms_for_a_location_name_without_latin_letters_names_the_location_id(settings, name):
+    settings = dataclasses.replace(settings, locations={"downtown": name})
+    sms = variants(compose_alert(stored_request(), settings))["sms"]
+    assert sms.startswith(f"New appointment request, downtown. Ref {REF}.")
+
+
+def test_a_message_of_exactly_the_limit_is_quoted_whole_and_one_more_character_is_cut(settings):
+    whole = variants(compose_alert(stored_request(message="m" * 1999 + "z"), settings))["email"]
+    cut = variants(compose_alert(stored_request(message="m" * 2000 + "z"), settings))["email"]
+    assert "cut here" not in whole and "z" in whole.split("(quoted; web addresses disabled):")[1]
+    assert "cut here" in cut and "z" not in cut.split("(quoted; web addresses disabled):")[1]

@@ -212,7 +212,17 @@ def test_an_implausible_phone_number_is_refused(settings, phone):
     assert_readable(message)
 
 
+def test_a_phone_of_40_characters_is_read_and_one_of_41_is_refused(settings):
+    padded = "+1 (212) 555-0142" + " " * 10 + "ext. 12345678"  # 40 characters: spaces count
+    assert len(padded) == 40 and validate(settings, phone=padded).phone == "+12125550142 ext. 12345678"
+    assert problems(settings, phone=padded + "9")["phone"] == "Phone can be at most 40 characters (it has 41)."
+
+
 # --- location and choices --------------------------------------------------------------------
+
+def test_a_padded_location_is_trimmed(settings):
+    assert validate(settings, location="  northside\t").location == "northside"
+
 
 @pytest.mark.parametrize("location", ["downtown", "northside", "lakeview"])
 def test_every_configured_location_is_accepted(settings, location):
@@ -450,7 +460,7 @@ def test_a_blank_optional_field_is_not_given(settings, field, blank):
 
 # --- honeypot ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("website", ["http://cheap-pills.example", "x", True, 1, ["a"]])
+@pytest.mark.parametrize("website", ["http://cheap-pills.example", "x", "0", True, 1, 0, ["a"], [], {}])
 def test_a_filled_honeypot_marks_suspected_spam_and_is_not_kept(settings, website):
     form = validate(settings, website=website)
 

@@ -278,7 +278,8 @@ def test_today_is_the_clinics_date_not_utcs(repository, settings, utc_moment, ac
     service = AppointmentService(repository, settings, id_key, now=lambda: utc_moment)
 
     if accepted:
-        assert service.submit(valid_fields(preferred_date="2026-11-25"))
+        receipt = service.submit(valid_fields(preferred_date="2026-11-25"))
+        assert stored(repository, receipt.id).fields["preferred_date"] == "2026-11-25"
     else:
         with pytest.raises(ValidationFailed) as failed:
             service.submit(valid_fields(preferred_date="2026-11-25"))
@@ -292,7 +293,8 @@ def test_180_days_ahead_is_counted_from_the_clinics_date(repository, settings):
     with pytest.raises(ValidationFailed) as failed:
         service.submit(valid_fields(preferred_date="2027-08-28"))
     assert set(failed.value.fields) == {"preferred_date"}
-    assert service.submit(valid_fields(preferred_date="2027-08-27"))
+    receipt = service.submit(valid_fields(preferred_date="2027-08-27"))
+    assert stored(repository, receipt.id).fields["preferred_date"] == "2027-08-27"
 
 
 @pytest.mark.parametrize("key", [
