@@ -188,3 +188,42 @@ def test_each_function_logs_to_its_own_group_with_a_retention(stack):
         group = groups[json.dumps({"Fn::Sub": f"/aws/lambda/{function_name}"})]
         assert group["Properties"]["RetentionInDays"] == 365  # the prod stage's
         assert function["DependsOn"] == [next(k for k, v in stack["Resources"].items() if v is group)]
+
+
+GATEWAY_ERRORS = {
+    "DEFAULT_4XX": None, "DEFAULT_5XX": None, "THROTTLED": "429", "MISSING_AUTHENTICATION_TOKEN": "404",
+    "INTEGRATION_TIMEOUT": "504", "WAF_FILTERED": "403",
+}
+
+
+def test_api_gateway_s_own_errors_are_readable_by_the_form_and_in_the_service_s_shape(stack):
+    """Without these, a throttled or timed-out post has no CORS header, and the form can only say "offline"."""
+    (api,) = resources(stack, "AWS::ApiGateway::RestApi").values()
+    responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert set(GATEWAY_ERRORS) <= set(responses)
+    for kind, status in GATEWAY_ERRORS.items():
+        response = responses[kind]
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+        assert response.get("statusCode") == status
+        body = json.loads(response["responseTemplates"]["application/json"])
+        assert set(body) == {"error", "message"} and body["message"].endswith(".")
+    for kind in ("DEFAULT_5XX", "THROTTLED", "INTEGRATION_TIMEOUT"):
+        assert responses[kind]["responseParameters"]["gatewayresponse.header.Retry-After"] == "'5'"
+
+
+def test_every_waf_block_answers_in_the_service_s_shape_with_cors(stack):
+    acl = properties(stack, "ApiWebAcl")
+    blocks = [rule["Action"]["Block"]["CustomResponse"] for rule in acl["Rules"] if "Block" in rule.get("Action", {})]
+    for rule in acl["Rules"]:
+        group = rule["Statement"].get("ManagedRuleGroupStatement")
+        if group:
+            overrides = group["RuleActionOverrides"]
+            assert {o["Name"] for o in overrides} >= {"AWSManagedIPReputationList", "AWSManagedIPDDoSList"}
+            blocks += [o["ActionToUse"]["Block"]["CustomResponse"] for o in overrides]
+    assert len(blocks) >= 5
+    for block in blocks:
+        headers = {h["Name"]: h["Value"] for h in block["ResponseHeaders"]}
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        body = json.loads(acl["CustomResponseBodies"][block["CustomResponseBodyKey"]]["Content"])
+        assert set(body) == {"error", "message"}
