@@ -8,7 +8,8 @@ What the patient typed is shown as text, never as structure:
 - web addresses in form text are defanged ("https[:]//example[.]com": the scheme's colon
   and each dot before a domain label are bracketed), so a mail client links nothing but the
   patient's own email address and phone number;
-- the subject is made of our own words, ids and the name folded to plain ASCII.
+- the subject is made of our own words, the location and the reference: no personal data,
+  since SNS encrypts a message's body but not its subject or attributes.
 """
 import json
 import re
@@ -26,8 +27,8 @@ from .models import CONTACT_LABELS, LABELS, REASON_LABELS, TIME_LABELS, Appointm
 
 EVENT = "appointment.requested"
 # SNS Publish: a Subject is ASCII that begins with a letter, number or punctuation mark,
-# has no line breaks or control characters, and is *less than* 100 characters.
-MAX_SUBJECT = 99
+# has no line breaks or control characters, and is *less than* 100 characters: ours is at most
+# 21 + 40 + 15 characters of plain ASCII.
 # One SMS segment holds 160 GSM-7 characters, and SNS puts the topic's display name in
 # front of every SMS sent from a topic ("APPOINTMENT REQUESTS> " is 22), so keep well inside.
 MAX_SMS = 130
@@ -73,7 +74,7 @@ def compose_alert(request: AppointmentRequest, settings: Settings) -> Alert:
         "sms": _sms(request, location, received),
     }
     return Alert(
-        subject=_subject(request, location, full),
+        subject=_subject(request, location),
         message=json.dumps(message, ensure_ascii=False),
         attributes={
             "location": {"DataType": "String", "StringValue": request.location},
@@ -122,15 +123,10 @@ def _not_sent(error):
     return AlertNotSent(f"SNS did not take the alert ({code})", retryable=True)
 
 
-def _subject(request, location, full):
-    tail = f" - {to_ascii(location)[:40].strip() or request.location} (ref {request.id[:8]})"
-    if full:
-        name = to_ascii(_defang(_name(request.fields)))
-        if any(char.isalnum() for char in name):
-            head = "Appointment request: "
-            return head + _clip(name, MAX_SUBJECT - len(head) - len(tail)) + tail
-    # No name (minimal detail, or a script with no ASCII spelling): location and reference still say which.
-    return "Appointment request" + tail
+def _subject(request, location):
+    # Never the patient's name, at either level: SNS encrypts the body with the topic's KMS key,
+    # but not the Subject or the message attributes. Location and reference say which request.
+    return f"Appointment request - {to_ascii(location)[:40].strip() or request.location} (ref {request.id[:8]})"
 
 
 def inbox_link(request_id, settings):

@@ -17,6 +17,7 @@ NOTIFY_DETAILS = ("full", "minimal")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LOCATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_SECRET_ID = re.compile(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ class Settings:
     notify_detail: str
     retention_days: int
     consent_version: str
+    dedupe_key_secret: str
     public_base_url: str
     mail_from: str
+    consent_versions: tuple = ()  # every version the form may still show (the current one first)
     session_idle_minutes: int = 30
 
     @property
@@ -62,7 +65,9 @@ class Settings:
             thank_you_url=_url("THANK_YOU_URL", _required(env, "THANK_YOU_URL")),
             notify_detail=_choice("NOTIFY_DETAIL", _required(env, "NOTIFY_DETAIL"), NOTIFY_DETAILS),
             retention_days=_retention(_required(env, "RETENTION_DAYS")),
-            consent_version=_consent_version(_required(env, "CONSENT_VERSION")),
+            consent_version=_consent_versions(_required(env, "CONSENT_VERSION"))[0],
+            consent_versions=_consent_versions(_required(env, "CONSENT_VERSION")),
+            dedupe_key_secret=_secret_id(_required(env, "DEDUPE_KEY_SECRET")),
             public_base_url=_base_url(_required(env, "PUBLIC_BASE_URL")),
             mail_from=_mail_from(_required(env, "MAIL_FROM")),
             session_idle_minutes=_minutes(env.get("STAFF_SESSION_IDLE_MINUTES", "").strip() or "30"),
@@ -126,15 +131,31 @@ def _phone_region(value):
     return value
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _origins(value):
-    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
-    for origin in origins:
-        parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
-            raise ConfigError("ALLOWED_ORIGINS", f"{origin!r} is not an origin such as https://www.example-clinic.com")
+    origins = tuple(dict.fromkeys(_origin(o.strip()) for o in value.split(",") if o.strip()))
     if not origins:
         raise ConfigError("ALLOWED_ORIGINS", "name at least one origin")
     return origins
+
+
+def _origin(entry):
+    """An origin as a browser sends it: scheme and host in lower case, no default port, nothing after."""
+    problem = ConfigError("ALLOWED_ORIGINS", f"{entry!r} is not an origin such as https://www.example-clinic.com "
+                                             "(scheme and host only: no path, query, wildcard or user)")
+    try:
+        parts = urlsplit(entry[:-1] if entry.endswith("/") else entry)
+        port = parts.port
+    except ValueError:
+        raise problem from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if (scheme not in _DEFAULT_PORTS or not host or "*" in entry or parts.username is not None
+            or parts.path or parts.query or parts.fragment or "#" in entry or "?" in entry):
+        raise problem
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
 
 
 def _url(name, value):
@@ -187,7 +208,16 @@ def _retention(value):
     return days
 
 
-def _consent_version(value):
-    if len(value) > 64:
-        raise ConfigError("CONSENT_VERSION", "keep it short (at most 64 characters), e.g. 2026-11-01")
+def _consent_versions(value):
+    """The current version, then any earlier ones still accepted (a page opened before the change)."""
+    versions = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if not versions or any(len(v) > 64 for v in versions):
+        raise ConfigError("CONSENT_VERSION", "keep each version short (at most 64 characters), e.g. 2026-11-01, "
+                                             "the current one first")
+    return versions
+
+
+def _secret_id(value):
+    if not _SECRET_ID.match(value):
+        raise ConfigError("DEDUPE_KEY_SECRET", "expected a Secrets Manager secret's ARN or name")
     return value

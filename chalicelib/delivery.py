@@ -3,17 +3,27 @@
 The request path only writes the item. This side reads the stream (in AWS, Lambda's event
 source mapping; locally, tools/stream_driver.py), publishes, then marks the item as alerted.
 A failed record is reported back so that it is retried (and, after bounded retries, sent
-to the dead-letter queue); the mark turns a retried record into a no-op.
+to the dead-letter queue); the mark turns a retried record into a no-op. Once SNS has taken
+an alert the record counts as delivered, marked or not: a duplicate alert can only come from
+an SNS answer lost on its way back.
 """
 from dataclasses import replace
 
 from .alerts import compose_alert
 from .errors import AlertNotSent, StorageUnavailable
 from .logs import get_logger
-from .storage.appointments import from_stream_image
+from .storage.appointments import id_from_stream_keys
 from .service import utcnow
 
 log = get_logger(__name__)
+
+# Which statuses, read after the record, make a request due for its alert. A change (MODIFY) is
+# due only as a request staff moved out of suspected spam: any other change is to a request
+# already alerted, or already in staff hands.
+ALERTING_EVENTS = {
+    "INSERT": ("new", "contacted", "scheduled", "closed"),
+    "MODIFY": ("new",),
+}
 
 
 class AlertDelivery:
@@ -44,18 +54,24 @@ class AlertDelivery:
         return failed
 
     def _deliver(self, record):
-        if record.event_name != "INSERT":
-            return  # staff updates, alert marks and expiry deletions alert nobody
-        request = from_stream_image(record.new_image)
-        if request is None or request.status == "suspected_spam":
+        request_id = id_from_stream_keys(record.keys)
+        if record.event_name not in ALERTING_EVENTS or request_id is None:
+            return  # expiry deletions and other kinds of item alert nobody
+        # The stream carries keys only (so that it keeps no copy of personal data): the item as it
+        # is now decides, erased meanwhile, suspected spam, or a retry of one already delivered.
+        current = self._repository.get(request_id)
+        if current is None or current.alerted_at or current.status not in ALERTING_EVENTS[record.event_name]:
             return
-        current = self._repository.get(request.id)
-        if current is None or current.alerted_at:
-            return  # erased meanwhile, or this record is a retry of one already delivered
         message_id = self._publish(current)
-        self._repository.mark_alerted(current.id, message_id, self._now())
         log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
                                       "location": current.location})
+        try:
+            self._repository.mark_alerted(current.id, message_id, self._now())
+        except StorageUnavailable:
+            # SNS has the alert: retrying the record would send it again. Without the mark, a later
+            # record of this request is one that alerts nobody (a staff change, or its erasure).
+            log.warning("alert sent but not marked", extra={"event": "alert_mark_failed",
+                                                            "appointment_id": current.id})
 
     def _publish(self, request):
         try:

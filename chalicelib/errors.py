@@ -55,6 +55,12 @@ class IdempotencyConflict(AppError):
         "This Idempotency-Key was already used for a different request. "
         "Use a new key for a new request."
     )
+    # What a patient reads when they went back, changed their details and sent the same form again.
+    patient_title = "We already have your request"
+    patient_message = (
+        "The request you sent from this form arrived earlier, with the details you first gave. "
+        "To change them, please call the clinic, or open the form again and send a new request."
+    )
 
 
 class StorageUnavailable(AppError):

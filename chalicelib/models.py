@@ -56,13 +56,14 @@ LABELS = {
     "message": "Message",
     "contact_consent": "Consent to be contacted",
     "sms_consent": "Consent to text messages",
+    "consent_version": "Consent wording",
     "submission_id": "Submission id",
     "Idempotency-Key": "Idempotency-Key",
 }
 BOOLEAN_FIELDS = ("new_patient", "has_referral", "contact_consent", "sms_consent")
 OPTIONAL_FIELDS = (
     "preferred_contact", "new_patient", "reason", "preferred_date", "preferred_time",
-    "has_referral", "insurance", "message", "sms_consent",
+    "has_referral", "insurance", "message", "sms_consent", "consent_version",
 )
 _REQUIRED_MESSAGES = {
     "first_name": "Please enter your first name.",
@@ -78,8 +79,8 @@ _CHOICE_MESSAGES = {
     "preferred_time": "Choose morning, afternoon, evening or any.",
 }
 
-# Bidirectional overrides and isolates can make text display differently from what it is.
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Bidirectional marks, overrides and isolates can make text display differently from what it is.
+_BIDI_CONTROLS = set("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -87,17 +88,26 @@ def _rule(message):
     return PydanticCustomError("rule", message)
 
 
-def _clean_text(value, *, field, max_length, multiline=False):
-    """Trim and NFC-normalise; refuse control characters (newlines only where multiline)."""
+def _clean_text(value, *, field, max_length, multiline=False, name=False):
+    """Trim and NFC-normalise; refuse control characters (newlines only where multiline).
+
+    A name also refuses invisible format characters (Unicode Cf: bidi marks, zero-width
+    spaces, BOMs, tags). Free text has its bidi controls dropped instead: they only change
+    how the text is shown, and a patient may have pasted them in without knowing.
+    """
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not name:
+        value = "".join(char for char in value if char not in _BIDI_CONTROLS)
     value = unicodedata.normalize("NFC", value.strip())
     for char in value:
         if multiline and char in "\n\t":
             continue
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             where = "" if multiline else " or line breaks"
             raise _rule(f"{LABELS[field]} cannot contain control characters{where}.")
+        if name and unicodedata.category(char) == "Cf":
+            raise _rule(f"{LABELS[field]} cannot contain invisible formatting characters.")
     if len(value) > max_length:
         raise _rule(f"{LABELS[field]} can be at most {max_length} characters (it has {len(value)}).")
     return value
@@ -127,6 +137,8 @@ class AppointmentForm(BaseModel):
     insurance: Optional[str] = Field(default=None, strict=True, json_schema_extra={"maxLength": 100})
     message: Optional[str] = Field(default=None, strict=True, json_schema_extra={"maxLength": 2000})
     sms_consent: Optional[StrictBool] = Field(default=None, validate_default=True)
+    consent_version: Optional[str] = Field(default=None, strict=True,
+                                           description="The consent wording the form showed (its hidden field).")
     suspected_spam: bool = False
 
     @model_validator(mode="before")
@@ -147,7 +159,7 @@ class AppointmentForm(BaseModel):
     @field_validator("first_name", "last_name")
     @classmethod
     def _name(cls, value, info):
-        value = _clean_text(value, field=info.field_name, max_length=60)
+        value = _clean_text(value, field=info.field_name, max_length=60, name=True)
         if not value:
             raise _rule(_REQUIRED_MESSAGES[info.field_name])
         if not any(unicodedata.category(char).startswith("L") for char in value):
@@ -180,7 +192,8 @@ class AppointmentForm(BaseModel):
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
             raise _rule("Please enter a phone number we can call, with its area code, e.g. 212-555-0142.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        normalised = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return f"{normalised} ext. {number.extension}" if number.extension else normalised
 
     @field_validator("location")
     @classmethod
@@ -227,6 +240,15 @@ class AppointmentForm(BaseModel):
     def _message(cls, value):
         return _clean_text(value, field="message", max_length=2000, multiline=True)
 
+    @field_validator("consent_version")
+    @classmethod
+    def _consent_version(cls, value, info):
+        known = (info.context or {}).get("consent_versions") or ()
+        value = value.strip()
+        if value not in known:
+            raise _rule("This form is out of date: please reload the page and send your request again.")
+        return value
+
     @field_validator("sms_consent")
     @classmethod
     def _sms_needs_consent(cls, value, info):
@@ -236,7 +258,7 @@ class AppointmentForm(BaseModel):
 
     def fields(self):
         """The patient's answers as stored: only what was given."""
-        return self.model_dump(exclude_none=True, exclude={"suspected_spam"})
+        return self.model_dump(exclude_none=True, exclude={"suspected_spam", "consent_version"})
 
 
 def _is_filled(value):
@@ -247,12 +269,12 @@ def _is_filled(value):
     return value is not False
 
 
-def validate_form(data, *, locations, phone_region, today):
+def validate_form(data, *, locations, phone_region, today, consent_versions=()):
     """Validate a submission (a dict of field values) or raise ValidationFailed with every field."""
+    context = {"locations": locations, "phone_region": phone_region, "today": today,
+               "consent_versions": consent_versions}
     try:
-        return AppointmentForm.model_validate(
-            data, context={"locations": locations, "phone_region": phone_region, "today": today}
-        )
+        return AppointmentForm.model_validate(data, context=context)
     except ValidationError as error:
         raise ValidationFailed(_field_messages(error)) from None
 

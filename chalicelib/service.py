@@ -1,6 +1,7 @@
 """The steps of a submission: validate, decide replay or new, store once."""
 import base64
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -31,9 +32,22 @@ def random_id():
     return _b32(secrets.token_bytes(15))
 
 
-def derived_id(dedupe_key):
-    """The id a submission gets when it is first seen, so that a replay lands on the same item."""
-    return _b32(hashlib.sha256(dedupe_key.encode()).digest()[:15])
+def derived_id(dedupe_key, key):
+    """The id a submission gets when it is first seen, so that a replay lands on the same item.
+
+    Keyed (HMAC-SHA256 with the deployment's secret `key`): whoever knows what a person sent
+    cannot compute the id of their request from it.
+    """
+    return _b32(_mac(key, f"id:{dedupe_key}")[:15])
+
+
+def content_digest(form_values, key):
+    """What tells a replay's content from other content, keyed like the ids, so nobody can recompute it."""
+    return _mac(key, "content:" + json.dumps(form_values, sort_keys=True, ensure_ascii=False)).hex()
+
+
+def _mac(key, text):
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
 def _b32(raw):
@@ -41,9 +55,11 @@ def _b32(raw):
 
 
 class AppointmentService:
-    def __init__(self, repository, settings, *, now=utcnow, new_id=random_id):
+    def __init__(self, repository, settings, id_key, *, now=utcnow, new_id=random_id):
+        """`id_key()` gives the deployment's secret key (bytes); it is called only once a submission is valid."""
         self._repository = repository
         self._settings = settings
+        self._id_key = id_key
         self._now = now
         self._new_id = new_id
 
@@ -57,6 +73,7 @@ class AppointmentService:
                 locations=self._settings.locations,
                 phone_region=self._settings.phone_region,
                 today=now.astimezone(self._settings.timezone).date(),
+                consent_versions=self._settings.consent_versions,
             )
         except ValidationFailed as failed:
             problems.update(failed.fields)
@@ -67,14 +84,13 @@ class AppointmentService:
         if problems:
             raise ValidationFailed(problems)
 
-        content_hash = hashlib.sha256(
-            json.dumps(form.model_dump(), sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
+        key = self._id_key()
+        content_hash = content_digest(form.model_dump(), key)
         if idempotency_key is not None:
             dedupe_key, window = f"key:{idempotency_key}", KEY_WINDOW
         else:
             dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
-        request = self._request(form, now, derived_id(dedupe_key), dedupe_key, content_hash)
+        request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash)
 
         # An id taken by an older request (outside its window) or by something else is never
         # overwritten. The request goes to a slot named for the current window instead, where a
@@ -86,16 +102,17 @@ class AppointmentService:
                 return Receipt(request.id, replayed=False)
             receipt = _replay(existing, request, window)
             if receipt is None and attempt == 0:
-                receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}")), request, window)
+                receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", key)), request, window)
             if receipt is not None:
                 return receipt
-            next_id = derived_id(f"{dedupe_key}#{slot}") if attempt == 0 else self._new_id()
+            next_id = derived_id(f"{dedupe_key}#{slot}", key) if attempt == 0 else self._new_id()
             request = request.model_copy(update={"id": next_id})
         raise StorageUnavailable()
 
     def _request(self, form, now, request_id, dedupe_key, content_hash):
         settings = self._settings
-        consent = ConsentEvidence(given_at=utc_iso(now), version=settings.consent_version)
+        # The version the patient was shown (the form's hidden field); a script without one agrees to the current.
+        consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version)
         retention = SPAM_RETENTION_DAYS if form.suspected_spam else settings.retention_days
         return AppointmentRequest(
             id=request_id,

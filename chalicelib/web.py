@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from chalice import Response
@@ -18,6 +19,8 @@ from .errors import (
 from .models import BOOLEAN_FIELDS, LABELS
 
 MAX_BODY_BYTES = 16 * 1024
+# US-ASCII is a subset of UTF-8: a body declared so reads the same.
+UTF8_CHARSETS = ("utf-8", "utf8", "us-ascii", "ascii")
 MAX_FORM_FIELDS = 100
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -40,16 +43,16 @@ def read_submission(headers, raw_body):
     media_type, params = _media_type(headers.get("content-type"))
     if media_type not in (JSON_TYPE, FORM_TYPE):
         raise UnsupportedMediaType()
-    if params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+    if params.get("charset", "utf-8").lower() not in UTF8_CHARSETS:
         raise UnsupportedMediaType("Send the form in UTF-8 (charset=utf-8).")
     text = _body_text(raw_body, PayloadTooLarge())
     fields = (
         _json_object(text, "The request body must be a JSON object with the form's fields.")
         if media_type == JSON_TYPE else _form_fields(text)
     )
-    header_key = headers.get("idempotency-key")
-    if header_key is not None:
-        return Submission(fields, header_key.strip(), "Idempotency-Key")
+    header_key = (headers.get("idempotency-key") or "").strip()
+    if header_key:  # an empty header counts as absent
+        return Submission(fields, header_key, "Idempotency-Key")
     body_key = fields.get("submission_id")
     if isinstance(body_key, str) and not body_key.strip():
         body_key = None
@@ -79,7 +82,8 @@ def _body_text(raw_body, too_large):
 
 def _json_object(text, not_an_object):
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        # A byte-order mark is allowed before JSON (RFC 8259 §8.1: a reader may ignore it).
+        data = json.loads(text.removeprefix("\ufeff"), parse_constant=_reject_constant, parse_int=_integer)
     except (ValueError, RecursionError):
         raise InvalidBody("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -89,6 +93,12 @@ def _json_object(text, not_an_object):
 
 def _reject_constant(name):
     raise ValueError(name)
+
+
+def _integer(digits):
+    # Python refuses int() of more than 4,300 digits; such a number in a field nobody reads
+    # must not turn the whole body away. No field of the form is a number anyway.
+    return int(digits) if len(digits) <= 100 else Decimal(digits)
 
 
 def _form_fields(text):
@@ -199,6 +209,8 @@ def error_response(error: AppError, as_html=False):
         headers["WWW-Authenticate"] = 'Bearer realm="staff"'
     fields = getattr(error, "fields", None)
     if as_html:
+        if hasattr(error, "patient_message"):
+            return html_response(status, error_page(error.patient_message, title=error.patient_title, advice=""), headers)
         return html_response(status, error_page(error.message, fields), headers)
     body = {"error": error.code, "message": error.message}
     if fields is not None:
@@ -206,7 +218,10 @@ def error_response(error: AppError, as_html=False):
     return json_response(status, body, headers)
 
 
-def error_page(message, fields=None):
+BACK_ADVICE = "Use your browser’s Back button to return to the form: what you typed is still there."
+
+
+def error_page(message, fields=None, *, title="Please check your appointment request", advice=BACK_ADVICE):
     items = "".join(
         f"<li><strong>{html.escape(LABELS.get(name, name))}</strong>: {html.escape(text)}</li>"
         for name, text in (fields or {}).items()
@@ -214,14 +229,14 @@ def error_page(message, fields=None):
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Please check your appointment request</title>"
+        f"<title>{html.escape(title)}</title>"
         "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
         "li{margin:.4rem 0}</style></head><body>"
-        "<h1>Please check your appointment request</h1>"
+        f"<h1>{html.escape(title)}</h1>"
         f"<p>{html.escape(message)}</p>"
         + (f"<ul>{items}</ul>" if items else "")
-        + '<p>Use your browser’s Back button to return to the form: what you typed is still there.</p>'
-        "</body></html>"
+        + (f"<p>{html.escape(advice)}</p>" if advice else "")
+        + "</body></html>"
     )
 
 
@@ -319,7 +334,7 @@ def staff_endpoint(route, current_request, authenticate, role="staff"):
 def read_json_object(headers, raw_body):
     """A JSON object body (a staff change), or the matching AppError."""
     media_type, params = _media_type(headers.get("content-type"))
-    if media_type != JSON_TYPE or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+    if media_type != JSON_TYPE or params.get("charset", "utf-8").lower() not in UTF8_CHARSETS:
         raise UnsupportedMediaType("Send the change as application/json in UTF-8.")
     text = _body_text(raw_body, PayloadTooLarge("The request is too large: a note can be at most 1000 characters."))
     return _json_object(text, 'The request body must be a JSON object, e.g. {"status": "contacted"}.')

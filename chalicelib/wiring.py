@@ -26,8 +26,13 @@ def aws_client(service_name):
 
 @lru_cache(maxsize=1)
 def appointment_service():
+    from .secret_key import SecretKey
+
     settings = get_settings()
-    return AppointmentService(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings)
+    return AppointmentService(
+        AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings,
+        SecretKey(aws_client("secretsmanager"), settings.dedupe_key_secret),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import logs
 from chalicelib.config import Settings
-from tools.resources import ROOT, create_table, create_topic, stage_environment
+from tools.resources import ROOT, create_dedupe_key_secret, create_table, create_topic, stage_environment
 
 STAGE_ENV = stage_environment("dev")
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "message", "insurance")
@@ -124,7 +124,23 @@ def topic(mocked_aws):
 
 
 @pytest.fixture
-def api(table, topic, monkeypatch):
+def dedupe_key_secret(mocked_aws):
+    import boto3
+
+    return create_dedupe_key_secret(boto3.client("secretsmanager", region_name="us-east-1"),
+                                    STAGE_ENV["DEDUPE_KEY_SECRET"])
+
+
+# A fixed key for services built by hand in tests (the deployed one comes from Secrets Manager).
+TEST_ID_KEY = b"test-only-key-for-request-ids-0123456789"
+
+
+def id_key():
+    return TEST_ID_KEY
+
+
+@pytest.fixture
+def api(table, topic, dedupe_key_secret, monkeypatch):
     """Chalice's own test client, with the dev stage's settings, against moto."""
     from chalice.test import Client
 

@@ -11,14 +11,21 @@ def _existing(request):
 
 
 class FakeRepository:
-    """Requests in a dict. `add` behaves like the conditional PutItem: it never overwrites."""
+    """Requests in a dict. `add` behaves like the conditional PutItem: it never overwrites.
+    tests/integration/test_repository_contract.py holds it to the DynamoDB repository's contract."""
 
     def __init__(self):
         self.requests = {}
         self.calls = []
 
     def add(self, request):
+        from chalicelib.errors import PayloadTooLarge
+        from chalicelib.storage.appointments import to_item
+        from chalicelib.storage.dynamo import MAX_ITEM_BYTES, item_size
+
         self.calls.append(("add", request.id))
+        if item_size(to_item(request)) > MAX_ITEM_BYTES:
+            raise PayloadTooLarge()  # as DynamoDB refuses an item over 400 KB
         if request.id in self.requests:
             return _existing(self.requests[request.id])
         self.requests[request.id] = request

@@ -6,7 +6,7 @@ from chalicelib.auth import TokenAdmin
 from chalicelib.storage.appointments import AppointmentRepository
 from chalicelib.storage.tokens import TokenRepository
 from chalicelib.service import AppointmentService
-from tests.conftest import STAGE_ENV, remember_personal, valid_fields
+from tests.conftest import STAGE_ENV, id_key, remember_personal, valid_fields
 
 # Every staff route, as the authorization matrix tests walk them.
 ROUTES = [
@@ -31,7 +31,7 @@ def seed(dynamodb, settings, when, *, status="new", location="downtown", **overr
     if status == "suspected_spam":
         fields["website"] = "http://spam.example"
     remember_personal(fields)
-    service = AppointmentService(AppointmentRepository(dynamodb, TABLE), settings, now=lambda: at(when))
+    service = AppointmentService(AppointmentRepository(dynamodb, TABLE), settings, id_key, now=lambda: at(when))
     request_id = service.submit(fields).id
     if status not in ("new", "suspected_spam"):
         dynamodb.update_item(

@@ -33,6 +33,9 @@ CLIFactory.load_chalice_app = _with_local_api_url(CLIFactory.load_chalice_app)
 
 
 def main():
+    import faults  # tools/faults.py: this script's folder comes first on sys.path
+
+    faults.install_from_env("api")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     args = sys.argv[1:]
     # --autoreload restarts the server by running sys.argv again: make that this script.
     sys.argv = [sys.executable, os.path.abspath(__file__), *args]

@@ -1,4 +1,4 @@
-"""Create the table and topic from the CloudFormation template, for the local stack and tests.
+"""Create the table, topic and id key from the CloudFormation template, for the local stack and tests.
 
 The template (infra/resources.json) is what deployment uses (the merge template of `make
 package`), so local and deployed resources cannot drift apart. Only what shapes the data goes
@@ -72,3 +72,13 @@ def create_dead_letter_queue(sqs, stage):
     props = template_resource("AlertsDeadLetterQueue")["Properties"]
     attributes = {name: str(value) for name, value in props.items() if name == "MessageRetentionPeriod"}
     return sqs.create_queue(QueueName=dead_letter_queue_name(stage), Attributes=attributes)["QueueUrl"]
+
+
+def create_dedupe_key_secret(secretsmanager, name):
+    """The local stack's own key for request ids (deployed stacks get theirs from the template)."""
+    import secrets
+
+    try:
+        return secretsmanager.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))["ARN"]
+    except secretsmanager.exceptions.ResourceExistsException:
+        return secretsmanager.describe_secret(SecretId=name)["ARN"]

@@ -17,7 +17,8 @@ from pathlib import Path
 from chalicelib.config import Settings
 from chalicelib.errors import ConfigError
 from tools.resources import (
-    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_mail_identity, create_table, create_topic, local_environment,
+    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_dedupe_key_secret, create_mail_identity, create_table,
+    create_topic, local_environment,
 )
 
 HOST = "127.0.0.1"
@@ -81,6 +82,8 @@ def create_resources(settings, env, stage):
     create_topic(sns, settings.topic_arn)
     create_dead_letter_queue(sqs, stage)
     create_mail_identity(sesv2, settings.mail_from)
+    create_dedupe_key_secret(session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"]),
+                             settings.dedupe_key_secret)
 
 
 class Stack:

@@ -136,6 +136,9 @@ def main(argv=None):
 
     # Like `chalice local`, the handler sees the stage's environment variables.
     os.environ.update(local_environment(args.stage, os.environ))
+    from tools import faults
+
+    faults.install_from_env("stream")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     import boto3
 
     from app import send_staff_alerts

@@ -60,10 +60,13 @@ def from_item(item):
     )
 
 
-def from_stream_image(image):
-    """The request in a stream record's image (DynamoDB JSON), or None for other kinds of item."""
-    item = deserialize(image or {})
-    return from_item(item) if item.get("entity") == ENTITY else None
+def id_from_stream_keys(keys):
+    """The request id in a stream record's keys (DynamoDB JSON), or None for other kinds of item."""
+    key = deserialize(keys or {})
+    pk = key.get("pk")
+    if key.get("sk") != "APPT" or not isinstance(pk, str) or not pk.startswith("APPT#"):
+        return None
+    return pk.split("#", 1)[1]
 
 
 class AppointmentRepository:

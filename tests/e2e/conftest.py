@@ -1,5 +1,6 @@
 """The running stack, started exactly as `make run` starts it, on free loopback ports."""
 import json
+import os
 import re
 import socket
 import subprocess
@@ -54,7 +55,8 @@ class RunningStack:
 
     def sent_mail(self, to=None):
         """Every e-mail the emulator's SES accepted (SESv2 SendEmail requests), oldest first."""
-        lines = MAIL_OUTBOX.read_text(encoding="utf-8").splitlines() if MAIL_OUTBOX.exists() else []
+        outbox = self.outbox
+        lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
         mails = [json.loads(line) for line in lines if line.strip()]
         return [m for m in mails if to is None or to in m["Destination"]["ToAddresses"]]
 
@@ -70,39 +72,51 @@ class RunningStack:
         raise AssertionError(f"no sign-in mail reached {email} within {timeout:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def stack():
-    OUTPUT.mkdir(exist_ok=True)
+def start_stack(log_path, inbox_path, env=None, timeout=60):
+    """Start the stack as `make run` does, on free ports; a RunningStack once it answers."""
     aws_port, api_port = free_port(), free_port()
-    log = open(STACK_LOG, "wb")
-    STAFF_INBOX.write_text("")
-    MAIL_OUTBOX.write_text("")
+    log = open(log_path, "wb")
+    inbox_path.write_text("")
+    outbox = MAIL_OUTBOX if log_path == STACK_LOG else log_path.with_suffix(".mail.jsonl")
+    outbox.write_text("")
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.stack", "--aws-port", str(aws_port), "--api-port", str(api_port),
-         "--inbox-file", str(STAFF_INBOX), "--outbox-file", str(MAIL_OUTBOX)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+         "--inbox-file", str(inbox_path), "--outbox-file", str(outbox)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=None if env is None else {**os.environ, **env},
     )
     running = RunningStack(aws_port, api_port, process)
-    deadline = time.monotonic() + 60
+    running.log = log
+    running.outbox = outbox
+    deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the stack exited with {process.returncode}; see {STACK_LOG}")
+            raise RuntimeError(f"the stack exited with {process.returncode}; see {log_path}")
         try:
             urllib.request.urlopen(running.base_url + "/appointments", timeout=1)
         except urllib.error.HTTPError:
-            break  # it answers (405/403 for a GET): it is up
+            return running  # it answers (405/403 for a GET): it is up
         except OSError:
             if time.monotonic() > deadline:
                 process.terminate()
-                raise RuntimeError(f"the stack did not come up; see {STACK_LOG}")
+                raise RuntimeError(f"the stack did not come up; see {log_path}")
             time.sleep(0.2)
-    yield running
-    process.terminate()
+
+
+def stop_stack(running):
+    running.process.terminate()
     try:
-        process.wait(timeout=15)
+        running.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        running.process.kill()
+    running.log.close()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    OUTPUT.mkdir(exist_ok=True)
+    running = start_stack(STACK_LOG, STAFF_INBOX)
+    yield running
+    stop_stack(running)
 
 
 def stack_log_lines():

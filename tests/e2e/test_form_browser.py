@@ -274,6 +274,21 @@ def test_submit_with_javascript_shows_success_and_stores_the_request(stack, open
     assert page.problems == []
 
 
+def test_a_message_of_2000_chinese_characters_is_sent_and_stored(stack, open_page):
+    page = open_page(stack.base_url + "/")
+    message = ("膝盖上楼梯时疼痛，请在下午给我打电话。" * 120)[:1988] + uuid.uuid4().hex[:12]
+    fill(page, patient(first_name="李", last_name="小龙", message=message))
+
+    with page.expect_request("**/appointments") as sent:
+        submit_and_wait_for_answer(page, 201)
+
+    assert sent.value.headers["content-type"] == "application/json"
+    assert len(message) == 2000 and len(sent.value.post_data_buffer) < 16 * 1024
+    [item] = stored_with_message(stack, message)
+    assert plain(item)["fields"]["first_name"] == "李"
+    assert page.problems == []
+
+
 def test_invalid_email_and_missing_consent_are_shown_next_to_those_fields(stack, open_page):
     page = open_page(stack.base_url + "/")
     fields = patient(email="zoe.obrien@example", contact_consent=False)

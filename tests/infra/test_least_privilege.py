@@ -119,6 +119,14 @@ def test_the_alert_function_reads_the_stream_publishes_and_dead_letters(stack):
     assert not {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"} & allowed_actions(stack, "SendStaffAlertsRole")
 
 
+def test_only_the_api_reads_the_id_key_and_only_that_secret(stack):
+    (statement,) = [s for s in role_statements(stack, "ApiHandlerRole")
+                    if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+    assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == {"Ref": "DedupeKeySecret"}
+    assert not {a for a in allowed_actions(stack, "SendStaffAlertsRole") if a.startswith("secretsmanager:")}
+
+
 def test_the_data_key_is_usable_only_through_the_services_that_hold_our_data(stack):
     for role in ROLES.values():
         for statement in role_statements(stack, role):
@@ -136,8 +144,10 @@ def aws_calls_in(path, operations):
             and CLIENT.search(ast.unparse(node.value))}
 
 
-@pytest.mark.parametrize("service, role", [("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"),
-                                           ("sesv2", "ApiHandlerRole")])
+@pytest.mark.parametrize("service, role", [
+    ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
+    ("sesv2", "ApiHandlerRole"),
+])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
     model = botocore.session.get_session().get_service_model(service)

@@ -256,6 +256,18 @@ def test_the_same_key_with_different_content_is_409(api, dynamodb, table):
     assert item["fields"]["M"]["message"] == {"S": "First."}
 
 
+def test_a_patient_who_corrects_a_sent_form_reads_what_to_do_in_plain_words(api):
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    sent = valid_fields(contact_consent="on", submission_id="form-4b1d9e7a2c")
+    assert api.post_form(sent, browser).status_code == 303
+    corrected = api.post_form({**sent, "phone": "(212) 555-0199"}, browser)
+
+    assert corrected.status_code == 409
+    page = corrected.body.decode()
+    assert "We already have your request" in page and "call the clinic" in page and "new request" in page
+    assert "Idempotency" not in page and "key" not in page.lower()
+
+
 # --- 503 ---------------------------------------------------------------------------------------
 
 def test_a_missing_table_is_503_with_retry_after(api, dynamodb, table):
@@ -359,3 +371,31 @@ def test_each_answer_is_one_json_access_log_line(api):
     [validation] = [line for line in lines if line.get("event") == "validation_failed"]
     assert validation["fields"] == ["email"]
     assert validation["request_id"] == access["request_id"]
+
+
+def test_the_id_key_is_read_from_secrets_manager_once_for_many_requests(api):
+    from chalicelib import wiring
+
+    calls = []
+    for service in ("secretsmanager", "dynamodb"):
+        wiring.aws_client(service).meta.events.register(
+            "before-call", lambda model, **_: calls.append(model.name))
+    for n in range(3):
+        assert api.post_json(valid_fields(message=f"request {n}")).status_code == 201
+    assert calls == ["GetSecretValue", "PutItem", "PutItem", "PutItem"]
+
+
+def test_a_phone_extension_reaches_the_staff_api(api, dynamodb, table):
+    from tests.staffing import Tokens
+
+    request_id = api.post_json(valid_fields(phone="212-555-0142 ext. 4417")).json_body["id"]
+    tokens = Tokens(dynamodb)
+    answer = api.request("GET", f"/staff/appointments/{request_id}", headers=tokens.header("staff"))
+    assert response_json(answer)["fields"]["phone"] == "+12125550142 ext. 4417"
+
+
+def test_small_mismatches_of_a_well_meant_request_are_accepted(api):
+    body = json.dumps(valid_fields(message="bom and ascii"))[:-1] + ', "tracking": ' + "7" * 4300 + "}"
+    answer = api.post_json("\ufeff" + body, {"Content-Type": "application/json; charset=us-ascii",
+                                             "Idempotency-Key": ""})
+    assert answer.status_code == 201, answer.body

@@ -13,7 +13,7 @@ from chalicelib.errors import PayloadTooLarge, StorageUnavailable
 from chalicelib.storage.appointments import AppointmentRepository, item_key, to_item
 from chalicelib.storage.dynamo import MAX_ITEM_BYTES, deserialize, item_size
 from chalicelib.service import AppointmentService
-from tests.conftest import captured_log_lines, remember_personal, response_json, valid_fields
+from tests.conftest import captured_log_lines, id_key, remember_personal, response_json, valid_fields
 from tests.fakes import Clock, FakeRepository, Ids
 
 KEY = "repo-test-key-0001"
@@ -31,7 +31,7 @@ def clock(fixed_now):
 
 def submit(repository, settings, clock, fields, key=None):
     remember_personal(fields)
-    return AppointmentService(repository, settings, now=clock, new_id=Ids()).submit(fields, key)
+    return AppointmentService(repository, settings, id_key, now=clock, new_id=Ids()).submit(fields, key)
 
 
 def a_request(settings, fixed_now, **overrides):
@@ -39,7 +39,7 @@ def a_request(settings, fixed_now, **overrides):
     fake = FakeRepository()
     fields = valid_fields(**overrides)
     remember_personal(fields)
-    receipt = AppointmentService(fake, settings, now=lambda: fixed_now).submit(fields)
+    receipt = AppointmentService(fake, settings, id_key, now=lambda: fixed_now).submit(fields)
     return fake.requests[receipt.id]
 
 
@@ -315,7 +315,7 @@ def test_a_storage_endpoint_that_never_answers_gives_up_within_seconds(settings,
             "dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
             config=Config(**CLIENT_CONFIG),
         )
-        service = AppointmentService(AppointmentRepository(client, "appointments"), settings, now=lambda: fixed_now)
+        service = AppointmentService(AppointmentRepository(client, "appointments"), settings, id_key, now=lambda: fixed_now)
         started = time.monotonic()
         with pytest.raises(StorageUnavailable):
             service.submit(valid_fields())

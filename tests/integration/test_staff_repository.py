@@ -296,8 +296,7 @@ def insert_record(image):
         "awsRegion": "us-east-1",
         "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/appointments-dev/stream/x",
         "dynamodb": {"ApproximateCreationDateTime": 1764082800, "Keys": {k: image[k] for k in ("pk", "sk")},
-                     "NewImage": image, "SequenceNumber": "1",
-                     "SizeBytes": 300, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+                     "SequenceNumber": "1", "SizeBytes": 60, "StreamViewType": "KEYS_ONLY"},
     }, None)
 
 

@@ -137,3 +137,55 @@ def test_an_alert_that_can_never_be_sent_ends_in_the_dead_letter_queue(api, inbo
     api.post_json(valid_fields(message="after the dead letter"))
     drain(driver)
     assert len(received(inbox)) == 1
+
+
+def stream_records():
+    dynamodb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
+    stream_arn = dynamodb.describe_table(TableName=STAGE_ENV["APPOINTMENTS_TABLE"])["Table"]["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator)["Records"]
+    return records
+
+
+def test_the_stream_keeps_no_personal_data_of_a_changed_and_erased_request(api, inbox, driver, settings):
+    from chalicelib.auth import StaffMember
+    from chalicelib.staff import StaffService
+    from chalicelib.storage.appointments import StaffRepository
+
+    ana = StaffMember("Ana Admin", "admin", "tok-ana")
+    fields = valid_fields(first_name="Wilhelmina", message="Please call after five; my knee is worse")
+    request_id = api.post_json(fields).json_body["id"]
+    drain(driver)
+    staff = StaffService(StaffRepository(boto3.client("dynamodb"), STAGE_ENV["APPOINTMENTS_TABLE"]), settings)
+    staff.update_status(request_id, {"status": "contacted", "note": "Spoke to Wilhelmina"}, ana)
+    staff.erase(request_id, ana)
+
+    records = stream_records()
+    assert {r["eventName"] for r in records} == {"INSERT", "MODIFY"}
+    text = json.dumps(records, default=str)
+    assert "Wilhelmina" not in text and "my knee" not in text and fields["email"] not in text
+    assert all(set(r["dynamodb"]) & {"NewImage", "OldImage"} == set() for r in records)
+
+
+def test_a_request_staff_move_out_of_suspected_spam_is_alerted_once(api, inbox, driver, settings):
+    from chalicelib.auth import StaffMember
+    from chalicelib.staff import StaffService
+    from chalicelib.storage.appointments import StaffRepository
+
+    sam = StaffMember("Sam Staff", "staff", "tok-sam")
+    request_id = api.post_json(valid_fields(message="a real person", website="autofill")).json_body["id"]
+    drain(driver)
+    assert received(inbox) == []
+
+    staff = StaffService(StaffRepository(boto3.client("dynamodb"), STAGE_ENV["APPOINTMENTS_TABLE"]), settings)
+    staff.update_status(request_id, {"status": "new", "note": "not spam after all"}, sam)
+    drain(driver)
+    staff.update_status(request_id, {"status": "contacted"}, sam)
+    drain(driver)
+
+    alerts = received(inbox)
+    assert len(alerts) == 1
+    assert alerts[0]["MessageAttributes"]["appointment_id"]["Value"] == request_id

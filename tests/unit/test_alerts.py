@@ -74,63 +74,37 @@ def test_subject_checker_passes_what_sns_takes(subject):
 
 # -- subject ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("first, last, spelled", [
-    ("José", "García", "Jose Garcia"),
-    ("Zoë", "Okonkwo-Lindqvist", "Zoe Okonkwo-Lindqvist"),
-    ("Łukasz", "Wróbel", "Lukasz Wrobel"),
-    ("Jürgen", "Straße", "Jurgen Strasse"),
-    ("Seán", "O’Brien", "Sean O'Brien"),
-    ("Søren", "Ærøskøbing", "Soren AEroskobing"),
-    ("Nguyễn", "Thị Đào", "Nguyen Thi Dao"),
-    ("Işıl", "Güneş", "Isil Gunes"),
-    ("Þóra", "Guðmundsdóttir", "Thora Gudmundsdottir"),
-    ("François", "Lefèvre", "Francois Lefevre"),
-    ("Ｊｏｓé", "Ｇａｒｃíａ", "Jose Garcia"),
-    ("Zoë 🌸", "李 Smith", "Zoe Smith"),
-])
-def test_subject_spells_latin_names_in_ascii(settings, first, last, spelled):
-    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
-    assert alert.subject == f"Appointment request: {spelled} - Downtown Clinic (ref {REF[:8]})"
-    assert aws_subject_problems(alert.subject) == []
-
-
+@pytest.mark.parametrize("detail", ["full", "minimal"])
 @pytest.mark.parametrize("first, last", [
+    ("José", "García"),
+    ("Jonathan", "Whitfield"),
     ("李", "小龙"),
-    ("Иван", "Петров"),
-    ("محمد", "الأحمد"),
-    ("Ζωή", "Παπαδοπούλου"),
-    ("אברהם", "כהן"),
-    ("स्मिता", "पाटिल"),
-    ("🙂", "🌸🌸"),
+    ("Bob\r\nSubject: You won", "X\u2028Bcc: all\x00"),
+    ("Maximiliana-Alexandrina Wilhelmina Josephine de la Cruz", "Bartholomew-Featherstonehaugh y Montgomery"),
 ])
-def test_a_name_with_no_ascii_spelling_still_gives_a_useful_subject(settings, first, last):
-    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
+def test_the_subject_and_attributes_carry_no_personal_data_at_either_level(settings, detail, first, last):
+    """SNS encrypts a message's body with the topic's KMS key, not its Subject or attributes."""
+    alert = compose_alert(stored_request(first_name=first, last_name=last), dataclasses.replace(settings, notify_detail=detail))
     assert alert.subject == f"Appointment request - Downtown Clinic (ref {REF[:8]})"
     assert aws_subject_problems(alert.subject) == []
+    outside_the_body = alert.subject + json.dumps(alert.attributes, ensure_ascii=False)
+    for text in personal_texts(stored_request(first_name=first, last_name=last).fields):
+        assert text not in outside_the_body
+    for word in ("Jose", "Garcia", "Jonathan", "Whitfield", "Maximiliana"):
+        assert word not in outside_the_body
+
+
+@pytest.mark.parametrize("first, last", [("李", "小龙"), ("Иван", "Петров"), ("Zoë 🌸", "O’Brien")])
+def test_the_name_is_in_the_body_of_a_full_alert(settings, first, last):
+    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
     assert f"Name: {first} {last}\n" in variants(alert)["email"]
 
 
-def test_the_longest_names_are_shortened_not_dropped(settings):
-    first = "Maximiliana-Alexandrina Wilhelmina Josephine de la Cruz"
-    last = "Bartholomew-Featherstonehaugh y Montgomery-Smythe"
-    alert = compose_alert(stored_request(first_name=first, last_name=last), settings)
-    assert len(alert.subject) < 100
-    assert alert.subject.startswith("Appointment request: Maximiliana-Alexandrina")
-    assert alert.subject.endswith(f"... - Downtown Clinic (ref {REF[:8]})")
-    assert aws_subject_problems(alert.subject) == []
-
-
-def test_a_name_cannot_forge_a_subject_or_break_its_line(settings):
+def test_a_name_cannot_forge_a_line_of_the_body(settings):
     request = stored_request(first_name="Bob\r\nSubject: You won", last_name="X\u2028Bcc: all\x00")
     alert = compose_alert(request, settings)
-    assert aws_subject_problems(alert.subject) == []
-    assert alert.subject.startswith("Appointment request: Bob Subject: You won X Bcc: all")
     assert lines_starting(variants(alert)["email"], "Name: ") == ["Name: Bob Subject: You won X Bcc: all"]
-
-
-def test_minimal_subject_has_no_name(minimal_settings):
-    alert = compose_alert(stored_request(first_name="Jonathan", last_name="Whitfield"), minimal_settings)
-    assert alert.subject == f"Appointment request - Downtown Clinic (ref {REF[:8]})"
+    assert lines_starting(variants(alert)["email"], "Subject") == []
 
 
 def test_each_location_is_named_in_its_subject(settings):
@@ -410,3 +384,40 @@ def test_every_alert_links_to_its_request_in_the_staff_inbox_by_id_only(settings
     for variant in ("default", "email"):
         links = re.findall(r"https?://\S+", variants(alert)[variant])
         assert links == [f"https://api.clinic.example/api/staff/requests/{REF}"]
+
+
+def test_a_phone_extension_is_shown_in_the_alert(settings):
+    body = variants(compose_alert(stored_request(phone="+12125550142 ext. 4417"), settings))["email"]
+    assert lines_starting(body, "Phone") == ["Phone: +1 212-555-0142 ext. 4417"]
+
+
+@pytest.mark.parametrize("utc_hour, shown", [(5, "12:00 AM EST"), (17, "12:00 PM EST"), (4, "11:00 PM EST"),
+                                             (18, "1:00 PM EST")])
+def test_midnight_and_noon_are_12_am_and_12_pm(settings, utc_hour, shown):
+    alert = compose_alert(stored_request(created_at=datetime(2026, 11, 25, utc_hour, 0, tzinfo=timezone.utc)), settings)
+    assert f", {shown}" in lines_starting(variants(alert)["email"], "Received: ")[0]
+    assert variants(alert)["sms"].endswith(f", {shown}.")
+
+
+def test_a_long_location_name_still_leaves_the_sms_its_ref_and_time(settings):
+    name = "Lakeview Sports Rehabilitation and Physical Therapy Center, North Campus"
+    assert len(name) == 72
+    settings = dataclasses.replace(settings, locations={"downtown": name})
+    sms = variants(compose_alert(stored_request(), settings))["sms"]
+    assert len(sms) <= MAX_SMS
+    assert f"Ref {REF}." in sms and sms.endswith("Received Wed 25 Nov 2026, 10:00 AM EST.")
+    assert sms.startswith("New appointment request, Lakeview Sports Rehabilitat")
+
+
+@pytest.mark.parametrize("name", ["東京クリニック", "Клиника", "🏥"])
+def test_an_sms_for_a_location_name_without_latin_letters_names_the_location_id(settings, name):
+    settings = dataclasses.replace(settings, locations={"downtown": name})
+    sms = variants(compose_alert(stored_request(), settings))["sms"]
+    assert sms.startswith(f"New appointment request, downtown. Ref {REF}.")
+
+
+def test_a_message_of_exactly_the_limit_is_quoted_whole_and_one_more_character_is_cut(settings):
+    whole = variants(compose_alert(stored_request(message="m" * 1999 + "z"), settings))["email"]
+    cut = variants(compose_alert(stored_request(message="m" * 2000 + "z"), settings))["email"]
+    assert "cut here" not in whole and "z" in whole.split("(quoted; web addresses disabled):")[1]
+    assert "cut here" in cut and "z" not in cut.split("(quoted; web addresses disabled):")[1]

@@ -108,6 +108,17 @@ def test_the_stored_hash_is_compared_in_constant_time(admin, authenticator, monk
     assert compared == [(record.token_hash, record.token_hash)]
 
 
+def test_a_stored_record_under_another_hash_is_refused(admin, authenticator, tokens):
+    """The comparison is not a formality: a record the store returns must be the token's own."""
+    from dataclasses import replace
+
+    token, record = admin.create("Sam Staff", "staff")
+    tokens.records[record.token_hash] = replace(record, token_hash="0" * 64)
+
+    with pytest.raises(Unauthorized):
+        authenticator.authenticate(bearer(token))
+
+
 def test_roles_rank_admin_above_staff():
     ana, sam = StaffMember("Ana", "admin", "1"), StaffMember("Sam", "staff", "2")
 

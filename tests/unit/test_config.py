@@ -51,6 +51,12 @@ def test_a_missing_setting_is_named(name):
     ("DEFAULT_PHONE_REGION", "USA"),
     ("ALLOWED_ORIGINS", "clinic.example"),
     ("ALLOWED_ORIGINS", "https://clinic.example/form"),
+    ("ALLOWED_ORIGINS", "https://clinic.example?x=1"),
+    ("ALLOWED_ORIGINS", "https://*.clinic.example"),
+    ("ALLOWED_ORIGINS", "*"),
+    ("ALLOWED_ORIGINS", "ftp://clinic.example"),
+    ("ALLOWED_ORIGINS", "https://user@clinic.example"),
+    ("ALLOWED_ORIGINS", "https://clinic.example:99999"),
     ("THANK_YOU_URL", "/thanks"),
     ("NOTIFY_DETAIL", "everything"),
     ("RETENTION_DAYS", "forever"),
@@ -65,6 +71,7 @@ def test_a_missing_setting_is_named(name):
     ("STAFF_SESSION_IDLE_MINUTES", "4"),
     ("STAFF_SESSION_IDLE_MINUTES", "721"),
     ("STAFF_SESSION_IDLE_MINUTES", "half an hour"),
+    ("DEDUPE_KEY_SECRET", "arn:aws:s3:::a-bucket"),
 ])
 def test_a_bad_setting_is_named_with_what_is_expected(name, value):
     with pytest.raises(ConfigError) as error:
@@ -133,3 +140,20 @@ def test_the_public_base_url_gives_the_origin_path_and_cookie_security(url, orig
 
 def test_a_unicode_sender_domain_is_kept_as_punycode_for_ses():
     assert Settings.from_env(env_with(MAIL_FROM="citas@clínica.example")).mail_from == "citas@xn--clnica-4va.example"
+
+
+@pytest.mark.parametrize("given, origin", [
+    ("https://www.Clinic.example", "https://www.clinic.example"),
+    ("HTTPS://clinic.example:443", "https://clinic.example"),
+    ("http://clinic.example:80/", "http://clinic.example"),
+    ("https://clinic.example:8443", "https://clinic.example:8443"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+])
+def test_allowed_origins_are_written_as_browsers_send_them(given, origin):
+    assert Settings.from_env(env_with(ALLOWED_ORIGINS=f" {given} ")).allowed_origins == (origin,)
+
+
+def test_a_bad_origin_is_named_in_the_error():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(ALLOWED_ORIGINS="https://clinic.example,https://clinic.example/form"))
+    assert "https://clinic.example/form" in error.value.reason

@@ -81,3 +81,8 @@ def test_an_erased_request_has_only_its_tombstone_cells():
 
 def test_an_empty_export_is_the_header_row():
     assert to_csv([]) == "\ufeff" + ",".join(COLUMNS) + "\r\n"
+
+
+def test_a_phone_extension_is_kept_in_its_cell():
+    (cells,) = read_back(to_csv([row(a_record(phone="+12125550142 ext. 4417"), NEW_YORK)]))
+    assert restored(cells["phone"]) == "+12125550142 ext. 4417"

@@ -7,7 +7,7 @@ from chalice.app import DynamoDBRecord
 from chalicelib.delivery import AlertDelivery
 from chalicelib.errors import AlertNotSent, StorageUnavailable
 from chalicelib.models import AppointmentRequest, ConsentEvidence
-from chalicelib.storage.appointments import to_item
+from chalicelib.storage.appointments import item_key
 from chalicelib.storage.dynamo import serialize
 from tests.conftest import remember_personal
 
@@ -32,16 +32,16 @@ def stored_request(request_id="req1", status="new", **fields):
 _sequence = iter(range(1000, 10**6))
 
 
-def record(request=None, event_name="INSERT", image=None):
-    if image is None:
-        image = serialize(to_item(request))
+def record(request=None, event_name="INSERT", keys=None):
+    """A record of the table's KEYS_ONLY stream: which item changed, and nothing of its content."""
+    if keys is None:
+        keys = serialize(item_key(request.id))
     return DynamoDBRecord({
         "eventID": "e1", "eventName": event_name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1", "eventSourceARN": STREAM_ARN,
         "dynamodb": {
-            "ApproximateCreationDateTime": 1764082800, "Keys": {k: image[k] for k in ("pk", "sk") if k in image},
-            "NewImage": image, "SequenceNumber": str(next(_sequence)), "SizeBytes": 300,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "ApproximateCreationDateTime": 1764082800, "Keys": keys,
+            "SequenceNumber": str(next(_sequence)), "SizeBytes": 60, "StreamViewType": "KEYS_ONLY",
         },
     }, None)
 
@@ -50,8 +50,13 @@ class FakeRepository:
     def __init__(self, *requests):
         self.items = {r.id: r for r in requests}
         self.fail_marks = 0
+        self.unreadable = set()
+        self.reads = []
 
     def get(self, request_id):
+        self.reads.append(request_id)
+        if request_id in self.unreadable:
+            raise ValueError("an item the code cannot read")
         return self.items.get(request_id)
 
     def mark_alerted(self, request_id, message_id, now):
@@ -110,12 +115,45 @@ def test_a_retried_batch_does_not_alert_twice(delivery_for):
     assert len(publisher.sent) == 1
 
 
+def test_spam_is_told_by_the_item_read_not_by_the_stream_record(delivery_for):
+    spam = stored_request("spam1", status="suspected_spam")
+    repository, publisher = FakeRepository(spam), FakePublisher()
+    assert delivery_for(repository, publisher).deliver([record(spam)]) == []
+    assert repository.reads == ["spam1"] and publisher.sent == []
+
+
+def test_other_kinds_of_item_are_not_read(delivery_for):
+    repository, publisher = FakeRepository(), FakePublisher()
+    token = record(keys=serialize({"pk": "TOKEN#" + "a" * 64, "sk": "TOKEN"}))
+    assert delivery_for(repository, publisher).deliver([token]) == []
+    assert repository.reads == [] and publisher.sent == []
+
+
+def test_a_request_rescued_from_spam_is_alerted_exactly_once(delivery_for):
+    rescued = stored_request("spam1", status="new")  # read after staff moved it out of suspected_spam
+    repository, publisher = FakeRepository(rescued), FakePublisher()
+    delivery = delivery_for(repository, publisher)
+    change = record(rescued, event_name="MODIFY")
+    assert delivery.deliver([change]) == []
+    assert delivery.deliver([change, record(rescued, event_name="MODIFY")]) == []  # a retry, then the mark
+    assert len(publisher.sent) == 1
+    assert repository.items["spam1"].alerted_at
+
+
+def test_a_staff_change_to_a_request_not_yet_alerted_does_not_alert_it(delivery_for):
+    contacted = stored_request("req3", status="contacted")
+    repository, publisher = FakeRepository(contacted), FakePublisher()
+    assert delivery_for(repository, publisher).deliver([record(contacted, event_name="MODIFY")]) == []
+    assert publisher.sent == []
+
+
 def test_spam_updates_and_deletions_alert_nobody(delivery_for):
     spam = stored_request("spam1", status="suspected_spam")
-    request = stored_request("req2")
+    request = stored_request("req2").model_copy(update={"alerted_at": NOW.isoformat()})
     repository, publisher = FakeRepository(spam, request), FakePublisher()
     failed = delivery_for(repository, publisher).deliver([
-        record(spam), record(request, event_name="MODIFY"), record(request, event_name="REMOVE"),
+        record(spam), record(spam, event_name="MODIFY"), record(request, event_name="MODIFY"),
+        record(request, event_name="REMOVE"),
     ])
     assert failed == []
     assert publisher.sent == []
@@ -136,7 +174,8 @@ def test_sns_failing_then_recovering_gives_exactly_one_alert(delivery_for):
 def test_one_bad_record_neither_blocks_nor_duplicates_the_others(delivery_for):
     good1, good2 = stored_request("good1"), stored_request("good2")
     repository, publisher = FakeRepository(good1, good2), FakePublisher()
-    bad = record(image={"pk": {"S": "APPT#bad"}, "sk": {"S": "APPT"}, "entity": {"S": "appointment"}})
+    repository.unreadable.add("bad")
+    bad = record(keys=serialize(item_key("bad")))
     batch = [record(good1), bad, record(good2)]
     delivery = delivery_for(repository, publisher)
     assert delivery.deliver(batch) == [bad.sequence_number]
@@ -173,12 +212,14 @@ def record_sequence(failed):
     return failed[0]
 
 
-def test_storage_failing_after_publish_means_a_retry_at_least_once(delivery_for):
+def test_a_failed_mark_after_sns_took_the_alert_sends_no_second_one(delivery_for):
     request = stored_request()
     repository, publisher = FakeRepository(request), FakePublisher()
     repository.fail_marks = 1
     delivery = delivery_for(repository, publisher)
-    same = record(request)
-    assert delivery.deliver([same]) == [same.sequence_number]
-    assert delivery.deliver([same]) == []
-    assert 1 <= len(publisher.sent) <= 2  # at least once; a second copy only in this narrow case
+    assert delivery.deliver([record(request)]) == []  # delivered: not retried
+    assert not repository.items["req1"].alerted_at
+    contacted = repository.items["req1"].model_copy(update={"status": "contacted"})
+    repository.items["req1"] = contacted
+    assert delivery.deliver([record(contacted, event_name="MODIFY")]) == []  # staff's next change
+    assert len(publisher.sent) == 1

@@ -77,7 +77,7 @@ def test_names_in_any_script_are_accepted(settings, name):
 @pytest.mark.parametrize("name", ["\u200b", "\ufeff\u200b", "👩‍⚕️", "---", "42"])
 def test_a_name_without_any_letter_is_refused(settings, name):
     message = problems(settings, first_name=name)["first_name"]
-    assert "letter" in message or "enter your first name" in message
+    assert "letter" in message or "enter your first name" in message or "invisible" in message
 
 
 def test_names_are_trimmed_and_normalised_to_composed_form(settings):
@@ -122,13 +122,30 @@ def test_lone_surrogates_are_refused_in_every_text_field(settings, field, surrog
     assert_readable(fields[field])
 
 
-@pytest.mark.parametrize("bidi", list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-@pytest.mark.parametrize("field", ["first_name", "last_name", "insurance", "message"])
-def test_bidirectional_overrides_are_refused(settings, field, bidi):
-    fields = problems(settings, **{field: f"Zoë{bidi}gnp.exe"})
+BIDI_CONTROLS = list("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-    assert set(fields) == {field}
-    assert "control characters" in fields[field]
+
+@pytest.mark.parametrize("invisible", BIDI_CONTROLS + ["\u200b", "\u200d", "\ufeff", "\U000e0041", "\u2060"])
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_invisible_format_characters_are_refused_in_names(settings, field, invisible):
+    fields = problems(settings, **{field: f"Zoë{invisible}gnp.exe"})
+
+    assert fields == {field: f"{LABELS[field]} cannot contain invisible formatting characters."}
+
+
+@pytest.mark.parametrize("bidi", BIDI_CONTROLS)
+@pytest.mark.parametrize("field", ["insurance", "message"])
+def test_bidirectional_controls_are_dropped_from_free_text(settings, field, bidi):
+    assert getattr(validate(settings, **{field: f"Blue{bidi} Cross{bidi}"}), field) == "Blue Cross"
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("212-555-0142 ext. 4417", "+12125550142 ext. 4417"),
+    ("(212) 555-0142 x12", "+12125550142 ext. 12"),
+    ("+44 20 7946 0958", "+442079460958"),
+])
+def test_a_phone_extension_is_kept(settings, typed, stored):
+    assert validate(settings, phone=typed).phone == stored
 
 
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
@@ -195,7 +212,17 @@ def test_an_implausible_phone_number_is_refused(settings, phone):
     assert_readable(message)
 
 
+def test_a_phone_of_40_characters_is_read_and_one_of_41_is_refused(settings):
+    padded = "+1 (212) 555-0142" + " " * 10 + "ext. 12345678"  # 40 characters: spaces count
+    assert len(padded) == 40 and validate(settings, phone=padded).phone == "+12125550142 ext. 12345678"
+    assert problems(settings, phone=padded + "9")["phone"] == "Phone can be at most 40 characters (it has 41)."
+
+
 # --- location and choices --------------------------------------------------------------------
+
+def test_a_padded_location_is_trimmed(settings):
+    assert validate(settings, location="  northside\t").location == "northside"
+
 
 @pytest.mark.parametrize("location", ["downtown", "northside", "lakeview"])
 def test_every_configured_location_is_accepted(settings, location):
@@ -433,7 +460,7 @@ def test_a_blank_optional_field_is_not_given(settings, field, blank):
 
 # --- honeypot ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("website", ["http://cheap-pills.example", "x", True, 1, ["a"]])
+@pytest.mark.parametrize("website", ["http://cheap-pills.example", "x", "0", True, 1, 0, ["a"], [], {}])
 def test_a_filled_honeypot_marks_suspected_spam_and_is_not_kept(settings, website):
     form = validate(settings, website=website)
 

@@ -47,7 +47,7 @@ def test_every_field_of_the_spec_is_on_the_form_with_a_label():
     controls = Controls(page.form_page(settings()))
 
     names = {control.get("name") for control in controls.controls}
-    assert names == SPEC_FIELDS | {"submission_id"}
+    assert names == SPEC_FIELDS | {"submission_id", "consent_version"}
     for control in controls.controls:
         if control.get("type") != "hidden":
             assert control["id"] in controls.labels, control
@@ -144,3 +144,9 @@ def test_changing_the_consent_wording_needs_a_new_consent_version():
             f"stage {stage!r}: the consent wording is not the one CONSENT_VERSION {version!r} stands for. "
             "When the wording changes, give CONSENT_VERSION a new value and record it in CONSENT_WORDING."
         )
+
+
+def test_the_form_carries_the_consent_version_it_shows():
+    controls = Controls(page.form_page(settings(CONSENT_VERSION="2026-12-01,2026-11-01")))
+    (hidden,) = [c for c in controls.controls if c.get("name") == "consent_version"]
+    assert (hidden["type"], hidden["value"]) == ("hidden", "2026-12-01")

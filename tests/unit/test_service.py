@@ -1,4 +1,5 @@
 """The steps of a submission, with an in-memory repository: no AWS, exact times and ids."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ import pytest
 from chalicelib.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
 from chalicelib.storage.appointments import Existing
 from chalicelib.service import SPAM_RETENTION_DAYS, AppointmentService, derived_id
-from tests.conftest import valid_fields
+from tests.conftest import TEST_ID_KEY, id_key, valid_fields
 from tests.fakes import Clock, FakeRepository, Ids, UnavailableRepository
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -31,7 +32,7 @@ def ids():
 
 @pytest.fixture
 def service(repository, settings, clock, ids):
-    return AppointmentService(repository, settings, now=clock, new_id=ids)
+    return AppointmentService(repository, settings, id_key, now=clock, new_id=ids)
 
 
 def stored(repository, request_id):
@@ -73,7 +74,7 @@ def test_double_click_is_one_request(service, repository, clock):
     clock.advance(seconds=1)
     second = service.submit(valid_fields(), KEY)
 
-    assert second.id == first.id == derived_id(f"key:{KEY}")
+    assert second.id == first.id == derived_id(f"key:{KEY}", TEST_ID_KEY)
     assert not first.replayed
     assert second.replayed
     assert list(repository.requests) == [first.id]
@@ -149,7 +150,7 @@ def test_identical_keyless_submission_within_ten_minutes_is_a_replay(service, re
     clock.advance(minutes=9, seconds=59)
     again = service.submit(valid_fields())
 
-    assert again.id == first.id == derived_id(f"content:{stored(repository, first.id).content_hash}")
+    assert again.id == first.id == derived_id(f"content:{stored(repository, first.id).content_hash}", TEST_ID_KEY)
     assert again.replayed
     assert len(repository.requests) == 1
 
@@ -184,7 +185,7 @@ def test_keyless_submissions_with_different_content_are_different_requests(servi
 
 def test_an_id_taken_by_another_item_is_never_overwritten(service, repository):
     squatter = stored(repository, service.submit(valid_fields(first_name="Amara")).id)
-    taken_id = derived_id(f"key:{KEY}")
+    taken_id = derived_id(f"key:{KEY}", TEST_ID_KEY)
     repository.requests[taken_id] = squatter.model_copy(update={"id": taken_id})
 
     receipt = service.submit(valid_fields(), KEY)
@@ -202,15 +203,15 @@ def test_when_every_id_tried_is_taken_the_caller_is_asked_to_retry(settings, fix
             return Existing(request.id, "key:someone-else", "other", fixed_now)
 
     repository = Occupied()
-    service = AppointmentService(repository, settings, now=lambda: fixed_now, new_id=Ids())
+    service = AppointmentService(repository, settings, id_key, now=lambda: fixed_now, new_id=Ids())
 
     with pytest.raises(StorageUnavailable):
         service.submit(valid_fields(), KEY)
     day = int(fixed_now.timestamp() // 86400)
     assert repository.calls == [
-        ("add", derived_id(f"key:{KEY}")),
-        ("find", derived_id(f"key:{KEY}#{day - 1}")),
-        ("add", derived_id(f"key:{KEY}#{day}")),
+        ("add", derived_id(f"key:{KEY}", TEST_ID_KEY)),
+        ("find", derived_id(f"key:{KEY}#{day - 1}", TEST_ID_KEY)),
+        ("add", derived_id(f"key:{KEY}#{day}", TEST_ID_KEY)),
         ("add", "id-1"),
         ("add", "id-2"),
     ]
@@ -259,7 +260,7 @@ def test_sms_consent_evidence_is_kept_when_given(service, repository):
 
 def test_times_are_recorded_in_utc_whatever_zone_the_clock_gives(repository, settings):
     moment = datetime(2026, 11, 25, 10, 0, tzinfo=NEW_YORK)
-    service = AppointmentService(repository, settings, now=lambda: moment)
+    service = AppointmentService(repository, settings, id_key, now=lambda: moment)
 
     request = stored(repository, service.submit(valid_fields()).id)
 
@@ -274,10 +275,11 @@ def test_times_are_recorded_in_utc_whatever_zone_the_clock_gives(repository, set
     (datetime(2026, 11, 26, 5, 1, tzinfo=timezone.utc), False),
 ])
 def test_today_is_the_clinics_date_not_utcs(repository, settings, utc_moment, accepted):
-    service = AppointmentService(repository, settings, now=lambda: utc_moment)
+    service = AppointmentService(repository, settings, id_key, now=lambda: utc_moment)
 
     if accepted:
-        assert service.submit(valid_fields(preferred_date="2026-11-25"))
+        receipt = service.submit(valid_fields(preferred_date="2026-11-25"))
+        assert stored(repository, receipt.id).fields["preferred_date"] == "2026-11-25"
     else:
         with pytest.raises(ValidationFailed) as failed:
             service.submit(valid_fields(preferred_date="2026-11-25"))
@@ -286,12 +288,13 @@ def test_today_is_the_clinics_date_not_utcs(repository, settings, utc_moment, ac
 
 def test_180_days_ahead_is_counted_from_the_clinics_date(repository, settings):
     # 00:30 UTC on 1 March is still 28 February in New York.
-    service = AppointmentService(repository, settings, now=lambda: datetime(2027, 3, 1, 0, 30, tzinfo=timezone.utc))
+    service = AppointmentService(repository, settings, id_key, now=lambda: datetime(2027, 3, 1, 0, 30, tzinfo=timezone.utc))
 
     with pytest.raises(ValidationFailed) as failed:
         service.submit(valid_fields(preferred_date="2027-08-28"))
     assert set(failed.value.fields) == {"preferred_date"}
-    assert service.submit(valid_fields(preferred_date="2027-08-27"))
+    receipt = service.submit(valid_fields(preferred_date="2027-08-27"))
+    assert stored(repository, receipt.id).fields["preferred_date"] == "2027-08-27"
 
 
 @pytest.mark.parametrize("key", [
@@ -335,7 +338,51 @@ def test_invalid_form_stores_nothing(service, repository):
 
 
 def test_storage_failure_is_storage_unavailable(settings, fixed_now):
-    service = AppointmentService(UnavailableRepository(), settings, now=lambda: fixed_now)
+    service = AppointmentService(UnavailableRepository(), settings, id_key, now=lambda: fixed_now)
 
     with pytest.raises(StorageUnavailable):
         service.submit(valid_fields(), KEY)
+
+
+def test_an_id_cannot_be_computed_from_what_was_sent_without_the_deployment_key(settings, fixed_now):
+    def submitted(key):
+        repository = FakeRepository()
+        receipt = AppointmentService(repository, settings, lambda: key, now=lambda: fixed_now).submit(valid_fields())
+        return receipt.id, stored(repository, receipt.id)
+
+    first_id, first = submitted(b"k" * 32)
+    again_id, _ = submitted(b"k" * 32)
+    other_id, other = submitted(b"q" * 32)
+
+    assert first_id == again_id  # one deployment: a replay lands on the same id
+    assert other_id != first_id  # another key: nothing to recompute from the content alone
+    assert other.content_hash != first.content_hash and other.dedupe_key != first.dedupe_key
+
+
+def test_the_key_is_not_fetched_for_a_submission_that_fails_validation(repository, settings, fixed_now):
+    def no_key():
+        raise AssertionError("the key was fetched")
+
+    with pytest.raises(ValidationFailed):
+        AppointmentService(repository, settings, no_key, now=lambda: fixed_now).submit(valid_fields(email="nope"))
+
+
+def test_the_consent_version_stored_is_the_one_the_form_showed(repository, settings, fixed_now):
+    settings = replace(settings, consent_version="2026-12-01", consent_versions=("2026-12-01", "2026-11-01"))
+    service = AppointmentService(repository, settings, id_key, now=lambda: fixed_now)
+
+    older_page = service.submit(valid_fields(consent_version="2026-11-01", sms_consent=True))
+    script = service.submit(valid_fields(message="no version given"))
+
+    assert stored(repository, older_page.id).contact_consent.version == "2026-11-01"
+    assert stored(repository, older_page.id).sms_consent.version == "2026-11-01"
+    assert "consent_version" not in stored(repository, older_page.id).fields
+    assert stored(repository, script.id).contact_consent.version == "2026-12-01"
+
+
+@pytest.mark.parametrize("version", ["2020-01-01", 7, "2026-11-01,2026-12-01"])
+def test_a_consent_version_the_service_does_not_know_is_refused(repository, settings, fixed_now, version):
+    service = AppointmentService(repository, settings, id_key, now=lambda: fixed_now)
+    with pytest.raises(ValidationFailed) as failed:
+        service.submit(valid_fields(consent_version=version))
+    assert set(failed.value.fields) == {"consent_version"}

@@ -402,6 +402,27 @@ def test_the_export_reads_every_page_and_stops_at_its_budget(staff, repository, 
     assert rest.rows == 100
 
 
+def test_a_sparse_export_reads_a_bounded_number_of_pages_and_hands_back_a_cursor(settings):
+    from chalicelib.staff import EXPORT_PAGES, Page
+
+    class SparseIndex:
+        """A big table where the filter matches almost nothing: every page comes back empty, with more to read."""
+
+        def __init__(self):
+            self.pages_read = 0
+
+        def list_page(self, query, limit, cursor=None):
+            self.pages_read += 1
+            assert self.pages_read <= 50, "the export walks the whole index in one request"
+            return Page([], str(int(cursor or 0) + 1))
+
+    index = SparseIndex()
+    export = StaffService(index, settings).export_csv({"status": ["closed"], "location": ["lakeview"]})
+
+    assert index.pages_read == EXPORT_PAGES
+    assert (export.rows, export.next_cursor) == (0, str(EXPORT_PAGES))
+
+
 def test_the_export_takes_no_limit(staff):
     with pytest.raises(ValidationFailed) as failure:
         staff.export_csv({"limit": ["5"]})

@@ -1,5 +1,6 @@
 """HTTP translation without HTTP: reading bodies, content negotiation, CORS, error answers."""
 import json
+from decimal import Decimal
 
 import pytest
 from chalice.app import CaseInsensitiveMapping
@@ -51,9 +52,29 @@ def test_json_that_is_not_an_object_is_an_invalid_body(body):
     assert "JSON object" in failed.value.message
 
 
-def test_an_integer_too_long_to_read_is_an_invalid_body():
-    with pytest.raises(InvalidBody):
-        read('{"phone": ' + "9" * 5000 + "}", JSON)
+def test_a_4300_digit_number_in_an_unknown_field_is_read_and_left_alone():
+    fields = read('{"first_name": "Zoë", "tracking": ' + "9" * 4300 + ', "score": ' + "9" * 5000 + "}", JSON).fields
+    assert fields["first_name"] == "Zoë"
+
+
+def test_a_huge_number_in_a_form_field_reaches_the_model_to_be_refused():
+    assert read('{"phone": ' + "9" * 5000 + "}", JSON).fields["phone"] == Decimal("9" * 5000)
+
+
+def test_a_byte_order_mark_before_json_is_ignored():
+    assert read("\ufeff" + json.dumps({"first_name": "Zoë"}), JSON).fields == {"first_name": "Zoë"}
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=us-ascii", "application/json; charset=US-ASCII"])
+def test_a_body_declared_us_ascii_is_read_as_utf8(content_type):
+    assert read('{"first_name": "Zoe"}', content_type).fields == {"first_name": "Zoe"}
+
+
+@pytest.mark.parametrize("header", ["", "   "])
+def test_an_empty_idempotency_key_header_counts_as_absent(header):
+    assert read("{}", JSON, Idempotency_Key=header).idempotency_key is None
+    submission = read('{"submission_id": "form-4b1d9e7a2c"}', JSON, Idempotency_Key=header)
+    assert (submission.idempotency_key, submission.key_field) == ("form-4b1d9e7a2c", "submission_id")
 
 
 def test_json_escapes_are_decoded_and_lone_surrogates_reach_the_model():

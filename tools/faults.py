@@ -1,0 +1,123 @@
+"""Fault injection at botocore's HTTP layer, for the local stack's API and stream processes only.
+
+    APPOINTMENTS_FAULTS='{"seed": 7, "rate": 0.3, "limit": 150, "log": "faults.jsonl"}'
+
+With that variable set, every botocore client made in the process gets a `before-send` hook
+that, for the handlers' own calls (OPERATIONS), fails a seeded share of them, at most `limit`
+times in all, in one of these ways:
+
+- `throttled`: DynamoDB's or SNS's own throttling answer (HTTP 400), never sent;
+- `server_error`: an HTTP 500 internal failure, never sent;
+- `reset`: the connection closes before the request is sent;
+- `lost`: the request is sent and AWS acts on it, then the answer is lost on its way back.
+
+Each fault is appended to `log` as one JSON line (process, operation, kind), so a test can tell
+which duplicates a lost answer explains. Without the variable nothing is installed.
+"""
+import json
+import os
+import random
+import threading
+
+ENV = "APPOINTMENTS_FAULTS"
+OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish"}
+KINDS = ("throttled", "server_error", "reset", "lost")
+
+_THROTTLED = {
+    "dynamodb": (400, {"Content-Type": "application/x-amz-json-1.0"},
+                 b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}'),
+    "sns": (400, {"Content-Type": "text/xml"},
+            b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+            b"</Error><RequestId>fault</RequestId></ErrorResponse>"),
+}
+_SERVER_ERROR = {
+    "dynamodb": (500, {"Content-Type": "application/x-amz-json-1.0"},
+                 b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal error"}'),
+    "sns": (500, {"Content-Type": "text/xml"},
+            b"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>Internal error"
+            b"</Message></Error><RequestId>fault</RequestId></ErrorResponse>"),
+}
+
+
+class FaultPlan:
+    def __init__(self, process, seed=0, rate=0.2, limit=100, log=None, kinds=KINDS):
+        self.process = process
+        self.rate = rate
+        self.limit = limit
+        self.log = log
+        self.kinds = tuple(kinds)
+        self.injected = 0
+        self._random = random.Random(f"{seed}:{process}")
+        self._lock = threading.Lock()
+
+    def choose(self, operation):
+        """The kind of fault for this call, or None to let it through."""
+        if operation not in OPERATIONS:
+            return None
+        with self._lock:
+            if self.injected >= self.limit or self._random.random() >= self.rate:
+                return None
+            self.injected += 1
+            kind = self._random.choice(self.kinds)
+        if self.log:
+            with open(self.log, "a") as out:
+                out.write(json.dumps({"process": self.process, "operation": operation, "kind": kind}) + "\n")
+        return kind
+
+    def before_send(self, request, event_name, **_):
+        from botocore.awsrequest import AWSResponse
+        from botocore.exceptions import ConnectionClosedError
+
+        _, service, operation = event_name.split(".", 2)
+        kind = self.choose(operation)
+        if kind is None:
+            return None
+        if kind == "reset":
+            raise ConnectionClosedError(endpoint_url=request.url)
+        if kind == "lost":
+            _send(request)  # AWS acts on it...
+            raise ConnectionClosedError(endpoint_url=request.url)  # ...and its answer never arrives
+        status, headers, body = (_THROTTLED if kind == "throttled" else _SERVER_ERROR)[service]
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    def attach(self, client):
+        client.meta.events.register("before-send", self.before_send)
+        return client
+
+
+class _Raw:
+    """The raw body botocore reads from an AWSResponse."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_):
+        body, self._body = self._body, b""
+        return body
+
+
+def _send(request):
+    from botocore.httpsession import URLLib3Session
+
+    URLLib3Session().send(request)
+
+
+def install_from_env(process, environ=os.environ):
+    """Attach a FaultPlan to every botocore client made from now on in this process, if ENV asks for one."""
+    settings = environ.get(ENV)
+    if not settings:
+        return None
+    plan = FaultPlan(process, **json.loads(settings))
+    import botocore.session
+
+    create_client = botocore.session.Session.create_client
+
+    def create_faulty_client(self, *args, **kwargs):
+        return plan.attach(create_client(self, *args, **kwargs))
+
+    botocore.session.Session.create_client = create_faulty_client
+    print(f"{process}: injecting AWS faults ({ENV}={settings})", flush=True)
+    return plan
