@@ -141,7 +141,7 @@ def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
     model = botocore.session.get_session().get_service_model(service)
     operations = {botocore.xform_name(name): name for name in model.operation_names}
-    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").glob("*.py")))
+    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").rglob("*.py")))
     assert called, f"found no {service} call in chalicelib: has the client moved?"
     prefix = "dynamodb" if service == "dynamodb" else service
     missing = {f"{prefix}:{operations[name]}" for name in called} - allowed_actions(stack, role)
