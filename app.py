@@ -1,6 +1,6 @@
 from chalice import Chalice, Response
 
-from chalicelib import logs, page, web
+from chalicelib import logs, web
 from chalicelib.config import get_settings
 from chalicelib.wiring import alert_delivery, appointment_service, staff_authenticator, staff_service
 
@@ -59,6 +59,7 @@ def send_staff_alerts(event):
 @app.route("/", methods=["GET"])
 @_endpoint("GET /")
 def form_page():
+    from chalicelib import page  # imported here: POST /appointments, on every cold start, needs none of it
     location = page.slash_redirect((app.current_request.context or {}).get("path"))
     if location:
         return web.redirect(location), "redirect"
@@ -69,6 +70,7 @@ def form_page():
 @app.route("/thanks", methods=["GET"])
 @_endpoint("GET /thanks")
 def thanks_page():
+    from chalicelib import page
     return web.html_response(200, page.thanks_page(), page.thanks_headers()), "page"
 
 
@@ -79,6 +81,7 @@ def _query(name):
 @app.route("/form.css", methods=["GET"])
 @_endpoint("GET /form.css")
 def form_css():
+    from chalicelib import page
     body, headers = page.asset("form.css", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
@@ -86,6 +89,7 @@ def form_css():
 @app.route("/form.js", methods=["GET"])
 @_endpoint("GET /form.js")
 def form_js():
+    from chalicelib import page
     body, headers = page.asset("form.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
