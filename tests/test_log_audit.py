@@ -44,9 +44,3 @@ def test_no_ip_address_in_any_log_line():
     assert not [line for line in json_lines if _IPV4.search(line)]
     assert not [line for line in stack_log_lines() if _IPV4.match(line)]  # "127.0.0.1 - - [...] GET ..."
 
-
-def test_the_local_stack_says_nothing_about_credentials():
-    """botocore's "Found credentials in environment variables." is noise in the `make run` terminal."""
-    lines = stack_log_lines()
-    assert lines
-    assert not [line for line in lines if "Found credentials" in line]
