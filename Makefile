@@ -4,7 +4,7 @@
 PYTHON ?= python3.13
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-py313-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STAGE ?= dev
 # The browser tests: Debian's Chromium (driven by Playwright, never its own browser download)
 # and axe-core from npm. Only `make test` needs them; `make run` does not.
