@@ -164,17 +164,21 @@ def main(argv=None):
 
 
 def idle_pauses(driver, busy, idle, say=print):
-    """Poll, and yield how long to sleep before the next poll: `busy` after work, doubling up to
-    `idle` while nothing happens (4 calls a second to the emulator at rest instead of 16), but
-    never past a pending retry, so a failed alert is retried on time."""
-    pause = busy
+    """Poll, and yield how long to sleep before the next poll: none after work (there may be
+    more), then from `busy` doubling up to `idle` while nothing happens (4 calls a second to the
+    emulator at rest instead of 16), but never past a pending retry, so it is retried on time."""
+    pause = busy / 2
     while True:
         try:
             handled = driver.poll_once()
         except Exception as error:  # the emulator restarting, say: keep polling
             say(f"stream driver: {type(error).__name__}; retrying", flush=True)
             handled, pause = 0, idle
-        pause = busy if handled else min(idle, pause * 2)
+        if handled:
+            pause = busy / 2
+            yield 0
+            continue
+        pause = min(idle, pause * 2)
         retry = driver.seconds_to_next_retry()
         yield pause if retry is None else min(pause, retry)
 

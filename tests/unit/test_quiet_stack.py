@@ -54,15 +54,15 @@ class FakeDriver:
         return self._retry_in
 
 
-def test_the_stream_driver_backs_off_to_a_second_when_idle_and_speeds_up_on_work():
-    driver = FakeDriver([0, 0, 0, 0, 0, 3, 0])
-    pauses = list(itertools.islice(idle_pauses(driver, busy=0.1, idle=1.0), 7))
-    assert pauses == [0.2, 0.4, 0.8, 1.0, 1.0, 0.1, 0.2]
+def test_the_stream_driver_backs_off_to_a_second_when_idle_and_drains_at_once_on_work():
+    driver = FakeDriver([0, 0, 0, 0, 0, 0, 25, 3, 0, 0])
+    pauses = list(itertools.islice(idle_pauses(driver, busy=0.1, idle=1.0), 10))
+    assert pauses == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 0, 0, 0.1, 0.2]
 
 
 def test_a_pending_retry_is_not_delayed_by_the_backoff():
     driver = FakeDriver([0, 0, 0, 0], retry_in=0.3)
-    assert list(itertools.islice(idle_pauses(driver, busy=0.1, idle=1.0), 4)) == [0.2, 0.3, 0.3, 0.3]
+    assert list(itertools.islice(idle_pauses(driver, busy=0.1, idle=1.0), 4)) == [0.1, 0.2, 0.3, 0.3]
 
 
 def test_an_unreachable_emulator_is_retried_every_idle_interval():
