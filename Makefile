@@ -1,8 +1,10 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-PYTHON ?= python3
+# Python 3.13, the Lambda runtime (infra/resources.json): chalice packages the wheels of the
+# Python that runs it. Not on PATH? tools/find_python.sh looks under pyenv, else says how to get it.
+PYTHON ?= python3.13
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-py313-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STAGE ?= dev
 # The browser tests: Debian's Chromium (driven by Playwright, never its own browser download)
 # and axe-core from npm. Only `make test` needs them; `make run` does not.
@@ -26,7 +28,8 @@ test: $(STAMP) browser ## Set everything up and run every test
 venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || \
+	  { python=$$(tools/find_python.sh '$(PYTHON)') && echo "Building $(VENV) with $$python" && $$python -m venv --clear $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*

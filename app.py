@@ -1,6 +1,6 @@
 from chalice import Chalice, Response
 
-from chalicelib import logs, page, web
+from chalicelib import logs, web
 from chalicelib.config import get_settings
 from chalicelib.wiring import (
     alert_delivery, appointment_service, inbox_pages, sign_in, staff_authenticator, staff_service,
@@ -66,6 +66,7 @@ def send_staff_alerts(event):
 @app.route("/", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /")
 def form_page():
+    from chalicelib import page  # imported here: POST /appointments, on every cold start, needs none of it
     location = page.slash_redirect((app.current_request.context or {}).get("path"))
     if location:
         return web.redirect(location), "redirect"
@@ -76,6 +77,7 @@ def form_page():
 @app.route("/thanks", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /thanks")
 def thanks_page():
+    from chalicelib import page
     return web.html_response(200, page.thanks_page(), page.thanks_headers()), "page"
 
 
@@ -86,6 +88,7 @@ def _query(name):
 @app.route("/form.css", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /form.css")
 def form_css():
+    from chalicelib import page
     body, headers = page.asset("form.css", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
@@ -93,6 +96,7 @@ def form_css():
 @app.route("/form.js", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /form.js")
 def form_js():
+    from chalicelib import page
     body, headers = page.asset("form.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 

@@ -8,7 +8,9 @@
 2. warm: median and 99th percentile per request over many requests through the entry point;
 3. AWS calls made in the request path per accepted request, counted at the botocore level;
 4. the deployment package size from `chalice package` (when build/package exists or
-   --package is given).
+   --package is given);
+5. the idle cost of `make run`: the whole local stack, started as `make run` starts it (with
+   autoreload), left alone for --idle-seconds; CPU time of all its processes, as % of one core.
 """
 import argparse
 import json
@@ -25,7 +27,7 @@ from tools.resources import ROOT, stage_environment
 from tools.stack import create_resources, local_aws_env, wait_until_listening
 
 CHILD = r'''
-import json, os, resource, sys, time, uuid
+import json, os, sys, time, uuid
 started = time.perf_counter()
 sys.path.insert(0, os.environ["BENCH_APP_DIR"])
 module = __import__(os.environ["BENCH_APP_MODULE"])
@@ -34,8 +36,12 @@ imported = time.perf_counter()
 response = module.app(api_event(uuid.uuid4().hex), None)
 done = time.perf_counter()
 assert response["statusCode"] in (200, 201), response
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec, so
+# it would report the benchmark runner's own size for any child smaller than it.
+with open("/proc/self/status") as status:
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 print(json.dumps({"import_ms": (imported - started) * 1000, "first_request_ms": (done - imported) * 1000,
-                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "peak_kib": peak_kib}))
 '''
 
 
@@ -102,6 +108,64 @@ def warm(env, requests):
             "aws_calls_per_request": len(calls) / requests, "calls": sorted(set(calls))}
 
 
+def process_tree(root_pid):
+    """root_pid and every process below it: pid -> (command, utime + stime in clock ticks)."""
+    parents, stats = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        stats[pid] = (b" ".join(cmdline[1:4]).decode(errors="replace"), int(fields[11]) + int(fields[12]))
+    tree, grew = {root_pid}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return {pid: stats[pid] for pid in tree if pid in stats}
+
+
+def idle_stack(seconds, settle=5.0):
+    """Start the stack as `make run` does, let it settle, then measure its CPU over `seconds` of idling."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    aws_port, api_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "tools.stack", "--autoreload", "--aws-port", str(aws_port),
+             "--api-port", str(api_port), "--inbox-file", str(Path(scratch) / "inbox.txt")],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{api_port}/thanks", timeout=1).read()
+                    break
+                except (OSError, urllib.error.HTTPError):
+                    if stack.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("the local stack did not come up for the idle measurement")
+                    time.sleep(0.2)
+            time.sleep(settle)
+            before, started = process_tree(stack.pid), time.monotonic()
+            time.sleep(seconds)
+            after, elapsed = process_tree(stack.pid), time.monotonic() - started
+        finally:
+            os.killpg(stack.pid, 15)
+            stack.wait(timeout=20)
+    ticks = os.sysconf("SC_CLK_TCK")
+    per_process = sorted(((after[pid][0], (after[pid][1] - before.get(pid, (None, after[pid][1]))[1]) / ticks
+                           / elapsed * 100) for pid in after), key=lambda item: -item[1])
+    return {"seconds": elapsed, "cpu_percent": sum(share for _, share in per_process), "processes": per_process}
+
+
 def package_size(path):
     path = Path(path)
     zips = [path] if path.suffix == ".zip" else sorted(path.glob("*.zip"))
@@ -118,6 +182,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--warm-requests", type=int, default=1000)
+    parser.add_argument("--idle-seconds", type=float, default=30.0,
+                        help="how long to leave the local stack idle (0: skip that measurement)")
     parser.add_argument("--package", default=str(ROOT / "build" / "package"),
                         help="a `chalice package` output folder or zip")
     args = parser.parse_args(argv)
@@ -140,6 +206,7 @@ def main(argv=None):
         moto.terminate()
         moto.wait(timeout=10)
     package = package_size(args.package)
+    idle = idle_stack(args.idle_seconds) if args.idle_seconds > 0 else None
 
     print(f"\nCold start (median of {args.cold_runs} fresh processes: import + one POST /appointments "
           "through Chalice's Lambda entry point, local emulator):")
@@ -156,6 +223,11 @@ def main(argv=None):
               f"{package['unzipped_bytes'] / 1e6:.2f} MB unzipped")
     else:
         print(f"\nDeployment package: none at {args.package} (run `make package` first)")
+    if idle:
+        print(f"\nIdle local stack (`make run`, autoreload on, {idle['seconds']:.0f} s untouched): "
+              f"{idle['cpu_percent']:.1f} % of one core (target < 5 %)")
+        for command, share in idle["processes"]:
+            print(f"  {share:5.1f} %  {command}")
 
 
 if __name__ == "__main__":

@@ -43,3 +43,4 @@ def test_no_ip_address_in_any_log_line():
     assert json_lines
     assert not [line for line in json_lines if _IPV4.search(line)]
     assert not [line for line in stack_log_lines() if _IPV4.match(line)]  # "127.0.0.1 - - [...] GET ..."
+

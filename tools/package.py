@@ -55,7 +55,7 @@ def check_builder_python(runtime, version_info=sys.version_info):
         raise SystemExit(
             f"The template pins the Lambda runtime {runtime}, but this is {running}: the packaged "
             f"wheels (pydantic-core's) would not load on Lambda. Build with {runtime}: "
-            f"`make clean && make venv PYTHON={runtime}`, then `make package`."
+            f"`make venv PYTHON={runtime}` (it rebuilds .venv with that Python), then `make package`."
         )
 
 

@@ -10,19 +10,26 @@ import time
 from tools.resources import stage_environment
 
 QUEUE = "staff-inbox-{stage}"
+# Long polling: the emulator answers as soon as an alert arrives, and an idle inbox costs one
+# call per WAIT_SECONDS (plus a subscription check per RECHECK_SECONDS) instead of a busy loop.
+WAIT_SECONDS = 5
+RECHECK_SECONDS = 10
 
 
-def subscribe(sns, sqs, topic_arn, queue_name):
-    """Make sure the queue exists and is subscribed (again, if the topic was re-created)."""
+def create_queue(sqs, queue_name):
     queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return queue_url, queue_arn
+
+
+def subscribe(sns, topic_arn, queue_arn):
+    """Make sure the queue is subscribed (again, if the topic was re-created)."""
     try:
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     except sns.exceptions.NotFoundException:
-        return queue_url
+        return
     if not any(s["Endpoint"] == queue_arn for s in subscriptions):
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    return queue_url
 
 
 def render(envelope):
@@ -45,19 +52,23 @@ def main(argv=None):
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topic_arn = os.environ["NOTIFY_TOPIC_ARN"]
     queue_name = QUEUE.format(stage=args.stage)
-    checked = 0.0
+    queue_url, checked = None, 0.0
     try:
         while True:
             try:
-                if time.monotonic() - checked > 5:
-                    queue_url, checked = subscribe(sns, sqs, topic_arn, queue_name), time.monotonic()
-                messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1,
+                if queue_url is None:
+                    queue_url, queue_arn = create_queue(sqs, queue_name)
+                if time.monotonic() - checked > RECHECK_SECONDS:
+                    subscribe(sns, topic_arn, queue_arn)
+                    checked = time.monotonic()
+                messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=WAIT_SECONDS,
                                                MaxNumberOfMessages=10).get("Messages", [])
                 for message in messages:
                     print(render(json.loads(message["Body"])), file=out, flush=True)
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             except Exception as error:  # the emulator restarting, say: keep going
                 print(f"staff inbox: {type(error).__name__}; retrying", flush=True)
+                queue_url, checked = None, 0.0
                 time.sleep(1)
     except KeyboardInterrupt:
         pass

@@ -67,6 +67,12 @@ class StreamDriver:
             handled += self._poll_shard(stream_arn, shard["ShardId"])
         return handled
 
+    def seconds_to_next_retry(self):
+        """How long until the earliest failed batch may be retried (None: no retry pending)."""
+        now = self._clock()
+        pending = [moment - now for moment in self._not_before.values() if moment > now]
+        return min(pending) if pending else None
+
     def _poll_shard(self, stream_arn, shard_id):
         if self._clock() < self._not_before.get(shard_id, 0):
             return 0
@@ -131,7 +137,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the stream handler against the local stack.")
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--max-retries", type=int, default=20)
-    parser.add_argument("--poll-interval", type=float, default=0.25)
+    parser.add_argument("--poll-interval", type=float, default=0.1, help="seconds between polls while busy")
+    parser.add_argument("--idle-interval", type=float, default=1.0,
+                        help="at most this long between polls once idle: a new request is seen within it")
     args = parser.parse_args(argv)
 
     # Like `chalice local`, the handler sees the stage's environment variables.
@@ -152,17 +160,30 @@ def main(argv=None):
         max_retries=args.max_retries,
     )
     try:
-        while True:
-            try:
-                handled = driver.poll_once()
-            except Exception as error:  # the emulator restarting, say: keep polling
-                print(f"stream driver: {type(error).__name__}; retrying", flush=True)
-                handled = 0
-                time.sleep(1)
-            if not handled:
-                time.sleep(args.poll_interval)
+        for pause in idle_pauses(driver, args.poll_interval, args.idle_interval):
+            time.sleep(pause)
     except KeyboardInterrupt:
         pass
+
+
+def idle_pauses(driver, busy, idle, say=print):
+    """Poll, and yield how long to sleep before the next poll: none after work (there may be
+    more), then from `busy` doubling up to `idle` while nothing happens (4 calls a second to the
+    emulator at rest instead of 16), but never past a pending retry, so it is retried on time."""
+    pause = busy / 2
+    while True:
+        try:
+            handled = driver.poll_once()
+        except Exception as error:  # the emulator restarting, say: keep polling
+            say(f"stream driver: {type(error).__name__}; retrying", flush=True)
+            handled, pause = 0, idle
+        if handled:
+            pause = busy / 2
+            yield 0
+            continue
+        pause = min(idle, pause * 2)
+        retry = driver.seconds_to_next_retry()
+        yield pause if retry is None else min(pause, retry)
 
 
 if __name__ == "__main__":

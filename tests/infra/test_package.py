@@ -50,7 +50,7 @@ def test_packaging_needs_none_of_the_stage_settings():
 
 def test_every_function_runs_on_the_pinned_lambda_runtime(template):
     runtime = packaging.lambda_runtime()
-    assert runtime == "python3.11"
+    assert runtime == "python3.13"
     functions = resources(template, "AWS::Serverless::Function")
     assert {f["Properties"]["Runtime"] for f in functions.values()} == {runtime}
 
@@ -59,9 +59,9 @@ def test_the_zip_carries_linux_wheels_for_that_runtime(built):
     with zipfile.ZipFile(built.zip) as archive:
         names = archive.namelist()
         wheel = archive.read(next(n for n in names if n.startswith("pydantic_core-") and n.endswith("/WHEEL")))
-    assert "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so" in names
+    assert "pydantic_core/_pydantic_core.cpython-313-x86_64-linux-gnu.so" in names
     tags = [line.split(": ", 1)[1] for line in wheel.decode().splitlines() if line.startswith("Tag: ")]
-    assert tags and all(tag.startswith("cp311-cp311-manylinux") and tag.endswith("_x86_64") for tag in tags)
+    assert tags and all(tag.startswith("cp313-cp313-manylinux") and tag.endswith("_x86_64") for tag in tags)
 
 
 def test_the_zip_holds_the_app_and_its_dependencies_only(built):
@@ -71,11 +71,12 @@ def test_the_zip_holds_the_app_and_its_dependencies_only(built):
     top = {name.split("/", 1)[0] for name in names}
     assert {"app.py", "chalicelib", "pydantic", "phonenumbers", "email_validator", "tzdata"} <= top
     assert "chalicelib/static/form.js" in names
+    assert "chalicelib/aws_data/endpoints.json" in names  # the cut endpoint data the clients read
     assert not top & {"tests", "tools", "bench", "infra", ".venv", "boto3", "botocore", "moto"}
     assert built.zip.stat().st_size < MAX_ZIPPED and unzipped < MAX_UNZIPPED
 
 
 def test_a_builder_on_another_python_is_stopped_with_the_fix():
     with pytest.raises(SystemExit) as stopped:
-        packaging.check_builder_python("python3.11", version_info=(3, 12, 1))
-    assert "python3.11" in str(stopped.value) and "make venv PYTHON=python3.11" in str(stopped.value)
+        packaging.check_builder_python("python3.13", version_info=(3, 11, 7))
+    assert "python3.13" in str(stopped.value) and "make venv PYTHON=python3.13" in str(stopped.value)

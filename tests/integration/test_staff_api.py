@@ -321,7 +321,7 @@ def test_a_bad_patch_body_gets_the_spec_error(api, tokens, dynamodb):
 
 
 def test_losing_a_race_to_a_colleague_is_a_409(api, tokens, dynamodb, monkeypatch):
-    from chalicelib.storage.appointments import StaffRepository
+    from chalicelib.storage.staff_records import StaffRepository
 
     request_id = post(api)
     patch(api, tokens, request_id, {"status": "contacted"})

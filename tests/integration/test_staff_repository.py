@@ -5,10 +5,11 @@ import json
 import pytest
 from chalice.app import DynamoDBRecord
 
-from chalicelib.storage import appointments as repository_module
+from chalicelib.storage import staff_records as repository_module
 from chalicelib.auth import StaffMember, TokenAdmin
 from chalicelib.delivery import AlertDelivery
-from chalicelib.storage.appointments import AppointmentRepository, StaffRepository, encode_cursor
+from chalicelib.storage.appointments import AppointmentRepository
+from chalicelib.storage.staff_records import StaffRepository, encode_cursor
 from chalicelib.storage.dynamo import deserialize
 from chalicelib.storage.tokens import TokenRepository
 from chalicelib.staff import ACTIVE, HistoryEntry, InvalidCursor, ListQuery, StaffService

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from chalicelib.storage.appointments import decode_cursor, encode_cursor
+from chalicelib.storage.staff_records import decode_cursor, encode_cursor
 from chalicelib.staff import InvalidCursor, ListQuery
 
 

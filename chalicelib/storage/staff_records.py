@@ -1,0 +1,230 @@
+"""Appointment requests as staff see them: records with history, tombstones, listings by index."""
+import base64
+import binascii
+import json
+import re
+from datetime import datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..staff import HistoryEntry, InvalidCursor, Page, StaffRecord
+from .appointments import ENTITY, AppointmentRepository, item_key
+from .dynamo import ConditionFailed, call, deserialize, plain, serialize
+
+ERASED_ENTITY = "erased_appointment"
+# A page is filled from several Query calls when a FilterExpression drops items (DynamoDB applies
+# Limit before the filter); this bounds the reads of one request. A page cut short by it still
+# carries a cursor, so nothing is skipped.
+MAX_QUERY_CALLS = 10
+FILTERED_QUERY_LIMIT = 200
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,512}$")
+_CURSOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_CURSOR_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def to_staff_record(item):
+    """A request or its tombstone from an item, or None for any other kind of item."""
+    if item.get("entity") not in (ENTITY, ERASED_ENTITY):
+        return None
+    return StaffRecord(
+        id=item["id"],
+        status=item["status"],
+        created_at=item["created_at"],
+        location=item["location"],
+        fields=plain(item["fields"]) if "fields" in item else None,
+        consent=item.get("consent"),
+        alerted_at=item.get("alerted_at"),
+        history=tuple(
+            HistoryEntry(at=h["at"], by=h["by"], from_status=h["from"], to_status=h["to"], note=h.get("note"))
+            for h in item.get("history", [])
+        ),
+        erased_at=item.get("erased_at"),
+        erased_by=item.get("erased_by"),
+    )
+
+
+def history_item(entry):
+    item = {"at": entry.at, "by": entry.by, "from": entry.from_status, "to": entry.to_status}
+    if entry.note is not None:
+        item["note"] = entry.note
+    return item
+
+
+def tombstone_item(record):
+    """Exactly what an erased request keeps: written whole, so nothing else can survive it."""
+    item = {
+        **item_key(record.id),
+        "entity": ERASED_ENTITY,
+        "id": record.id,
+        "status": "erased",
+        "created_at": record.created_at,
+        "location": record.location,
+        "erased_at": record.erased_at,
+        "erased_by": record.erased_by,
+        "history": [history_item(entry) for entry in record.history],
+    }
+    if record.alerted_at:
+        item["alerted_at"] = record.alerted_at
+    return item
+
+
+def encode_cursor(created_at, request_id):
+    raw = json.dumps({"c": created_at, "i": request_id}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor, query):
+    """(created_at, id) from a cursor this listing handed out; InvalidCursor for anything else."""
+    if not isinstance(cursor, str) or not _CURSOR.fullmatch(cursor):
+        raise InvalidCursor()
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise InvalidCursor() from None
+    if not isinstance(data, dict) or set(data) != {"c", "i"}:
+        raise InvalidCursor()
+    created_at, request_id = data["c"], data["i"]
+    if not (isinstance(created_at, str) and _CURSOR_TIME.fullmatch(created_at)
+            and isinstance(request_id, str) and _CURSOR_ID.fullmatch(request_id)):
+        raise InvalidCursor()
+    try:
+        datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidCursor() from None
+    # DynamoDB refuses a start key outside the key condition: a cursor from other dates is not ours.
+    if (query.created_from and created_at < query.created_from) or (query.created_to and created_at > query.created_to):
+        raise InvalidCursor()
+    return created_at, request_id
+
+
+def _plan(query):
+    """The index, its key, and the filter for a ListQuery: a Query, never a Scan."""
+    names, values, filters = {}, {}, []
+    if len(query.statuses) == 1:
+        index, key_name, key_value = "by_status", "status", query.statuses[0]
+        if query.location:
+            names["#location"] = "location"
+            values[":location"] = query.location
+            filters.append("#location = :location")
+    else:
+        if query.location:
+            index, key_name, key_value = "by_location", "location", query.location
+        else:
+            index, key_name, key_value = "by_created", "entity", ENTITY
+        names["#status"] = "status"
+        placeholders = []
+        for number, status in enumerate(query.statuses):
+            values[f":status{number}"] = status
+            placeholders.append(f":status{number}")
+        filters.append(f"#status IN ({', '.join(placeholders)})")
+    names["#key"] = key_name
+    values[":key"] = key_value
+    condition = "#key = :key"
+    if query.created_from and query.created_to:
+        condition += " AND created_at BETWEEN :from AND :to"
+    elif query.created_from:
+        condition += " AND created_at >= :from"
+    elif query.created_to:
+        condition += " AND created_at <= :to"
+    if query.created_from:
+        values[":from"] = query.created_from
+    if query.created_to:
+        values[":to"] = query.created_to
+    return index, key_name, key_value, condition, " AND ".join(filters), names, values
+
+
+class StaffRepository(AppointmentRepository):
+    """What the staff API reads and writes: requests and their tombstones, through the key and the indexes."""
+
+    def record(self, request_id):
+        """The request or its tombstone (a consistent read), or None."""
+        return to_staff_record(deserialize(self._get_raw(request_id)))
+
+    def list_page(self, query, limit, cursor=None):
+        """Up to `limit` records, newest first, and a cursor when more may follow."""
+        index, key_name, key_value, condition, filters, names, values = _plan(query)
+        start = None
+        if cursor:
+            created_at, request_id = decode_cursor(cursor, query)
+            start = serialize({**item_key(request_id), key_name: key_value, "created_at": created_at})
+        request = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": False,
+            "Limit": max(limit + 1, FILTERED_QUERY_LIMIT) if filters else limit + 1,
+        }
+        if filters:
+            request["FilterExpression"] = filters
+        items = []
+        for _ in range(MAX_QUERY_CALLS):
+            if start:
+                request["ExclusiveStartKey"] = start
+            try:
+                response = self._client.query(**request)
+            except ClientError as error:
+                if cursor and error.response["Error"]["Code"] == "ValidationException":
+                    raise InvalidCursor() from None
+                raise self._unavailable(error) from None
+            except BotoCoreError as error:
+                raise self._unavailable(error) from None
+            items += [deserialize(item) for item in response.get("Items", [])]
+            start = response.get("LastEvaluatedKey")
+            if len(items) > limit or not start:
+                break
+        page = items[:limit]
+        if page and (len(items) > limit or start):
+            next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"])
+        elif start:  # every item read so far was filtered out, and the index goes on
+            last = deserialize(start)
+            next_cursor = encode_cursor(last["created_at"], last["pk"].split("#", 1)[1])
+        else:
+            next_cursor = None
+        return Page([to_staff_record(item) for item in page], next_cursor)
+
+    def change_status(self, record, entry, expires_at=None):
+        """Move `record` on, only if nobody did meanwhile. The updated record, or None when someone did."""
+        sets = ["#status = :to", "history = list_append(if_not_exists(history, :none), :entry)", "updated_at = :at"]
+        values = {":to": entry.to_status, ":from": record.status, ":entity": ENTITY, ":none": [],
+                  ":entry": [history_item(entry)], ":at": entry.at}
+        if expires_at is not None:
+            sets.append("expires_at = :expires")
+            values[":expires"] = expires_at
+        try:
+            response = call(
+                self._client.update_item,
+                TableName=self._table,
+                Key=serialize(item_key(record.id)),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="entity = :entity AND #status = :from",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
+        return to_staff_record(deserialize(response["Attributes"]))
+
+    def erase(self, record, tombstone):
+        """Replace the request by its tombstone, only if it is still as read. False when it changed."""
+        try:
+            call(
+                self._client.put_item,
+                TableName=self._table,
+                Item=serialize(tombstone_item(tombstone)),
+                ConditionExpression=(
+                    "entity = :entity AND #status = :status "
+                    "AND (attribute_not_exists(history) OR size(history) = :entries)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {":entity": ENTITY, ":status": record.status, ":entries": len(record.history)}
+                ),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+

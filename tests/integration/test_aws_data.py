@@ -1,0 +1,68 @@
+"""The app's clients read botocore's endpoint data cut to its services, and reach the same endpoints."""
+import botocore.session
+import pytest
+from botocore.config import Config
+
+from chalicelib import wiring
+from tools import aws_data
+
+REGIONS = ("us-east-1", "eu-central-1", "ap-southeast-2", "ca-west-1", "us-gov-west-1", "cn-north-1")
+CALLS = {"dynamodb": ("put_item", {"TableName": "t", "Item": {"pk": {"S": "x"}}}),
+         "sns": ("publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"})}
+
+
+class Sent(Exception):
+    pass
+
+
+def where_it_goes(client):
+    """The URL and the credential scope (date/region/service) the client would sign and send to."""
+    def stop(request, **_):
+        scope = request.headers["Authorization"].decode().split("Credential=", 1)[1].split(",", 1)[0]
+        raise Sent(request.url, scope.split("/", 2)[2])
+
+    client.meta.events.register("before-send", stop)
+    operation, params = CALLS[client.meta.service_model.service_name]
+    with pytest.raises(Sent) as sent:
+        getattr(client, operation)(**params)
+    return sent.value.args
+
+
+@pytest.fixture
+def credentials(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCOUNT_ID", "AWS_ACCOUNT_ID_ENDPOINT_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    wiring.reset()
+    yield monkeypatch
+    wiring.reset()
+
+
+@pytest.mark.parametrize("service", wiring.AWS_SERVICES)
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_client_goes_where_botocores_own_data_sends_it(credentials, service, region):
+    credentials.setenv("AWS_DEFAULT_REGION", region)
+    ours = wiring.aws_client(service)
+    reference = botocore.session.get_session().create_client(service, config=Config(**wiring.CLIENT_CONFIG))
+    assert where_it_goes(ours) == where_it_goes(reference)
+
+
+def test_the_clients_read_the_cut_endpoint_data(credentials):
+    credentials.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    loaded = []
+    original = botocore.loaders.Loader.load_data_with_path
+
+    def spy(self, name):
+        data, path = original(self, name)
+        loaded.append((name, path))
+        return data, path
+
+    credentials.setattr(botocore.loaders.Loader, "load_data_with_path", spy)
+    wiring.aws_client("dynamodb")
+    assert ("endpoints", str(wiring.AWS_DATA / "endpoints")) in loaded
+
+
+def test_the_cut_endpoint_data_is_current():
+    """Fails after a botocore bump or a new service until `python -m tools.aws_data` is run."""
+    assert aws_data.ENDPOINTS.read_text() == aws_data.render()
