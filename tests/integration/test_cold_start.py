@@ -13,8 +13,10 @@ import json, os, sys, uuid
 from moto import mock_aws
 with mock_aws():
     import botocore.session
-    from tools.resources import create_table
-    create_table(botocore.session.get_session().create_client("dynamodb"), os.environ["APPOINTMENTS_TABLE"])
+    from tools.resources import create_dedupe_key_secret, create_table
+    session = botocore.session.get_session()
+    create_table(session.create_client("dynamodb"), os.environ["APPOINTMENTS_TABLE"])
+    create_dedupe_key_secret(session.create_client("secretsmanager"), os.environ["DEDUPE_KEY_SECRET"])
     import app
     from bench.events import api_event
     response = app.app(api_event(uuid.uuid4().hex), None)

@@ -153,7 +153,7 @@ def stream_records():
 def test_the_stream_keeps_no_personal_data_of_a_changed_and_erased_request(api, inbox, driver, settings):
     from chalicelib.auth import StaffMember
     from chalicelib.staff import StaffService
-    from chalicelib.storage.appointments import StaffRepository
+    from chalicelib.storage.staff_records import StaffRepository
 
     ana = StaffMember("Ana Admin", "admin", "tok-ana")
     fields = valid_fields(first_name="Wilhelmina", message="Please call after five; my knee is worse")
@@ -173,7 +173,7 @@ def test_the_stream_keeps_no_personal_data_of_a_changed_and_erased_request(api, 
 def test_a_request_staff_move_out_of_suspected_spam_is_alerted_once(api, inbox, driver, settings):
     from chalicelib.auth import StaffMember
     from chalicelib.staff import StaffService
-    from chalicelib.storage.appointments import StaffRepository
+    from chalicelib.storage.staff_records import StaffRepository
 
     sam = StaffMember("Sam Staff", "staff", "tok-sam")
     request_id = api.post_json(valid_fields(message="a real person", website="autofill")).json_body["id"]
