@@ -18,7 +18,7 @@ CLIENT_CONFIG = {
 # The services the app calls, and botocore's endpoint data cut to them (tools/aws_data.py): the
 # whole file is 1.2 MB of JSON, about 7 MiB and 40 ms of every cold start. Any other service
 # gets botocore's own data.
-AWS_SERVICES = ("dynamodb", "sns")
+AWS_SERVICES = ("dynamodb", "sns", "secretsmanager", "sesv2")
 AWS_DATA = Path(__file__).parent / "aws_data"
 
 

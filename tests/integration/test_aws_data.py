@@ -8,7 +8,10 @@ from tools import aws_data
 
 REGIONS = ("us-east-1", "eu-central-1", "ap-southeast-2", "ca-west-1", "us-gov-west-1", "cn-north-1")
 CALLS = {"dynamodb": ("put_item", {"TableName": "t", "Item": {"pk": {"S": "x"}}}),
-         "sns": ("publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"})}
+         "sns": ("publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}),
+         "secretsmanager": ("get_secret_value", {"SecretId": "appointments-dedupe-key"}),
+         "sesv2": ("send_email", {"FromEmailAddress": "a@clinic.example", "Destination": {"ToAddresses": ["b@x.example"]},
+                                  "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}}})}
 
 
 class Sent(Exception):
