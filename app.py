@@ -3,7 +3,8 @@ from chalice import Chalice, Response
 from chalicelib import logs, web
 from chalicelib.config import get_settings
 from chalicelib.wiring import (
-    alert_delivery, appointment_service, inbox_pages, sign_in, staff_authenticator, staff_service,
+    alert_delivery, appointment_service, confirmation_delivery, inbox_pages, sign_in, staff_authenticator,
+    staff_service,
 )
 
 app = Chalice(app_name="appointments")
@@ -59,8 +60,11 @@ def openapi_document():
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
 def send_staff_alerts(event):
     logs.request_id.set(getattr(event.context, "aws_request_id", None))
-    failed = alert_delivery().deliver(list(event))
-    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+    records = list(event)
+    # Alerts first: staff must hear of a request even while SES is down. Each side keeps its own
+    # mark on the item, so a record retried for one of them is a no-op for the other.
+    failed = set(alert_delivery().deliver(records)) | set(confirmation_delivery().deliver(records))
+    return {"batchItemFailures": [{"itemIdentifier": r.sequence_number} for r in records if r.sequence_number in failed]}
 
 
 @app.route("/", methods=["GET"], content_types=ANY_CONTENT_TYPE)

@@ -6,7 +6,7 @@ the stage's variables, and names the broken variable on the first request that n
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 
 NOTIFY_DETAILS = ("full", "minimal")
+DEFAULT_RESPONSE_TIME = "within one business day"
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LOCATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -37,6 +38,11 @@ class Settings:
     mail_from: str
     consent_versions: tuple = ()  # every version the form may still show (the current one first)
     session_idle_minutes: int = 30
+    mail_configuration_set: str = ""
+    location_phones: dict = field(default_factory=dict)  # location id -> phone, as people dial it
+    confirmations: bool = True
+    confirmation_response_time: str = DEFAULT_RESPONSE_TIME
+    confirmation_reply_to: str = ""
 
     @property
     def public_origin(self):
@@ -71,6 +77,12 @@ class Settings:
             public_base_url=_base_url(_required(env, "PUBLIC_BASE_URL")),
             mail_from=_mail_from(_required(env, "MAIL_FROM")),
             session_idle_minutes=_minutes(env.get("STAFF_SESSION_IDLE_MINUTES", "").strip() or "30"),
+            mail_configuration_set=_configuration_set(_required(env, "MAIL_CONFIGURATION_SET")),
+            location_phones=_location_phones(_required(env, "CLINIC_LOCATIONS"), env.get("DEFAULT_PHONE_REGION", "")),
+            confirmations=_choice("CONFIRMATIONS", env.get("CONFIRMATIONS", "").strip() or "on", ("on", "off")) == "on",
+            confirmation_response_time=_response_time(env.get("CONFIRMATION_RESPONSE_TIME", "").strip()
+                                                      or DEFAULT_RESPONSE_TIME),
+            confirmation_reply_to=_reply_to(env.get("CONFIRMATION_REPLY_TO", "").strip()),
         )
 
 
@@ -111,9 +123,58 @@ def _locations(value):
                 "CLINIC_LOCATIONS",
                 f"location id {location_id!r} must be 1-40 of a-z 0-9 _ - (it is used in SNS filter policies)",
             )
+        if isinstance(name, dict):
+            if set(name) - {"name", "phone"}:
+                raise ConfigError("CLINIC_LOCATIONS", f'location {location_id!r}: use {{"name": ..., "phone": ...}}')
+            name = name.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("CLINIC_LOCATIONS", f"location {location_id!r} needs a display name")
+        locations[location_id] = name
     return dict(locations)
+
+
+def _location_phones(value, region):
+    """Each location's phone, where one is configured, in international format; a bad one names its location."""
+    import phonenumbers
+
+    phones = {}
+    for location_id, entry in json.loads(value).items():
+        if not isinstance(entry, dict) or entry.get("phone") is None:
+            continue
+        try:
+            number = phonenumbers.parse(str(entry["phone"]), region or None)
+            valid = phonenumbers.is_valid_number(number)
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            raise ConfigError("CLINIC_LOCATIONS", f"location {location_id!r}: {entry['phone']!r} is not a phone number "
+                                                  "people can dial, e.g. +1 212 555 0100")
+        phones[location_id] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phones
+
+
+def _configuration_set(value):
+    # SES: a configuration set name is 1-64 of letters, digits, _ and -.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        raise ConfigError("MAIL_CONFIGURATION_SET", f"{value!r} is not an SES configuration set name "
+                                                    "(1-64 of A-Z a-z 0-9 _ -)")
+    return value
+
+
+def _response_time(value):
+    if len(value) > 100 or any(not char.isprintable() for char in value):
+        raise ConfigError("CONFIRMATION_RESPONSE_TIME", "one line of at most 100 characters, "
+                                                        "e.g. within one business day")
+    return value
+
+
+def _reply_to(value):
+    if not value:
+        return ""
+    try:
+        return _mail_from(value)
+    except ConfigError:
+        raise ConfigError("CONFIRMATION_REPLY_TO", f"{value!r} is not a plain ASCII e-mail address") from None
 
 
 def _timezone(value):

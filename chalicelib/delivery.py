@@ -62,6 +62,8 @@ class AlertDelivery:
         current = self._repository.get(request_id)
         if current is None or current.alerted_at or current.status not in ALERTING_EVENTS[record.event_name]:
             return
+        if record.event_name == "MODIFY" and not current.rescued_from_spam:
+            return  # a mark (a confirmation's, or an alert's whose own mark failed): never an alert of its own
         message_id = self._publish(current)
         log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
                                       "location": current.location})

@@ -14,9 +14,6 @@ from .errors import MailNotSent
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MAX_SUBJECT = 998  # RFC 5322's line limit; SES folds longer subjects, we never need them
-# SES answers these for a message it will never take: retrying cannot help.
-_PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
-              "SendingPausedException", "BadRequestException", "NotFoundException"}
 
 
 @dataclass(frozen=True)
@@ -73,8 +70,10 @@ class Mailer:
         try:
             return self._client.send_email(**request)["MessageId"]
         except ClientError as error:
-            code = error.response["Error"]["Code"]
-            raise MailNotSent(code, retryable=code not in _PERMANENT) from None
+            # Every refusal of SES itself (an unverified sender, the sandbox, a paused account, a missing
+            # configuration set, throttling) is the operator's to fix, not the message's: retried, and
+            # in the end dead-lettered with an alarm. Only what is checked above is final.
+            raise MailNotSent(error.response["Error"]["Code"]) from None
         except ParamValidationError:
             raise MailNotSent("invalid_parameters", retryable=False) from None
         except BotoCoreError as error:

@@ -327,6 +327,9 @@ class AppointmentRequest(BaseModel):
     dedupe_key: str
     content_hash: str
     alerted_at: Optional[str] = None
+    confirmed_at: Optional[str] = None  # the confirmation e-mail was sent, or deliberately not (see confirmation)
+    confirmation: Optional[str] = None
+    rescued_from_spam: bool = False  # staff moved it from suspected_spam to new (its history says so)
 
     @property
     def location(self):

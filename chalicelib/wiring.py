@@ -36,13 +36,29 @@ def aws_client(service_name):
 
 
 @lru_cache(maxsize=1)
-def appointment_service():
+def id_key():
+    """The deployment's secret key, read from Secrets Manager once per process, when first called."""
     from .secret_key import SecretKey
 
+    return SecretKey(aws_client("secretsmanager"), get_settings().dedupe_key_secret)
+
+
+@lru_cache(maxsize=1)
+def appointment_service():
     settings = get_settings()
-    return AppointmentService(
-        AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings,
-        SecretKey(aws_client("secretsmanager"), settings.dedupe_key_secret),
+    return AppointmentService(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings, id_key())
+
+
+@lru_cache(maxsize=1)
+def confirmation_delivery():
+    from .confirmations import ConfirmationCap, ConfirmationDelivery
+    from .storage.confirmations import ConfirmationCapRepository
+
+    settings = get_settings()
+    client = aws_client("dynamodb")
+    return ConfirmationDelivery(
+        AppointmentRepository(client, settings.table_name), mailer(),
+        ConfirmationCap(ConfirmationCapRepository(client, settings.table_name), id_key()), settings,
     )
 
 
@@ -80,7 +96,8 @@ def staff_authenticator():
 def mailer():
     from .mail import Mailer
 
-    return Mailer(aws_client("sesv2"), get_settings().mail_from)
+    settings = get_settings()
+    return Mailer(aws_client("sesv2"), settings.mail_from, settings.mail_configuration_set)
 
 
 @lru_cache(maxsize=1)
@@ -119,6 +136,8 @@ def reset():
     staff_service.cache_clear()
     staff_authenticator.cache_clear()
     mailer.cache_clear()
+    id_key.cache_clear()
+    confirmation_delivery.cache_clear()
     account_admin.cache_clear()
     sign_in.cache_clear()
     inbox_pages.cache_clear()

@@ -11,7 +11,10 @@ import pytest
 
 from chalicelib import logs
 from chalicelib.config import Settings
-from tools.resources import ROOT, create_dedupe_key_secret, create_table, create_topic, stage_environment
+from tools.resources import (
+    ROOT, create_dedupe_key_secret, create_mail_configuration_set, create_mail_identity, create_table, create_topic,
+    stage_environment,
+)
 
 STAGE_ENV = stage_environment("dev")
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "message", "insurance")
@@ -118,8 +121,12 @@ def table(dynamodb):
 
 @pytest.fixture
 def topic(mocked_aws):
+    """The alert topic, and SES ready to send (the stream handler sends alerts and confirmations)."""
     import boto3
 
+    sesv2 = boto3.client("sesv2", region_name="us-east-1")
+    create_mail_identity(sesv2, STAGE_ENV["MAIL_FROM"])
+    create_mail_configuration_set(sesv2, STAGE_ENV["MAIL_CONFIGURATION_SET"])
     return create_topic(boto3.client("sns", region_name="us-east-1"), STAGE_ENV["NOTIFY_TOPIC_ARN"])
 
 

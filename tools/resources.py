@@ -64,6 +64,16 @@ def create_mail_identity(sesv2, sender):
     sesv2.create_email_identity(EmailIdentity=sender)
 
 
+def create_mail_configuration_set(sesv2, name):
+    """The configuration set every message is sent with, as the template makes it (TLS required)."""
+    props = template_resource("MailConfigurationSet")["Properties"]
+    try:
+        sesv2.create_configuration_set(ConfigurationSetName=name, DeliveryOptions=props["DeliveryOptions"],
+                                       SuppressionOptions=props["SuppressionOptions"])
+    except sesv2.exceptions.AlreadyExistsException:
+        pass
+
+
 def dead_letter_queue_name(stage):
     return f"appointment-alerts-dlq-{stage}"
 

@@ -11,14 +11,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
 from chalicelib.config import Settings
 from chalicelib.errors import ConfigError
 from tools.resources import (
-    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_dedupe_key_secret, create_mail_identity, create_table,
-    create_topic, local_environment,
+    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_dedupe_key_secret, create_mail_configuration_set,
+    create_mail_identity, create_table, create_topic, local_environment,
 )
 
 HOST = "127.0.0.1"
@@ -82,6 +80,7 @@ def create_resources(settings, env, stage):
     create_topic(sns, settings.topic_arn)
     create_dead_letter_queue(sqs, stage)
     create_mail_identity(sesv2, settings.mail_from)
+    create_mail_configuration_set(sesv2, settings.mail_configuration_set)
     create_dedupe_key_secret(session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"]),
                              settings.dedupe_key_secret)
 

@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import PayloadTooLarge
 from ..models import AppointmentRequest, utc_iso
-from .dynamo import MAX_ITEM_BYTES, deserialize, item_size, plain, serialize, unavailable
+from .dynamo import MAX_ITEM_BYTES, ConditionFailed, call, deserialize, item_size, plain, serialize, unavailable
 
 ENTITY = "appointment"
 
@@ -54,6 +54,10 @@ def from_item(item):
         dedupe_key=item["dedupe_key"],
         content_hash=item["content_hash"],
         alerted_at=item.get("alerted_at"),
+        confirmed_at=item.get("confirmed_at"),
+        confirmation=item.get("confirmation"),
+        rescued_from_spam=any(entry.get("from") == "suspected_spam" and entry.get("to") == "new"
+                              for entry in item.get("history", [])),
     )
 
 
@@ -122,6 +126,20 @@ class AppointmentRepository:
             raise self._unavailable(error) from None
         except BotoCoreError as error:
             raise self._unavailable(error) from None
+        return True
+
+    def mark_confirmed(self, request_id, outcome, now):
+        """Record the confirmation's outcome (sent, over the cap, not sendable), so it is never sent twice.
+
+        Its own attribute: a failed alert never re-sends a confirmation, nor a failed confirmation an alert.
+        """
+        try:
+            call(self._client.update_item, TableName=self._table, Key=serialize(item_key(request_id)),
+                 UpdateExpression="SET confirmed_at = :now, confirmation = :outcome",
+                 ConditionExpression="entity = :entity",
+                 ExpressionAttributeValues=serialize({":now": utc_iso(now), ":outcome": outcome, ":entity": ENTITY}))
+        except ConditionFailed:
+            return False
         return True
 
     def _get_raw(self, request_id):

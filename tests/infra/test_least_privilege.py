@@ -116,15 +116,18 @@ def test_the_alert_function_reads_the_stream_publishes_and_dead_letters(stack):
     assert resources_for("dynamodb:GetItem") == resources_for("dynamodb:UpdateItem") == [TABLE_ARN]
     assert resources_for("sns:Publish") == [{"Ref": "AlertsTopic"}]
     assert resources_for("sqs:SendMessage") == [{"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}]
-    assert not {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"} & allowed_actions(stack, "SendStaffAlertsRole")
+    assert not {"dynamodb:Query", "dynamodb:DeleteItem"} & allowed_actions(stack, "SendStaffAlertsRole")
+    (put,) = [s for s in statements_ if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert put["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CONFIRM#*"]}}
 
 
-def test_only_the_api_reads_the_id_key_and_only_that_secret(stack):
-    (statement,) = [s for s in role_statements(stack, "ApiHandlerRole")
+@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendStaffAlertsRole"])
+def test_each_function_reads_only_the_id_key_secret(stack, role):
+    """The API keys request ids with it; the stream function keys the confirmation cap's address hash."""
+    (statement,) = [s for s in role_statements(stack, role)
                     if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
     assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
     assert statement["Resource"] == {"Ref": "DedupeKeySecret"}
-    assert not {a for a in allowed_actions(stack, "SendStaffAlertsRole") if a.startswith("secretsmanager:")}
 
 
 def test_the_data_key_is_usable_only_through_the_services_that_hold_our_data(stack):
@@ -146,7 +149,7 @@ def aws_calls_in(path, operations):
 
 @pytest.mark.parametrize("service, role", [
     ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
-    ("sesv2", "ApiHandlerRole"),
+    ("sesv2", "ApiHandlerRole"), ("sesv2", "SendStaffAlertsRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
@@ -159,11 +162,23 @@ def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     assert not missing, f"chalicelib calls {sorted(missing)}: allow them, narrowly, in .chalice/{POLICY_FILE[role]}"
 
 
-def test_mail_goes_out_only_from_the_clinics_sender(stack):
-    (statement,) = [s for s in role_statements(stack, "ApiHandlerRole") if "ses:SendEmail" in as_list(s["Action"])]
+@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendStaffAlertsRole"])
+def test_mail_goes_out_only_from_the_clinics_sender_with_its_configuration_set(stack, role):
+    (statement,) = [s for s in role_statements(stack, role) if "ses:SendEmail" in as_list(s["Action"])]
     assert as_list(statement["Action"]) == ["ses:SendEmail"]
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "MailFrom"}}}
-    assert all(":identity/" in json.dumps(resource) for resource in statement["Resource"])
+    resources = [json.dumps(resource) for resource in statement["Resource"]]
+    assert sum(":identity/" in r for r in resources) == 2
+    assert [r for r in resources if ":identity/" not in r] == [json.dumps(
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"})]
+
+
+def test_every_message_requires_tls(template):
+    configuration_set = template["Resources"]["MailConfigurationSet"]["Properties"]
+    assert configuration_set["DeliveryOptions"] == {"TlsPolicy": "REQUIRE"}
+    for function in ("APIHandler", "SendStaffAlerts"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["MAIL_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
 
 
 def test_the_api_may_delete_only_staff_sessions(stack):

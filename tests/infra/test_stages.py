@@ -37,7 +37,8 @@ def test_the_template_gives_the_functions_the_stack_s_table_and_topic_and_the_re
     assert variables["NOTIFY_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
     assert variables["DEDUPE_KEY_SECRET"] == {"Ref": "DedupeKeySecret"}
     assert variables["NOTIFY_DETAIL"] == "minimal"
-    from_the_stack = ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN", "MAIL_FROM", "PUBLIC_BASE_URL", "DEDUPE_KEY_SECRET")
+    from_the_stack = ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN", "MAIL_FROM", "PUBLIC_BASE_URL", "DEDUPE_KEY_SECRET",
+                      "MAIL_CONFIGURATION_SET")
     assert {name: value for name, value in variables.items() if isinstance(value, str)} == {
         name: value for name, value in env.items() if name not in from_the_stack}
 

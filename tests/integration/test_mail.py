@@ -33,13 +33,13 @@ def test_a_message_reaches_ses_from_the_sender_to_the_address(sesv2):
     assert sent.body == "Code 1234 5678"
 
 
-def test_an_unverified_sender_is_refused_for_good(mocked_aws):
+def test_an_unverified_sender_is_a_failure_to_retry_until_the_operator_fixes_it(mocked_aws):
     import boto3
 
     mailer = Mailer(boto3.client("sesv2", region_name="us-east-1"), "someone@elsewhere.example")
     with pytest.raises(MailNotSent) as failure:
         mailer.send(Email("dana@clinic.example", "Your code", "Code"))
-    assert (failure.value.reason, failure.value.retryable) == ("MessageRejected", False)
+    assert (failure.value.reason, failure.value.retryable) == ("MessageRejected", True)
 
 
 def test_a_unicode_domain_is_sent_as_punycode(sesv2):

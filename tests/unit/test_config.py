@@ -28,7 +28,7 @@ def test_the_dev_stage_is_valid():
     assert settings.timezone.key == "America/New_York"
 
 
-OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES"}
+OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES", "CONFIRMATIONS", "CONFIRMATION_RESPONSE_TIME", "CONFIRMATION_REPLY_TO"}
 
 
 @pytest.mark.parametrize("name", sorted(set(STAGE_ENV) - OPTIONAL))

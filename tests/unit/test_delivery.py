@@ -130,7 +130,8 @@ def test_other_kinds_of_item_are_not_read(delivery_for):
 
 
 def test_a_request_rescued_from_spam_is_alerted_exactly_once(delivery_for):
-    rescued = stored_request("spam1", status="new")  # read after staff moved it out of suspected_spam
+    # read after staff moved it out of suspected_spam (its history says so)
+    rescued = stored_request("spam1", status="new").model_copy(update={"rescued_from_spam": True})
     repository, publisher = FakeRepository(rescued), FakePublisher()
     delivery = delivery_for(repository, publisher)
     change = record(rescued, event_name="MODIFY")
@@ -138,6 +139,14 @@ def test_a_request_rescued_from_spam_is_alerted_exactly_once(delivery_for):
     assert delivery.deliver([change, record(rescued, event_name="MODIFY")]) == []  # a retry, then the mark
     assert len(publisher.sent) == 1
     assert repository.items["spam1"].alerted_at
+
+
+def test_a_mark_on_a_new_request_whose_alert_mark_failed_sends_no_second_alert(delivery_for):
+    """SNS took the alert but the mark failed; the confirmation's mark then changes the item (MODIFY)."""
+    request = stored_request("req4", status="new")  # not marked alerted, never in suspected spam
+    repository, publisher = FakeRepository(request), FakePublisher()
+    assert delivery_for(repository, publisher).deliver([record(request, event_name="MODIFY")]) == []
+    assert publisher.sent == []
 
 
 def test_a_staff_change_to_a_request_not_yet_alerted_does_not_alert_it(delivery_for):

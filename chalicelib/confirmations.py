@@ -1,0 +1,161 @@
+"""The patient's confirmation e-mail, sent from the table's stream: one per stored request, never twice.
+
+Anyone can type anyone's address into a public form, so the e-mail repeats nothing the sender
+typed: no name, no message, no reason, no insurance, and no link. It says where the request
+went (the location's name), its reference, how and when the clinic will get in touch, what to
+do if it is urgent, and how to have the data erased. At most CAP_PER_DAY go to one address in
+24 hours; later requests are stored and alerted as usual, and only a log line (without the
+address) says that their confirmation was skipped.
+
+Like alerts, it is sent off the request path and marked on the item (`confirmed_at`, its own
+mark), so a retried stream record sends nothing twice, and a failed alert never re-sends a
+confirmation (nor a failed confirmation an alert).
+"""
+import hashlib
+import hmac
+import html
+from datetime import timedelta
+
+from .errors import MailNotSent, StorageUnavailable
+from .logs import get_logger
+from .mail import Email
+from .models import utc_iso
+from .service import utcnow
+from .storage.appointments import id_from_stream_keys
+
+log = get_logger(__name__)
+
+CAP_PER_DAY = 3
+CAP_WINDOW = timedelta(hours=24)
+SUBJECT = "We have received your appointment request"
+# Read after the record, as for alerts: a new request, or one staff moved out of suspected spam.
+CONFIRMING_EVENTS = {
+    "INSERT": ("new", "contacted", "scheduled", "closed"),
+    "MODIFY": ("new",),
+}
+CONTACT_WORDS = {"phone": "by phone", "email": "by e-mail", "text": "by text message"}
+
+
+def compose_confirmation(request, settings):
+    """The e-mail for a stored request: the same content as plain text and as simple HTML."""
+    location = settings.locations.get(request.location, request.location)
+    phone = settings.location_phones.get(request.location)
+    how = CONTACT_WORDS.get(request.fields.get("preferred_contact"), CONTACT_WORDS["phone"])
+    paragraphs = [
+        "Hello,",
+        f"Thank you for your appointment request. {location} has received it.",
+        f"Your reference: {request.id}",
+        f"What happens next: we will contact you {how}, {settings.confirmation_response_time}.",
+        (f"If it is urgent, call {location} at {phone}." if phone else
+         f"If it is urgent, call {location}.")
+        + " In an emergency, call your local emergency number.",
+        "If you did not send this request, someone may have typed your address by mistake: you can ignore "
+        "this e-mail.",
+        "To have this request and your details erased, reply to this e-mail or call us, and quote your "
+        "reference.",
+        location,
+    ]
+    text = "\n\n".join(paragraphs) + "\n"
+    body = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
+    page = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>' + html.escape(SUBJECT)
+            + '</title></head><body style="font-family:sans-serif;line-height:1.5">' + body + "</body></html>")
+    reply_to = (settings.confirmation_reply_to,) if settings.confirmation_reply_to else ()
+    return Email(to=request.fields.get("email", ""), subject=SUBJECT, text=text, html=page, reply_to=reply_to)
+
+
+def address_key(address, key):
+    """The address as the cap counts it: a keyed hash, so the table never holds the address itself."""
+    return hmac.new(key, address.strip().lower().encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+class ConfirmationCap:
+    """At most CAP_PER_DAY confirmations to one address in 24 hours; a request's own retry never counts twice."""
+
+    def __init__(self, repository, key, *, now=utcnow):
+        self._repository = repository
+        self._key = key
+        self._now = now
+
+    def allow(self, address, request_id):
+        """True when this request may be confirmed to `address` (and count it); False past the cap."""
+        who = address_key(address, self._key())
+        for _ in range(3):
+            now = self._now()
+            sent, version = self._repository.sends(who)
+            since = utc_iso(now - CAP_WINDOW)
+            recent = {rid: at for rid, at in sent.items() if at > since}
+            if request_id in recent:
+                return True
+            if len(recent) >= CAP_PER_DAY:
+                return False
+            recent[request_id] = utc_iso(now)
+            if self._repository.record(who, recent, int((now + CAP_WINDOW).timestamp()), version):
+                return True
+        raise StorageUnavailable()  # the count kept changing under us: retry the record later
+
+
+class ConfirmationDelivery:
+    def __init__(self, repository, mailer, cap, settings, *, now=utcnow):
+        self._repository = repository
+        self._mailer = mailer
+        self._cap = cap
+        self._settings = settings
+        self._now = now
+
+    def deliver(self, records):
+        """Handle stream records; return the sequence numbers of those that must be retried."""
+        if not self._settings.confirmations:
+            return []
+        failed = []
+        for record in records:
+            try:
+                self._deliver(record)
+            except (MailNotSent, StorageUnavailable) as error:
+                log.warning("confirmation not sent", extra={
+                    "event": "confirmation_failed", "sequence_number": record.sequence_number,
+                    "reason": getattr(error, "reason", error.code),
+                })
+                failed.append(record.sequence_number)
+            except Exception as error:  # a record we cannot read: retried, then dead-lettered, never dropped
+                log.error("unreadable stream record", extra={
+                    "event": "confirmation_failed", "sequence_number": record.sequence_number,
+                    "error_type": type(error).__name__,
+                })
+                failed.append(record.sequence_number)
+        return failed
+
+    def _deliver(self, record):
+        request_id = id_from_stream_keys(record.keys)
+        if record.event_name not in CONFIRMING_EVENTS or request_id is None:
+            return
+        current = self._repository.get(request_id)
+        if current is None or current.confirmed_at or current.status not in CONFIRMING_EVENTS[record.event_name]:
+            return
+        if record.event_name == "MODIFY" and not current.rescued_from_spam:
+            return  # an alert's mark, say: the INSERT's own record confirms (or is retried until it does)
+        email = compose_confirmation(current, self._settings)
+        if not self._cap.allow(email.to, current.id):
+            log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,
+                                                    "reason": "over_daily_cap"})
+            self._mark(current.id, "over_daily_cap")
+            return
+        try:
+            self._mailer.send(email)
+        except MailNotSent as error:
+            if error.retryable:
+                raise
+            log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,
+                                                    "reason": error.reason})
+            self._mark(current.id, error.reason)
+            return
+        log.info("confirmation sent", extra={"event": "confirmation_sent", "appointment_id": current.id})
+        self._mark(current.id, "sent")
+
+    def _mark(self, request_id, outcome):
+        try:
+            self._repository.mark_confirmed(request_id, outcome, self._now())
+        except StorageUnavailable:
+            # Decided (and perhaps sent): retrying the record would send it again, as with alerts. The
+            # next record of this request finds no mark and asks the cap, which counts it once.
+            log.warning("confirmation not marked", extra={"event": "confirmation_mark_failed",
+                                                          "appointment_id": request_id, "outcome": outcome})
