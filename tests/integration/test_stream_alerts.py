@@ -189,3 +189,43 @@ def test_a_request_staff_move_out_of_suspected_spam_is_alerted_once(api, inbox, 
     alerts = received(inbox)
     assert len(alerts) == 1
     assert alerts[0]["MessageAttributes"]["appointment_id"]["Value"] == request_id
+
+
+# --- the patient's confirmation, from the same records, through moto's SES -------------------------
+
+def sent_mail():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+
+
+def test_each_request_gets_one_confirmation_and_spam_and_replays_none(api, inbox, driver):
+    first = api.post_json(valid_fields(email="first.patient@example.com", message="confirm me"),
+                          headers={"Idempotency-Key": "confirm-once-123"})
+    api.post_json(valid_fields(email="first.patient@example.com", message="confirm me"),
+                  headers={"Idempotency-Key": "confirm-once-123"})
+    api.post_json(valid_fields(email="spam.bot@example.com", website="http://spam.example"))
+    drain(driver)
+    drain(driver)
+    mails = [(m.destinations["ToAddresses"], m.subject) for m in sent_mail()]
+    assert mails == [(["first.patient@example.com"], "We have received your appointment request")]
+    assert json.loads(first.body)["id"] in sent_mail()[0].body
+    item = boto3.client("dynamodb").get_item(TableName=STAGE_ENV["APPOINTMENTS_TABLE"], Key={
+        "pk": {"S": "APPT#" + json.loads(first.body)["id"]}, "sk": {"S": "APPT"}})["Item"]
+    assert item["confirmation"]["S"] == "sent" and "alerted_at" in item
+
+
+def test_a_confirmation_failing_while_ses_is_down_is_sent_once_later_and_the_alert_is_not_repeated(
+        api, inbox, driver):
+    sesv2 = boto3.client("sesv2")
+    sesv2.delete_email_identity(EmailIdentity=STAGE_ENV["MAIL_FROM"])  # SES now refuses every message
+    api.post_json(valid_fields(email="patient.later@example.com", message="ses outage"))
+    drain(driver, rounds=2)
+    assert sent_mail() == [] and len(received(inbox)) == 1
+    from tools.resources import create_mail_identity
+
+    create_mail_identity(sesv2, STAGE_ENV["MAIL_FROM"])
+    drain(driver, rounds=4)
+    assert [m.destinations["ToAddresses"] for m in sent_mail()] == [["patient.later@example.com"]]
+    assert received(inbox) == []  # no second alert

@@ -71,6 +71,13 @@ def test_a_missing_setting_is_named(name):
     ("STAFF_SESSION_IDLE_MINUTES", "4"),
     ("STAFF_SESSION_IDLE_MINUTES", "721"),
     ("STAFF_SESSION_IDLE_MINUTES", "half an hour"),
+    ("MAIL_CONFIGURATION_SET", "require tls"),
+    ("CONFIRMATIONS", "yes"),
+    ("CONFIRMATION_RESPONSE_TIME", "soon\nBcc: x@example.com"),
+    ("CONFIRMATION_RESPONSE_TIME", "x" * 101),
+    ("CONFIRMATION_REPLY_TO", "front desk"),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "Downtown", "fax": "1"}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"phone": "+1 212 555 0100"}}'),
     ("DEDUPE_KEY_SECRET", "arn:aws:s3:::a-bucket"),
 ])
 def test_a_bad_setting_is_named_with_what_is_expected(name, value):
@@ -157,3 +164,29 @@ def test_a_bad_origin_is_named_in_the_error():
     with pytest.raises(ConfigError) as error:
         Settings.from_env(env_with(ALLOWED_ORIGINS="https://clinic.example,https://clinic.example/form"))
     assert "https://clinic.example/form" in error.value.reason
+
+
+def test_a_location_may_have_a_phone_people_can_dial():
+    settings = Settings.from_env(env_with(CLINIC_LOCATIONS=json.dumps(
+        {"downtown": {"name": "Downtown Clinic", "phone": "(212) 555-0100"}, "northside": "Northside Clinic"})))
+    assert settings.locations == {"downtown": "Downtown Clinic", "northside": "Northside Clinic"}
+    assert settings.location_phones == {"downtown": "+1 212-555-0100"}
+
+
+def test_a_bad_location_phone_is_a_configuration_error_naming_the_location():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(CLINIC_LOCATIONS=json.dumps(
+            {"downtown": "Downtown Clinic", "lakeview": {"name": "Lakeview", "phone": "555-01"}})))
+    assert error.value.setting == "CLINIC_LOCATIONS" and "'lakeview'" in error.value.reason
+
+
+def test_confirmations_are_on_by_default_with_a_sensible_response_time_and_no_reply_to():
+    settings = Settings.from_env(env_with(CONFIRMATIONS=None, CONFIRMATION_RESPONSE_TIME=None,
+                                          CONFIRMATION_REPLY_TO=None))
+    assert (settings.confirmations, settings.confirmation_response_time, settings.confirmation_reply_to) == (
+        True, "within one business day", "")
+    assert Settings.from_env(env_with(CONFIRMATIONS="off")).confirmations is False
+
+
+def test_the_dev_stage_sends_confirmations():
+    assert Settings.from_env(STAGE_ENV).confirmations is True

@@ -1,0 +1,235 @@
+"""The patient's confirmation e-mail: what it says, what it never says, the daily cap, and delivery once."""
+import dataclasses
+import re
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.confirmations import (
+    CAP_PER_DAY, SUBJECT, ConfirmationCap, ConfirmationDelivery, address_key, compose_confirmation,
+)
+from chalicelib.errors import MailNotSent, StorageUnavailable
+from tests.alerting import REF, RECEIVED, stored_request
+from tests.fakes import Clock, FakeMailer
+from tests.unit.test_delivery import FakeRepository, record
+
+KEY = b"k" * 32
+HOSTILE = {
+    "first_name": "Mallory", "last_name": "O'Hacker",
+    "message": "Visit https://evil.example/login <a href='https://evil.example'>here</a>\r\nBcc: all@example.com "
+               "\u202eevil\u202c <script>alert(1)</script> my back hurts",
+    "insurance": "Acme <b>Gold</b> http://insure.example", "reason": "back_pain",
+}
+
+
+@pytest.fixture
+def confirm_settings(settings):
+    return dataclasses.replace(settings, locations={**settings.locations, "downtown": "Downtown Clinic"},
+                               location_phones={"downtown": "+1 212-555-0100"},
+                               confirmation_response_time="within one business day",
+                               confirmation_reply_to="front.desk@clinic.example")
+
+
+def test_it_says_where_which_how_when_what_if_urgent_and_how_to_erase(confirm_settings):
+    mail = compose_confirmation(stored_request(preferred_contact="text"), confirm_settings)
+    assert (mail.to, mail.subject, mail.reply_to) == ("jose.garcia@example.com", SUBJECT, ("front.desk@clinic.example",))
+    for text in (mail.text, mail.html):
+        assert "Downtown Clinic has received it" in text
+        assert f"Your reference: {REF}" in text
+        assert "by text message, within one business day" in text
+        assert "call Downtown Clinic at +1 212-555-0100" in text
+        assert "erased" in text
+
+
+@pytest.mark.parametrize("preferred, words", [("phone", "by phone"), ("email", "by e-mail"),
+                                              ("text", "by text message"), (..., "by phone")])
+def test_it_says_how_the_clinic_will_get_in_touch(confirm_settings, preferred, words):
+    mail = compose_confirmation(stored_request(preferred_contact=preferred), confirm_settings)
+    assert f"we will contact you {words}," in mail.text
+
+
+def test_without_a_phone_for_the_location_it_says_to_call_the_clinic(confirm_settings):
+    mail = compose_confirmation(stored_request(location="northside"), confirm_settings)
+    assert "If it is urgent, call Northside Clinic. In an emergency" in mail.text
+
+
+def test_it_repeats_nothing_the_sender_typed(confirm_settings):
+    request = stored_request(**HOSTILE)
+    mail = compose_confirmation(request, confirm_settings)
+    typed = [HOSTILE["first_name"], HOSTILE["last_name"], "evil", "script", "Bcc", "Acme", "insure", "back",
+             "Back pain", "+12125550142", "212-555-0142"]
+    for text in (mail.subject, mail.text, mail.html):
+        assert not [word for word in typed if word.lower() in text.lower()]
+        assert "http" not in text and "\u202e" not in text
+    assert not re.search(r"<a\b|<script|<img|<form", mail.html)
+
+
+def test_the_html_escapes_what_comes_from_config(confirm_settings):
+    settings = dataclasses.replace(confirm_settings, locations={"downtown": "Smith & Sons <Physio>"})
+    mail = compose_confirmation(stored_request(), settings)
+    assert "Smith &amp; Sons &lt;Physio&gt;" in mail.html and "<Physio>" not in mail.html
+
+
+def test_without_a_reply_to_setting_there_is_none(confirm_settings):
+    mail = compose_confirmation(stored_request(), dataclasses.replace(confirm_settings, confirmation_reply_to=""))
+    assert mail.reply_to == ()
+
+
+# --- the cap ------------------------------------------------------------------------------------
+
+class FakeCapStore:
+    def __init__(self):
+        self.items = {}
+
+    def sends(self, who):
+        sent, version = self.items.get(who, ({}, None))
+        return dict(sent), version
+
+    def record(self, who, sent, expires_at, previous_version):
+        if self.items.get(who, ({}, None))[1] != previous_version:
+            return False
+        self.items[who] = (dict(sent), (previous_version or 0) + 1)
+        return True
+
+
+def test_three_confirmations_a_day_to_one_address_and_not_a_fourth():
+    clock = Clock(RECEIVED)
+    cap = ConfirmationCap(FakeCapStore(), lambda: KEY, now=clock)
+    assert [cap.allow("ana@example.com", f"r{n}") for n in range(4)] == [True] * CAP_PER_DAY + [False]
+    assert cap.allow("other@example.com", "r9")
+
+
+def test_the_cap_counts_a_day_back_to_the_millisecond():
+    clock = Clock(RECEIVED)
+    cap = ConfirmationCap(FakeCapStore(), lambda: KEY, now=clock)
+    for n in range(3):
+        assert cap.allow("ana@example.com", f"r{n}")
+    clock.advance(hours=23, minutes=59, seconds=59)
+    assert not cap.allow("ana@example.com", "r3")
+    clock.advance(seconds=1)  # the first is exactly 24 hours old: it no longer counts
+    assert cap.allow("ana@example.com", "r4")
+
+
+def test_a_retried_request_is_counted_once():
+    cap = ConfirmationCap(FakeCapStore(), lambda: KEY, now=Clock(RECEIVED))
+    assert all(cap.allow("ana@example.com", "r1") for _ in range(5))
+    assert cap.allow("ana@example.com", "r2") and cap.allow("ana@example.com", "r3")
+    assert not cap.allow("ana@example.com", "r4")
+
+
+def test_the_cap_keys_addresses_by_a_keyed_hash_never_the_address():
+    store = FakeCapStore()
+    ConfirmationCap(store, lambda: KEY).allow("Ana@Example.com", "r1")
+    (who,) = store.items
+    assert who == address_key("ana@example.com", KEY) != address_key("ana@example.com", b"x" * 32)
+    assert "ana" not in repr(store.items).lower()
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+class MarkingRepository(FakeRepository):
+    def __init__(self, *requests):
+        super().__init__(*requests)
+        self.marks = []
+        self.fail_confirm_marks = 0
+
+    def mark_confirmed(self, request_id, outcome, now):
+        if self.fail_confirm_marks:
+            self.fail_confirm_marks -= 1
+            raise StorageUnavailable()
+        self.marks.append((request_id, outcome))
+        self.items[request_id] = self.items[request_id].model_copy(
+            update={"confirmed_at": now.isoformat(), "confirmation": outcome})
+        return True
+
+
+def delivery(repository, mailer, settings, cap=None):
+    cap = cap or ConfirmationCap(FakeCapStore(), lambda: KEY, now=lambda: RECEIVED)
+    return ConfirmationDelivery(repository, mailer, cap, settings, now=lambda: RECEIVED + timedelta(seconds=2))
+
+
+def test_a_new_request_is_confirmed_once_however_often_its_records_come(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    confirm = delivery(repository, mailer, confirm_settings)
+    assert confirm.deliver([record(request)]) == []
+    assert confirm.deliver([record(request), record(request, event_name="MODIFY")]) == []
+    assert [mail.to for mail in mailer.sent] == ["jose.garcia@example.com"]
+    assert repository.marks == [(REF, "sent")]
+
+
+def test_suspected_spam_is_never_confirmed_until_staff_rescue_it(confirm_settings):
+    spam = stored_request().model_copy(update={"status": "suspected_spam"})
+    repository, mailer = MarkingRepository(spam), FakeMailer()
+    confirm = delivery(repository, mailer, confirm_settings)
+    confirm.deliver([record(spam)])
+    assert mailer.sent == []
+    repository.items[REF] = spam.model_copy(update={"status": "new", "rescued_from_spam": True})
+    confirm.deliver([record(spam, event_name="MODIFY")])
+    assert len(mailer.sent) == 1
+
+
+def test_an_alert_mark_on_an_unconfirmed_request_sends_nothing_itself(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    assert delivery(repository, mailer, confirm_settings).deliver([record(request, event_name="MODIFY")]) == []
+    assert mailer.sent == []
+
+
+def test_ses_down_retries_the_record_and_it_is_sent_once_when_ses_is_back(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    confirm = delivery(repository, mailer, confirm_settings)
+    mailer.failing = "Throttling"
+    first = record(request)
+    assert confirm.deliver([first]) == [first.sequence_number]
+    assert confirm.deliver([first]) == [first.sequence_number]
+    mailer.failing = None
+    assert confirm.deliver([first]) == []
+    assert confirm.deliver([first]) == []
+    assert len(mailer.sent) == 1
+
+
+def test_an_address_ses_cannot_take_is_skipped_and_marked_not_retried(confirm_settings):
+    request = stored_request(email="jösé@example.com")
+    repository = MarkingRepository(request)
+
+    class Refusing(FakeMailer):
+        def send(self, email):
+            raise MailNotSent("address_not_sendable", retryable=False)
+
+    assert delivery(repository, Refusing(), confirm_settings).deliver([record(request)]) == []
+    assert repository.marks == [(REF, "address_not_sendable")]
+
+
+def test_past_the_cap_the_request_is_marked_skipped_and_nothing_is_sent(confirm_settings):
+    requests = [stored_request(id=f"req{n}") for n in range(4)]
+    repository, mailer = MarkingRepository(*requests), FakeMailer()
+    confirm = delivery(repository, mailer, confirm_settings)
+    assert confirm.deliver([record(r) for r in requests]) == []
+    assert len(mailer.sent) == 3
+    assert repository.marks[-1] == ("req3", "over_daily_cap")
+
+
+def test_a_failed_mark_after_sending_sends_nothing_twice(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    repository.fail_confirm_marks = 1
+    confirm = delivery(repository, mailer, confirm_settings)
+    assert confirm.deliver([record(request)]) == []  # counted as delivered: SES has it
+    assert len(mailer.sent) == 1
+
+
+def test_confirmations_off_sends_nothing_and_reads_nothing(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    assert delivery(repository, mailer, dataclasses.replace(confirm_settings, confirmations=False)).deliver(
+        [record(request)]) == []
+    assert mailer.sent == [] and repository.reads == []
+
+
+def test_an_erased_request_is_not_confirmed(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(), FakeMailer()
+    assert delivery(repository, mailer, confirm_settings).deliver([record(request)]) == []
+    assert mailer.sent == []
