@@ -129,7 +129,7 @@ class StreamDriver:
         }
         if self._sqs and self._dead_letter_url:
             self._sqs.send_message(QueueUrl=self._dead_letter_url, MessageBody=json.dumps(message))
-        self._say(f"ALARM: a staff alert failed {attempts} times and went to the dead-letter queue "
+        self._say(f"ALARM: a staff alert or confirmation failed {attempts} times and went to the dead-letter queue "
                   f"(stream record {sequence}). Fix the cause, then re-drive it.", flush=True)
 
 
