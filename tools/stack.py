@@ -160,7 +160,8 @@ def main(argv=None):
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--autoreload", action="store_true", help="restart the API when code changes")
     parser.add_argument("--inbox-file", help="write staff alerts to this file instead of the terminal")
-    parser.add_argument("--outbox-file", help="also append every sent e-mail to this file, one JSON object a line")
+    parser.add_argument("--outbox-file", help="write every sent e-mail to this file (one JSON object a line) "
+                                              "instead of the terminal")
     args = parser.parse_args(argv)
 
     stack = Stack(args.stage, args.aws_port, args.api_port, args.autoreload, args.inbox_file, args.outbox_file)
@@ -174,7 +175,8 @@ def main(argv=None):
             f"  local AWS      http://{HOST}:{args.aws_port}  (moto: table {settings.table_name}, "
             f"topic {settings.topic_arn.rsplit(':', 1)[1]})\n"
             "  staff alerts   " + (f"written to {args.inbox_file}" if args.inbox_file else "printed below") + "\n"
-            "  sent e-mail    printed below (MAIL ...): sign-in codes and confirmations\n"
+            "  sent e-mail    " + (f"written to {args.outbox_file}" if args.outbox_file
+                                  else "printed below (MAIL ...): sign-in codes and confirmations") + "\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from chalicelib.config import Settings
 from tests.conftest import remember_personal
 from tests.e2e.conftest import free_port
 from tools.resources import ROOT
@@ -184,7 +185,7 @@ def test_every_field_is_labelled_with_the_right_type_and_autocomplete(stack, ope
     for name in ("reason", "preferred_date", "preferred_time", "insurance", "message"):
         expect(page.locator(f"#{name}")).not_to_have_attribute("required", "")
 
-    locations = json.loads(stack.settings_env["CLINIC_LOCATIONS"])
+    locations = Settings.from_env(stack.settings_env).locations  # names, whether given plainly or with a phone
     options = page.locator("#location option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
     assert options[1:] == [[key, name] for key, name in locations.items()]
     assert page.locator("#reason option").evaluate_all("os => os.map(o => o.value)")[1:] == [
