@@ -38,7 +38,7 @@ def test_the_template_gives_the_functions_the_stack_s_table_and_topic_and_the_re
     assert variables["DEDUPE_KEY_SECRET"] == {"Ref": "DedupeKeySecret"}
     assert variables["NOTIFY_DETAIL"] == "minimal"
     from_the_stack = ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN", "MAIL_FROM", "PUBLIC_BASE_URL", "DEDUPE_KEY_SECRET",
-                      "MAIL_CONFIGURATION_SET")
+                      "MAIL_CONFIGURATION_SET", "STAFF_SESSION_IDLE_MINUTES")
     assert {name: value for name, value in variables.items() if isinstance(value, str)} == {
         name: value for name, value in env.items() if name not in from_the_stack}
 
@@ -51,3 +51,7 @@ def test_the_sender_and_public_url_are_stack_parameters(template):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MAIL_FROM"] == {"Ref": "MailFrom"}
         assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}
+    idle = template["Parameters"]["StaffSessionIdleMinutes"]
+    assert (idle["Default"], idle["MinValue"], idle["MaxValue"]) == (30, 5, 720)  # what the setting accepts
+    assert template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"][
+        "STAFF_SESSION_IDLE_MINUTES"] == {"Ref": "StaffSessionIdleMinutes"}
