@@ -16,6 +16,7 @@ import hmac
 import html
 from datetime import timedelta
 
+from .delivery import each_record
 from .errors import MailNotSent, StorageUnavailable
 from .logs import get_logger
 from .mail import Email
@@ -106,23 +107,7 @@ class ConfirmationDelivery:
         """Handle stream records; return the sequence numbers of those that must be retried."""
         if not self._settings.confirmations:
             return []
-        failed = []
-        for record in records:
-            try:
-                self._deliver(record)
-            except (MailNotSent, StorageUnavailable) as error:
-                log.warning("confirmation not sent", extra={
-                    "event": "confirmation_failed", "sequence_number": record.sequence_number,
-                    "reason": getattr(error, "reason", error.code),
-                })
-                failed.append(record.sequence_number)
-            except Exception as error:  # a record we cannot read: retried, then dead-lettered, never dropped
-                log.error("unreadable stream record", extra={
-                    "event": "confirmation_failed", "sequence_number": record.sequence_number,
-                    "error_type": type(error).__name__,
-                })
-                failed.append(record.sequence_number)
-        return failed
+        return each_record(records, self._deliver, "confirmation")
 
     def _deliver(self, record):
         request_id = id_from_stream_keys(record.keys)

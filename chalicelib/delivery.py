@@ -10,7 +10,7 @@ an SNS answer lost on its way back.
 from dataclasses import replace
 
 from .alerts import compose_alert
-from .errors import AlertNotSent, StorageUnavailable
+from .errors import AlertNotSent, MailNotSent, StorageUnavailable
 from .logs import get_logger
 from .storage.appointments import id_from_stream_keys
 from .service import utcnow
@@ -26,6 +26,28 @@ ALERTING_EVENTS = {
 }
 
 
+def each_record(records, handle, what):
+    """`handle` each record; the sequence numbers of those that failed, to be retried (and, in the end,
+    dead-lettered). A record that cannot even be read is retried too: never dropped."""
+    failed = []
+    for record in records:
+        try:
+            handle(record)
+        except (AlertNotSent, MailNotSent, StorageUnavailable) as error:
+            log.warning(f"{what} not sent", extra={
+                "event": f"{what}_failed", "sequence_number": record.sequence_number,
+                "reason": getattr(error, "reason", error.code),
+            })
+            failed.append(record.sequence_number)
+        except Exception as error:
+            log.error("unreadable stream record", extra={
+                "event": f"{what}_failed", "sequence_number": record.sequence_number,
+                "error_type": type(error).__name__,
+            })
+            failed.append(record.sequence_number)
+    return failed
+
+
 class AlertDelivery:
     def __init__(self, repository, publisher, settings, *, now=utcnow):
         self._repository = repository
@@ -35,23 +57,7 @@ class AlertDelivery:
 
     def deliver(self, records):
         """Handle stream records; return the sequence numbers of those that must be retried."""
-        failed = []
-        for record in records:
-            try:
-                self._deliver(record)
-            except (AlertNotSent, StorageUnavailable) as error:
-                log.warning("alert not sent", extra={
-                    "event": "alert_failed", "sequence_number": record.sequence_number,
-                    "reason": getattr(error, "reason", error.code),
-                })
-                failed.append(record.sequence_number)
-            except Exception as error:  # a record we cannot read: retried, then dead-lettered, never dropped
-                log.error("unreadable stream record", extra={
-                    "event": "alert_failed", "sequence_number": record.sequence_number,
-                    "error_type": type(error).__name__,
-                })
-                failed.append(record.sequence_number)
-        return failed
+        return each_record(records, self._deliver, "alert")
 
     def _deliver(self, record):
         request_id = id_from_stream_keys(record.keys)

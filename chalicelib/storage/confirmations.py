@@ -4,7 +4,7 @@ The address is never stored: the item is keyed by a keyed hash of it (the deploy
 key), holds only request ids and times, and expires through the table's TTL a day after its
 last send.
 """
-from .dynamo import ConditionFailed, call, deserialize, serialize
+from .dynamo import call, deserialize, put_if_unchanged, serialize
 
 CAP_ENTITY = "confirmation_cap"
 
@@ -31,13 +31,4 @@ class ConfirmationCapRepository:
         """Write the sends, only if nobody did since `previous_version` was read. False when someone did."""
         item = {**cap_key(address_key), "entity": CAP_ENTITY, "sent": sent,
                 "version": (previous_version or 0) + 1, "expires_at": expires_at}
-        condition, values = ("attribute_not_exists(pk)", None) if previous_version is None \
-            else ("version = :version", {":version": previous_version})
-        request = {"TableName": self._table, "Item": serialize(item), "ConditionExpression": condition}
-        if values:
-            request["ExpressionAttributeValues"] = serialize(values)
-        try:
-            call(self._client.put_item, **request)
-        except ConditionFailed:
-            return False
-        return True
+        return put_if_unchanged(self._client, self._table, item, previous_version)

@@ -98,6 +98,23 @@ def call(operation, **kwargs):
         raise unavailable(error) from None
 
 
+def put_if_unchanged(client, table, item, previous_version):
+    """Put `item`, only if the stored one still has `previous_version` (None: only if there is none).
+
+    False when someone wrote it meanwhile: optimistic locking on an item's `version` attribute.
+    """
+    condition, values = ("attribute_not_exists(pk)", None) if previous_version is None \
+        else ("version = :version", {":version": previous_version})
+    request = {"TableName": table, "Item": serialize(item), "ConditionExpression": condition}
+    if values:
+        request["ExpressionAttributeValues"] = serialize(values)
+    try:
+        call(client.put_item, **request)
+    except ConditionFailed:
+        return False
+    return True
+
+
 def newest_first(client, table, entity):
     """Every item of one kind, newest first: a Query on the by_created index (never a Scan), all pages."""
     request = {

@@ -4,7 +4,7 @@ Both carry `expires_at`, the table's TTL attribute, so DynamoDB deletes them onc
 no use; the code checks every time limit itself (TTL deletion can lag by days).
 """
 from ..signin import CodeState, SessionState
-from .dynamo import ConditionFailed, call, deserialize, serialize
+from .dynamo import ConditionFailed, call, deserialize, put_if_unchanged, serialize
 
 CODE_ENTITY = "signin_code"
 SESSION_ENTITY = "staff_session"
@@ -40,16 +40,7 @@ class SignInRepository:
         item = {**code_key(email), "entity": CODE_ENTITY, "code_hash": state.code_hash, "salt": state.salt,
                 "valid_until": state.valid_until, "tries": 0, "requests": list(state.requests),
                 "version": state.version, "expires_at": expires_at}
-        condition, values = ("attribute_not_exists(pk)", None) if previous_version is None \
-            else ("version = :version", {":version": previous_version})
-        request = {"TableName": self._table, "Item": serialize(item), "ConditionExpression": condition}
-        if values:
-            request["ExpressionAttributeValues"] = serialize(values)
-        try:
-            call(self._client.put_item, **request)
-        except ConditionFailed:
-            return False
-        return True
+        return put_if_unchanged(self._client, self._table, item, previous_version)
 
     def count_wrong_try(self, email, code_hash):
         """One more wrong try against this code (none if the code changed or was used meanwhile)."""
