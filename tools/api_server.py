@@ -23,8 +23,9 @@ from chalice.local import ChaliceRequestHandler
 LOCAL_API_URL = "LOCAL_API_URL"
 ChaliceRequestHandler.address_string = lambda self: "-"
 # `chalice local` logs everything at INFO to the terminal, botocore's "Found credentials in
-# environment variables." included, once per client: noise, and not a JSON line.
-logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
+# environment variables." and "Found endpoint for dynamodb via: environment_global." included,
+# once per client: noise, and not a JSON line. botocore's warnings still show.
+logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
 def source_files(project_dir):
