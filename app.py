@@ -237,16 +237,16 @@ def inbox_disable_account(staff):
 @app.route("/staff/inbox.css", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/inbox.css", signed_in=False)
 def inbox_css():
-    from chalicelib import inbox
+    from chalicelib import page
 
-    body, headers = inbox.asset("inbox.css", _query("v"))
+    body, headers = page.asset("inbox.css", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
 
 @app.route("/staff/inbox.js", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/inbox.js", signed_in=False)
 def inbox_js():
-    from chalicelib import inbox
+    from chalicelib import page
 
-    body, headers = inbox.asset("inbox.js", _query("v"))
+    body, headers = page.asset("inbox.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"

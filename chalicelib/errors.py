@@ -115,7 +115,3 @@ class MailNotSent(AppError):
         self.reason = reason
         self.retryable = retryable
 
-
-class TooManyRequests(AppError):
-    code = "too_many_requests"
-    message = "Too many attempts. Wait a few minutes and try again."

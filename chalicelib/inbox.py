@@ -6,25 +6,20 @@ not this module's own words is HTML-escaped and stripped of bidirectional contro
 person typed is isolated in <bdi>, so it cannot reorder what is around it.
 URLs carry ids only: personal data appears in tel: and mailto: links and nowhere else.
 """
-import hashlib
 import html
 from datetime import date, datetime, timezone
-from functools import lru_cache
-from pathlib import Path
-from string import Template
 from urllib.parse import quote, urlencode
 
 from .models import CONTACT_LABELS, TIME_LABELS
+from .page import COMMON_HEADERS, asset_version, template
 
-STATIC = Path(__file__).resolve().parent / "static"
-ASSET_TYPES = {"inbox.css": "text/css; charset=utf-8", "inbox.js": "text/javascript; charset=utf-8"}
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-# `same-origin`, not `no-referrer`: with no-referrer Chromium sends `Origin: null` on the
-# inbox's own form posts, and the origin check would refuse them.
-_COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+# COMMON_HEADERS (the form page's) sends `Referrer-Policy: same-origin`, not `no-referrer`: with
+# no-referrer Chromium sends `Origin: null` on the inbox's own form posts, and the origin check
+# would refuse them.
 
 FILTERS = ("status", "location", "from", "to")
 STATUS_LABELS = {
@@ -58,7 +53,7 @@ _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u2
 # --- pages ---------------------------------------------------------------------------------
 
 def sign_in_page(base, next_id=None, notice=None):
-    content = _template("inbox-sign-in.html").substitute(
+    content = template("inbox-sign-in.html").substitute(
         action=_url(base, "sign-in"),
         notice=_notice(notice),
         next_field=_hidden("next", next_id),
@@ -67,7 +62,7 @@ def sign_in_page(base, next_id=None, notice=None):
 
 
 def code_page(base, email, next_id=None, error=None):
-    content = _template("inbox-code.html").substitute(
+    content = template("inbox-code.html").substitute(
         action=_url(base, "sign-in/code"),
         sent=_e(CODE_SENT),
         email=_bdi(email),
@@ -85,7 +80,7 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
     filters = {name: str(value) for name, value in (filters or {}).items() if value}
     items = listing.get("items") or []
     rows = "\n".join(_list_row(base, view, timezone, reasons) for view in items)
-    content = _template("inbox-list.html").substitute(
+    content = template("inbox-list.html").substitute(
         notice=_notice(notice),
         action=_url(base),
         status_options=_options(STATUS_CHOICES, filters.get("status", "")),
@@ -101,7 +96,7 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
 
 def request_page(base, staff, view, transitions, timezone, reasons, labels, notice=None, error=None):
     erased = "fields" not in view or view.get("status") == "erased"
-    content = _template("inbox-request.html").substitute(
+    content = template("inbox-request.html").substitute(
         back=_url(base),
         heading="Erased request" if erased else _name(view),
         messages=_error_region(error) + _notice(notice),
@@ -116,7 +111,7 @@ def request_page(base, staff, view, transitions, timezone, reasons, labels, noti
 
 
 def erase_page(base, staff, view):
-    content = _template("inbox-erase.html").substitute(
+    content = template("inbox-erase.html").substitute(
         what=f"the request from <strong>{_name(view)}</strong>" if view.get("fields") else "this request",
         reference=_e(view.get("id", "")),
         action=_url(base, f"requests/{_id(view['id'])}/erase"),
@@ -127,7 +122,7 @@ def erase_page(base, staff, view):
 
 def accounts_page(base, staff, accounts, error=None, fields=None, notice=None):
     fields = fields or {}
-    content = _template("inbox-accounts.html").substitute(
+    content = template("inbox-accounts.html").substitute(
         messages=_error_region(error) + _error_summary(fields, ACCOUNT_FIELDS, "account-") + _notice(notice),
         rows="\n".join(_account_row(base, staff, account) for account in accounts),
         action=_url(base, "accounts"),
@@ -143,7 +138,7 @@ def accounts_page(base, staff, accounts, error=None, fields=None, notice=None):
 
 
 def message_page(base, title, text, status_hint=None):
-    content = _template("inbox-message.html").substitute(
+    content = template("inbox-message.html").substitute(
         title=_e(title),
         text=_e(text),
         hint=f'<p class="hint">Error code: {_e(status_hint)}</p>' if status_hint else "",
@@ -155,24 +150,17 @@ def message_page(base, title, text, status_hint=None):
 # --- HTTP ----------------------------------------------------------------------------------
 
 def inbox_headers():
-    return {**_COMMON_HEADERS, "Content-Security-Policy": POLICY, "Cache-Control": "no-store"}
-
-
-def asset(name, version=None):
-    """(body, headers) of inbox.css or inbox.js; cached for a day when asked for by its current version."""
-    max_age = 86400 if version == _version(name) else 300
-    headers = {**_COMMON_HEADERS, "Content-Type": ASSET_TYPES[name], "Cache-Control": f"public, max-age={max_age}"}
-    return _static(name), headers
+    return {**COMMON_HEADERS, "Content-Security-Policy": POLICY, "Cache-Control": "no-store"}
 
 
 def asset_url(base, name):
-    return f"{base}/staff/{name}?v={_version(name)}"
+    return f"{base}/staff/{name}?v={asset_version(name)}"
 
 
 # --- parts ---------------------------------------------------------------------------------
 
 def _layout(base, title, content, staff=None):
-    return _template("inbox-layout.html").substitute(
+    return template("inbox-layout.html").substitute(
         title=_e(title),
         css_url=_e(asset_url(base, "inbox.css")),
         js_url=_e(asset_url(base, "inbox.js")),
@@ -354,7 +342,7 @@ def _status_form(base, view, transitions):
         "</label></div>"
         for status in transitions
     )
-    return _template("inbox-status-form.html").substitute(
+    return template("inbox-status-form.html").substitute(
         action=_url(base, f"requests/{_id(view['id'])}/status"),
         current=_e(STATUS_LABELS.get(view.get("status"), view.get("status"))),
         choices=choices,
@@ -538,15 +526,3 @@ def _bdi(value):
     return f"<bdi>{_e(value)}</bdi>"
 
 
-def _version(name):
-    return hashlib.sha256(_static(name).encode()).hexdigest()[:12]
-
-
-@lru_cache(maxsize=None)
-def _static(name):
-    return (STATIC / name).read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=None)
-def _template(name):
-    return Template(_static(name))

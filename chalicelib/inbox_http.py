@@ -223,8 +223,7 @@ class InboxPages:
     def disable_account(self, request, staff):
         form = read_form(request)
         email = form.get("email")
-        mine = self._accounts_of(staff)
-        if mine is not None and (email or "").strip().lower() == mine:
+        if staff.email is not None and (email or "").strip().lower() == staff.email:
             return self.accounts(staff, error="You cannot disable your own account.", status=422), "invalid"
         try:
             account = self._accounts.disable(email, actor=staff.name)
@@ -232,6 +231,3 @@ class InboxPages:
             message = " ".join(error.fields.values()) if isinstance(error, ValidationFailed) else error.message
             return self.accounts(staff, error=message, status=422), "invalid"
         return self.accounts(staff, notice=f"Disabled {account.name}: signed out everywhere."), "account_disabled"
-
-    def _accounts_of(self, staff):
-        return getattr(staff, "email", None)

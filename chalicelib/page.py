@@ -26,9 +26,10 @@ SMS_DISCLOSURE = (
     "Reply STOP to stop receiving texts, or HELP for help. Agreeing is not a condition of receiving care."
 )
 
-ASSET_TYPES = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8"}
+ASSET_TYPES = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8",
+               "inbox.css": "text/css; charset=utf-8", "inbox.js": "text/javascript; charset=utf-8"}
 
-_COMMON_HEADERS = {
+COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
@@ -43,7 +44,7 @@ def new_submission_id():
 def form_page(settings, *, now=None, submission_id=None):
     """The form, with the clinic's locations, today's date limits and a fresh submission id."""
     today = (now or datetime.now(timezone.utc)).astimezone(settings.timezone).date()
-    return _template("form.html").substitute(
+    return template("form.html").substitute(
         css_url=asset_url("form.css"),
         js_url=asset_url("form.js"),
         location_options=_options(settings.locations.items()),
@@ -71,7 +72,7 @@ def slash_redirect(path):
 
 
 def thanks_page():
-    return _template("thanks.html").substitute(css_url=asset_url("form.css"))
+    return template("thanks.html").substitute(css_url=asset_url("form.css"))
 
 
 def form_headers(settings):
@@ -81,12 +82,12 @@ def form_headers(settings):
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
         f"form-action {form_action}; base-uri 'none'; frame-ancestors 'none'"
     )
-    return {**_COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store"}
+    return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store"}
 
 
 def thanks_headers():
     policy = "default-src 'none'; style-src 'self'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
-    return {**_COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "public, max-age=300"}
+    return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "public, max-age=300"}
 
 
 def asset(name, version=None):
@@ -95,18 +96,18 @@ def asset(name, version=None):
     The page asks for `name?v=VERSION` and may cache that for a day; a copy of the form on
     another site links the plain name and is kept only briefly, so it gets updates soon.
     """
-    max_age = 86400 if version == _version(name) else 300
-    headers = {**_COMMON_HEADERS, "Content-Type": ASSET_TYPES[name], "Cache-Control": f"public, max-age={max_age}"}
-    return _static(name), headers
+    max_age = 86400 if version == asset_version(name) else 300
+    headers = {**COMMON_HEADERS, "Content-Type": ASSET_TYPES[name], "Cache-Control": f"public, max-age={max_age}"}
+    return static_text(name), headers
 
 
 def asset_url(name):
     """Relative, so that it works at / locally and under the stage prefix behind API Gateway."""
-    return f"{name}?v={_version(name)}"
+    return f"{name}?v={asset_version(name)}"
 
 
-def _version(name):
-    return hashlib.sha256(_static(name).encode()).hexdigest()[:12]
+def asset_version(name):
+    return hashlib.sha256(static_text(name).encode()).hexdigest()[:12]
 
 
 def _options(choices):
@@ -122,11 +123,11 @@ def _origin(url):
 
 
 @lru_cache(maxsize=None)
-def _static(name):
+def static_text(name):
     return (STATIC / name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=None)
-def _template(name):
-    return Template(_static(name))
+def template(name):
+    return Template(static_text(name))
 

@@ -9,19 +9,14 @@ that is set); with --aws, to the stage's table in real AWS, with your usual AWS 
 Adding an address again updates its name and role and makes it active. Disabling signs the
 account out everywhere at once.
 """
-import argparse
 import sys
 
 from tools.resources import stage_environment
-from tools.staff_tokens import LOCAL_AWS_PORT, dynamodb_client, one_line, print_table
+from tools.staff_tokens import command_line, dynamodb_client, one_line, print_table
 
 
 def main(argv=None, client=None, out=sys.stdout):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", default="dev")
-    parser.add_argument("--aws", action="store_true", help="use real AWS (your credentials), not the local stack")
-    parser.add_argument("--aws-port", type=int, default=LOCAL_AWS_PORT, help="the local stack's AWS port")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser, commands = command_line(__doc__.splitlines()[0])
     add = commands.add_parser("add", help="add an account, or update its name and role")
     add.add_argument("--email", required=True)
     add.add_argument("--name", required=True, help="the staff member's name, as the inbox and the logs show it")

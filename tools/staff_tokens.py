@@ -33,12 +33,17 @@ def dynamodb_client(use_aws, aws_port=LOCAL_AWS_PORT):
     )
 
 
-def main(argv=None, client=None, out=sys.stdout):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(description):
+    """The options every staff command shares (--stage, --aws, --aws-port), and its subcommands."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--aws", action="store_true", help="use real AWS (your credentials), not the local stack")
     parser.add_argument("--aws-port", type=int, default=LOCAL_AWS_PORT, help="the local stack's AWS port")
-    commands = parser.add_subparsers(dest="command", required=True)
+    return parser, parser.add_subparsers(dest="command", required=True)
+
+
+def main(argv=None, client=None, out=sys.stdout):
+    parser, commands = command_line(__doc__.splitlines()[0])
     create = commands.add_parser("create", help="make a token (shown once)")
     create.add_argument("--name", required=True, help="the staff member's name, as the logs will show it")
     create.add_argument("--role", default="staff", choices=("staff", "admin"))

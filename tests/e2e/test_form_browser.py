@@ -526,11 +526,11 @@ def test_the_form_on_an_unlisted_origin_is_blocked_by_the_browser(stack, open_pa
 
 # --- accessibility, phones and keyboards ---------------------------------------------------
 
-def axe_violations(page):
+def axe_violations(page, tags=WCAG_21_AA):
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG_21_AA,
+        tags,
     )
     return [
         f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"    {n['target']}: {n['failureSummary']}"

@@ -18,7 +18,9 @@ from playwright.sync_api import expect
 
 from tests.conftest import valid_fields
 from tests.e2e.conftest import STAFF_INBOX, free_port
-from tests.e2e.test_form_browser import AXE, DESKTOP, PHONE, browser, playwright, serve, tab_to  # noqa: F401
+from tests.e2e.test_form_browser import (  # noqa: F401  (browser, playwright: the shared fixtures)
+    DESKTOP, PHONE, axe_violations, browser, playwright, serve, tab_to,
+)
 from tests.e2e.test_intake_http import post_json
 from tools.resources import ROOT
 
@@ -114,21 +116,8 @@ def session_cookie(page):
     return cookie
 
 
-def axe_violations(page):
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-        WCAG_22_AA,
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"    {n['target']}: {n['failureSummary']}"
-                                                            for n in v["nodes"])
-        for v in result["violations"]
-    ]
-
-
 def assert_axe_clean(page, what):
-    violations = axe_violations(page)
+    violations = axe_violations(page, WCAG_22_AA)
     assert violations == [], f"{what}:\n" + "\n".join(violations)
 
 
