@@ -137,6 +137,9 @@ class InboxPages:
             notice = " ".join(error.fields.values())
         body = inbox.list_page(self._base, staff, listing, filters, self._settings.locations,
                                self._settings.timezone, REASON_LABELS, notice=notice)
+        # This page signs nobody in first (it is also the sign-in page), so the access line has no actor.
+        log.info("inbox listed", extra={"event": "inbox_listed", "actor": staff.name,
+                                        "rows": len(listing["items"])})
         return page(200, body), "listed"
 
     def request_code(self, request):

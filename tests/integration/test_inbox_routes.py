@@ -95,6 +95,14 @@ def test_opening_a_request_is_audited_from_the_page_and_from_the_api(inbox, dyna
         ("Ana Admin", request_id), ("Sam Staff", request_id)]
 
 
+def test_opening_the_list_in_the_inbox_is_logged_with_who_did(inbox):
+    cookie = cookie_of(sign_in(inbox))
+    before = len(captured_log_lines())
+    assert inbox.request("GET", "/staff/", {"Cookie": cookie}).status_code == 200
+    listed = [json.loads(line) for line in captured_log_lines()[before:] if '"inbox_listed"' in line]
+    assert [line["actor"] for line in listed] == ["Ana Admin"]
+
+
 def test_reading_needs_only_the_session_but_a_change_needs_the_inbox_s_own_origin(inbox):
     """A GET is safe (it changes nothing); an unsafe method needs the Origin too."""
     cookie = cookie_of(sign_in(inbox))
