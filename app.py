@@ -1,3 +1,4 @@
+from chalicelib import coldstart  # first of all: it pauses the garbage collector for the cold start
 from chalice import Chalice, Response
 
 from chalicelib import logs, web
@@ -8,6 +9,7 @@ from chalicelib.wiring import (
 )
 
 app = Chalice(app_name="appointments")
+app.register_middleware(coldstart.resume_after_first_event, "all")
 
 # Deployment wires the real stream by reference (Fn::GetAtt in the merge template);
 # this value only names the event source in the generated template.

@@ -1,4 +1,5 @@
-"""A cold start of the API function loads what POST /appointments needs, and nothing else."""
+"""A cold start of the API function loads what POST /appointments needs, and nothing else, with the
+garbage collector paused until the first event is served."""
 import json
 import os
 import subprocess
@@ -17,11 +18,18 @@ with mock_aws():
     session = botocore.session.get_session()
     create_table(session.create_client("dynamodb"), os.environ["APPOINTMENTS_TABLE"])
     create_dedupe_key_secret(session.create_client("secretsmanager"), os.environ["DEDUPE_KEY_SECRET"])
+    import gc
     import app
     from bench.events import api_event
-    response = app.app(api_event(uuid.uuid4().hex), None)
-    print(json.dumps({"status": response["statusCode"], "modules": sorted(sys.modules),
-                      "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
+    collecting_after_import = gc.isenabled()
+    if os.environ.get("COLD_EVENT") == "stream":
+        status = 200 if app.send_staff_alerts({"Records": []}, None) == {"batchItemFailures": []} else 500
+    else:
+        status = app.app(api_event(uuid.uuid4().hex), None)["statusCode"]
+    print(json.dumps({"status": status, "modules": sorted(sys.modules),
+                      "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"),
+                      "collecting_after_import": collecting_after_import,
+                      "collecting_after_first_event": gc.isenabled(), "frozen": gc.get_freeze_count()}))
 """
 
 NOT_FOR_THE_FORM = ("chalicelib.page", "chalicelib.openapi", "chalicelib.staff", "chalicelib.auth",
@@ -29,15 +37,33 @@ NOT_FOR_THE_FORM = ("chalicelib.page", "chalicelib.openapi", "chalicelib.staff",
                     "chalicelib.alerts", "chalicelib.delivery")
 
 
-def test_a_cold_post_loads_no_staff_page_openapi_or_alert_module():
+def cold_start(event="post"):
     env = {**os.environ, **stage_environment("dev"), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+           "AWS_DEFAULT_REGION": "us-east-1", "COLD_EVENT": event}
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PYDANTIC_DISABLE_PLUGINS"):
         env.pop(name, None)
     result = subprocess.run([sys.executable, "-c", COLD_POST], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    cold = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_cold_post_loads_no_staff_page_openapi_or_alert_module():
+    cold = cold_start()
     assert cold["status"] == 201
     assert not set(NOT_FOR_THE_FORM) & set(cold["modules"])
     assert cold["plugins"] == "__all__"  # pydantic skips its entry-point scan
+
+
+def test_the_collector_is_paused_from_import_and_back_after_the_first_post():
+    cold = cold_start()
+    assert cold["status"] == 201
+    assert cold["collecting_after_import"] is False
+    assert cold["collecting_after_first_event"] is True
+    assert cold["frozen"] > 10_000  # what the cold start made is out of later collections' way
+
+
+def test_the_stream_function_gets_its_collector_back_after_its_first_batch():
+    cold = cold_start("stream")
+    assert cold["status"] == 200
+    assert cold["collecting_after_first_event"] is True
