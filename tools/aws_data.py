@@ -3,9 +3,10 @@
     python -m tools.aws_data [--check]
 
 botocore reads its whole endpoints.json (1.2 MB, every AWS service) when a session makes its
-first client: about 7 MiB and 40 ms of every cold start, for two entries. chalicelib.wiring
-points its sessions at this copy instead (botocore's documented `data_path` setting); service
-models and endpoint rule sets still come from botocore itself. Run this after bumping botocore
+first client: about 7 MiB and 40 ms of every cold start, for a few entries. The loader of
+chalicelib.wiring's session searches this folder before botocore's own (an extra search path, as
+botocore's documented `data_path` setting adds), so it reads this copy; service models and
+endpoint rule sets still come from botocore itself. Run this after bumping botocore
 or adding a service to wiring.AWS_SERVICES; `tests/infra` fails while the copy is out of date.
 """
 import argparse

@@ -1,4 +1,7 @@
 """The app's clients read botocore's endpoint data cut to its services, and reach the same endpoints."""
+import os
+
+import botocore.loaders
 import botocore.session
 import pytest
 from botocore.config import Config
@@ -6,6 +9,7 @@ from botocore.config import Config
 from chalicelib import wiring
 from tools import aws_data
 
+BOTOCORE_DATA = botocore.loaders.Loader.BUILTIN_DATA_PATH
 REGIONS = ("us-east-1", "eu-central-1", "ap-southeast-2", "ca-west-1", "us-gov-west-1", "cn-north-1")
 CALLS = {"dynamodb": ("put_item", {"TableName": "t", "Item": {"pk": {"S": "x"}}}),
          "sns": ("publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}),
@@ -64,6 +68,43 @@ def test_the_clients_read_the_cut_endpoint_data(credentials):
     credentials.setattr(botocore.loaders.Loader, "load_data_with_path", spy)
     wiring.aws_client("dynamodb")
     assert ("endpoints", str(wiring.AWS_DATA / "endpoints")) in loaded
+
+
+def test_a_second_client_reuses_what_the_first_loaded(credentials):
+    credentials.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    loaded = []
+    original = botocore.loaders.Loader.load_data_with_path
+
+    def spy(self, name):
+        loaded.append(name)
+        return original(self, name)
+
+    credentials.setattr(botocore.loaders.Loader, "load_data_with_path", spy)
+    wiring.aws_client("dynamodb")
+    wiring.aws_client("secretsmanager")
+    assert loaded.count("endpoints") == 1
+    assert loaded.count("sdk-default-configuration") <= 1
+
+
+def test_building_a_client_does_not_list_every_service_botocore_has(credentials):
+    credentials.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    listed = []
+    original = os.listdir
+
+    def spy(path="."):
+        listed.append(os.fspath(path))
+        return original(path)
+
+    credentials.setattr(botocore.loaders.os, "listdir", spy)
+    wiring.aws_client("dynamodb")
+    wiring.aws_client("secretsmanager")
+    assert BOTOCORE_DATA not in listed
+    assert any(path.startswith(BOTOCORE_DATA) for path in listed)  # the spy saw botocore's loader at work
+
+
+def test_a_service_the_app_does_not_call_is_refused_by_name(credentials):
+    with pytest.raises(ValueError, match="s3 is not in wiring.AWS_SERVICES"):
+        wiring.aws_client("s3")
 
 
 def test_the_cut_endpoint_data_is_current():
