@@ -29,9 +29,13 @@ EVENT = "appointment.requested"
 # SNS Publish: a Subject is ASCII that begins with a letter, number or punctuation mark,
 # has no line breaks or control characters, and is *less than* 100 characters: ours is at most
 # 21 + 40 + 15 characters of plain ASCII.
-# One SMS segment holds 160 GSM-7 characters, and SNS puts the topic's display name in
-# front of every SMS sent from a topic ("APPOINTMENT REQUESTS> " is 22), so keep well inside.
+# An SMS alert is two segments at most. SNS puts the topic's display name in front of every SMS
+# sent from a topic ("APPOINTMENT REQUESTS> " is 22) and splits a longer one between words into
+# segments of 153 GSM-7 characters (160 for a single one). So the first line, which says what
+# happened, stays within one segment, and the link, on a line of its own, within the second
+# (config caps PUBLIC_BASE_URL at 100 characters: 140 with the path and the id).
 MAX_SMS = 130
+MAX_SMS_LINK = 153
 # The form's limits (SPEC). Longer stored text (an old or hand-edited item) is clipped, so the
 # message stays far below SNS's 256 KB (262,144 bytes, attributes included) whatever is stored.
 _LIMITS = {"name": 121, "email": 254, "phone": 40, "insurance": 100, "message": 2000}
@@ -67,11 +71,12 @@ def compose_alert(request: AppointmentRequest, settings: Settings) -> Alert:
     full = settings.notify_detail == "full"
     location = _one_line(settings.locations.get(request.location, request.location))
     received = _received(request.created_at, settings.timezone)
-    body = _email_body(request, location, received, full, inbox_link(request.id, settings))
+    link = inbox_link(request.id, settings)
+    body = _email_body(request, location, received, full, link)
     message = {
         "default": body,
         "email": body,
-        "sms": _sms(request, location, received),
+        "sms": _sms(request, location, received, link),
     }
     return Alert(
         subject=_subject(request, location),
@@ -181,10 +186,11 @@ def _details(fields):
         yield LABELS["insurance"], _clip(_defang(_one_line(fields["insurance"])), _LIMITS["insurance"])
 
 
-def _sms(request, location, received):
+def _sms(request, location, received, link):
+    # The id is not repeated: it ends the link. The link comes from config, plain ASCII.
     place = "".join(char for char in to_ascii(location) if char in _GSM_ASCII)[:30].strip()
-    text = f"New appointment request, {place or request.location}. Ref {request.id}. Received {received}."
-    return "".join(char for char in text if char in _GSM_ASCII)[:MAX_SMS]
+    text = f"New appointment request, {place or request.location}. Received {received}."
+    return "".join(char for char in text if char in _GSM_ASCII)[:MAX_SMS] + "\n" + link
 
 
 def _name(fields):

@@ -226,12 +226,23 @@ def _url(name, value):
     return value
 
 
+# Every alert carries a link to the request: base URL, "/staff/requests/" and a 24-character id.
+# An SMS alert keeps that link whole in its second segment (153 GSM characters).
+MAX_BASE_URL = 100
+
+
 def _base_url(value):
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
             or not re.fullmatch(r"(/[A-Za-z0-9._~-]+)*/?", parts.path):
         raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is not the API's base URL, e.g. https://api.clinic.example "
                                              "or https://abc123.execute-api.us-east-1.amazonaws.com/api")
+    if not value.isascii() or "@" in parts.netloc:
+        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} must be plain ASCII with no user name or password "
+                                             "(a Unicode domain in Punycode, xn--...)")
+    if len(value.rstrip("/")) > MAX_BASE_URL:
+        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is {len(value.rstrip('/'))} characters; at most "
+                                             f"{MAX_BASE_URL} keep the link whole in every alert, SMS included")
     return value.rstrip("/")
 
 

@@ -1,7 +1,7 @@
 """The stages in .chalice/config.json: dev for the laptop, prod safe by default."""
 from urllib.parse import urlsplit
 
-from chalicelib.config import Settings
+from chalicelib.config import MAX_BASE_URL, Settings
 from tools.resources import ROOT, stage_environment
 
 
@@ -47,6 +47,7 @@ def test_the_sender_and_public_url_are_stack_parameters(template):
     """The sender must be an SES identity of the account deployed to; the URL is known only once deployed."""
     assert "Default" not in template["Parameters"]["MailFrom"]
     assert "Default" not in template["Parameters"]["PublicBaseUrl"]
+    assert template["Parameters"]["PublicBaseUrl"]["MaxLength"] == MAX_BASE_URL  # what the setting accepts
     for function in ("APIHandler", "SendStaffAlerts"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MAIL_FROM"] == {"Ref": "MailFrom"}

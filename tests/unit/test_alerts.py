@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from chalicelib.alerts import EVENT, MAX_SMS, compose_alert, to_ascii
+from chalicelib.alerts import EVENT, MAX_SMS, MAX_SMS_LINK, compose_alert, to_ascii
 from chalicelib.models import REASON_LABELS, TIME_LABELS
-from chalicelib.config import Settings
+from chalicelib.config import MAX_BASE_URL, Settings
 from chalicelib.models import REASONS
 from tests.alerting import EVERY_OPTIONAL_FIELD, REF, aws_subject_problems, stored_request
 from tests.conftest import STAGE_ENV
@@ -288,22 +288,29 @@ def test_message_is_json_with_the_keys_sns_needs(settings, detail):
 
 
 @pytest.mark.parametrize("detail", ["full", "minimal"])
-def test_sms_fits_one_segment_with_no_personal_details(settings, detail):
+def test_sms_says_what_where_and_when_then_links_to_the_request_with_no_personal_details(settings, detail):
     request = stored_request(**EVERY_OPTIONAL_FIELD)
-    sms = variants(compose_alert(request, dataclasses.replace(settings, notify_detail=detail)))["sms"]
-    assert sms == f"New appointment request, Downtown Clinic. Ref {REF}. Received Wed 25 Nov 2026, 10:00 AM EST."
+    settings = dataclasses.replace(settings, notify_detail=detail, public_base_url="https://api.clinic.example/api")
+    sms = variants(compose_alert(request, settings))["sms"]
+    assert sms == ("New appointment request, Downtown Clinic. Received Wed 25 Nov 2026, 10:00 AM EST.\n"
+                   f"https://api.clinic.example/api/staff/requests/{REF}")
     for text in personal_texts(request.fields):
         assert text not in sms
 
 
-def test_sms_stays_one_segment_with_the_topic_display_name_in_front(settings):
-    # SNS sends "DISPLAY NAME> " before each SMS from a topic.
+def test_sms_is_two_segments_at_most_with_the_topic_display_name_in_front(settings):
+    # SNS sends "DISPLAY NAME> " before each SMS from a topic, and splits a longer SMS between
+    # words into segments of 153 GSM-7 characters.
     prefix = template_resource("AlertsTopic")["Properties"]["DisplayName"].upper() + "> "
     long_name = "Ærø Physiotherapy & [Sports] Rehabilitation Centre of the Northern Lakes"
-    settings = dataclasses.replace(settings, locations={"downtown": long_name})
-    sms = variants(compose_alert(stored_request(id="z" * 40), settings))["sms"]
-    assert len(sms) <= MAX_SMS <= 160 - len(prefix)
-    assert set(sms) <= set(string.ascii_letters + string.digits + " .,'&()-/:")
+    longest_base = "https://" + "a" * (MAX_BASE_URL - len("https://.example")) + ".example"
+    assert len(longest_base) == MAX_BASE_URL
+    settings = dataclasses.replace(settings, locations={"downtown": long_name}, public_base_url=longest_base)
+    first, link = variants(compose_alert(stored_request(id="z" * 24), settings))["sms"].split("\n")
+    assert len(prefix + first) <= 160 and len(first) <= MAX_SMS
+    assert set(first) <= set(string.ascii_letters + string.digits + " .,'&()-/:")
+    assert link == f"{longest_base}/staff/requests/{'z' * 24}"
+    assert len(link) <= MAX_SMS_LINK == 153
 
 
 def test_attributes_let_staff_filter_by_location(settings):
@@ -365,7 +372,7 @@ def test_any_text_gives_an_alert_sns_accepts(first, last, insurance, message, de
     message_variants = variants(alert)
 
     assert aws_subject_problems(alert.subject) == []
-    assert len(message_variants["sms"]) <= MAX_SMS
+    assert len(message_variants["sms"].split("\n")[0]) <= MAX_SMS
     assert sns_bytes(alert) < SNS_MESSAGE_LIMIT // 4
     body = message_variants["email"]
     for label in ("Name", "Phone", "Email", "Insurance", "Reference", "Received", "Clinic location"):
@@ -381,7 +388,7 @@ def test_any_text_gives_an_alert_sns_accepts(first, last, insurance, message, de
 def test_every_alert_links_to_its_request_in_the_staff_inbox_by_id_only(settings, detail):
     settings = dataclasses.replace(settings, notify_detail=detail, public_base_url="https://api.clinic.example/api")
     alert = compose_alert(stored_request(**EVERY_OPTIONAL_FIELD), settings)
-    for variant in ("default", "email"):
+    for variant in ("default", "email", "sms"):
         links = re.findall(r"https?://\S+", variants(alert)[variant])
         assert links == [f"https://api.clinic.example/api/staff/requests/{REF}"]
 
@@ -396,24 +403,24 @@ def test_a_phone_extension_is_shown_in_the_alert(settings):
 def test_midnight_and_noon_are_12_am_and_12_pm(settings, utc_hour, shown):
     alert = compose_alert(stored_request(created_at=datetime(2026, 11, 25, utc_hour, 0, tzinfo=timezone.utc)), settings)
     assert f", {shown}" in lines_starting(variants(alert)["email"], "Received: ")[0]
-    assert variants(alert)["sms"].endswith(f", {shown}.")
+    assert variants(alert)["sms"].split("\n")[0].endswith(f", {shown}.")
 
 
-def test_a_long_location_name_still_leaves_the_sms_its_ref_and_time(settings):
+def test_a_long_location_name_still_leaves_the_sms_its_time_and_link(settings):
     name = "Lakeview Sports Rehabilitation and Physical Therapy Center, North Campus"
     assert len(name) == 72
     settings = dataclasses.replace(settings, locations={"downtown": name})
-    sms = variants(compose_alert(stored_request(), settings))["sms"]
-    assert len(sms) <= MAX_SMS
-    assert f"Ref {REF}." in sms and sms.endswith("Received Wed 25 Nov 2026, 10:00 AM EST.")
-    assert sms.startswith("New appointment request, Lakeview Sports Rehabilitat")
+    first, link = variants(compose_alert(stored_request(), settings))["sms"].split("\n")
+    assert len(first) <= MAX_SMS
+    assert first.endswith("Received Wed 25 Nov 2026, 10:00 AM EST.") and link.endswith(f"/staff/requests/{REF}")
+    assert first.startswith("New appointment request, Lakeview Sports Rehabilitat")
 
 
 @pytest.mark.parametrize("name", ["東京クリニック", "Клиника", "🏥"])
 def test_an_sms_for_a_location_name_without_latin_letters_names_the_location_id(settings, name):
     settings = dataclasses.replace(settings, locations={"downtown": name})
     sms = variants(compose_alert(stored_request(), settings))["sms"]
-    assert sms.startswith(f"New appointment request, downtown. Ref {REF}.")
+    assert sms.startswith("New appointment request, downtown. Received ")
 
 
 def test_a_message_of_exactly_the_limit_is_quoted_whole_and_one_more_character_is_cut(settings):

@@ -66,6 +66,9 @@ def test_a_missing_setting_is_named(name):
     ("PUBLIC_BASE_URL", "https://api.clinic.example/?next=1"),
     ("PUBLIC_BASE_URL", "https://api.clinic.example/#staff"),
     ("PUBLIC_BASE_URL", "ftp://api.clinic.example"),
+    ("PUBLIC_BASE_URL", "https://termine.praxis-müller.example"),
+    ("PUBLIC_BASE_URL", "https://staff:hunter2@api.clinic.example"),
+    ("PUBLIC_BASE_URL", "https://" + "a" * 85 + ".example"),  # 101 characters
     ("MAIL_FROM", "appointments"),
     ("MAIL_FROM", "citas.clínica@clinic.example"),
     ("STAFF_SESSION_IDLE_MINUTES", "4"),
@@ -143,6 +146,12 @@ def test_the_staff_session_idle_timeout_defaults_to_30_minutes():
 def test_the_public_base_url_gives_the_origin_path_and_cookie_security(url, origin, path, secure):
     settings = Settings.from_env(env_with(PUBLIC_BASE_URL=url))
     assert (settings.public_origin, settings.public_path, settings.secure_cookies) == (origin, path, secure)
+
+
+def test_a_public_base_url_of_exactly_100_characters_is_taken_and_a_trailing_slash_does_not_count():
+    url = "https://" + "a" * 84 + ".example"
+    assert len(url) == 100
+    assert Settings.from_env(env_with(PUBLIC_BASE_URL=url + "/")).public_base_url == url
 
 
 def test_a_unicode_sender_domain_is_kept_as_punycode_for_ses():
