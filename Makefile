@@ -17,7 +17,7 @@ STACK ?= appointments-$(STAGE)
 ARTIFACT_BUCKET ?=
 PARAMETERS ?=
 
-.PHONY: run test venv browser bench openapi clean package deploy
+.PHONY: run test venv browser bench openapi screenshots clean package deploy
 
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
@@ -45,6 +45,9 @@ $(NODE_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+screenshots: $(STAMP) browser ## Rewrite the README's screenshots in docs/screenshots (the browser tests that take them)
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -k screenshot
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the routes and models
 	$(PY) -m tools.openapi

@@ -17,6 +17,9 @@ OUTPUT = ROOT / "test-output"
 STACK_LOG = OUTPUT / "stack.log"
 STAFF_INBOX = OUTPUT / "staff-inbox.txt"
 MAIL_OUTBOX = OUTPUT / "mail-outbox.jsonl"
+# The README's screenshots are rewritten only when asked (`make screenshots`): a test run leaves
+# the working tree as it found it.
+SCREENSHOTS = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else OUTPUT / "screenshots"
 
 
 def free_port():

@@ -17,17 +17,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import valid_fields
-from tests.e2e.conftest import STAFF_INBOX, free_port
+from tests.e2e.conftest import SCREENSHOTS, STAFF_INBOX, free_port
 from tests.e2e.test_form_browser import (  # noqa: F401  (browser, playwright: the shared fixtures)
     DESKTOP, PHONE, axe_violations, browser, playwright, serve, tab_to,
 )
 from tests.e2e.test_intake_http import post_json
-from tools.resources import ROOT
 
 pytestmark = pytest.mark.e2e
 
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
@@ -117,7 +114,7 @@ def session_cookie(page):
 
 
 def assert_axe_clean(page, what):
-    violations = axe_violations(page, WCAG_22_AA)
+    violations = axe_violations(page)
     assert violations == [], f"{what}:\n" + "\n".join(violations)
 
 
