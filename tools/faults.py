@@ -6,7 +6,7 @@ With that variable set, every botocore client made in the process gets a `before
 that, for the handlers' own calls (OPERATIONS), fails a seeded share of them, at most `limit`
 times in all, in one of these ways:
 
-- `throttled`: DynamoDB's or SNS's own throttling answer (HTTP 400), never sent;
+- `throttled`: the service's own throttling answer (HTTP 400; 429 for SES), never sent;
 - `server_error`: an HTTP 500 internal failure, never sent;
 - `reset`: the connection closes before the request is sent;
 - `lost`: the request is sent and AWS acts on it, then the answer is lost on its way back.
@@ -20,15 +20,20 @@ import random
 import threading
 
 ENV = "APPOINTMENTS_FAULTS"
-OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish"}
+OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish", "SendEmail", "GetSecretValue"}
 KINDS = ("throttled", "server_error", "reset", "lost")
 
+# Keyed by the service's id in botocore's event names (`before-send.secrets-manager.GetSecretValue`).
 _THROTTLED = {
     "dynamodb": (400, {"Content-Type": "application/x-amz-json-1.0"},
                  b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}'),
     "sns": (400, {"Content-Type": "text/xml"},
             b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
             b"</Error><RequestId>fault</RequestId></ErrorResponse>"),
+    "sesv2": (429, {"Content-Type": "application/json", "x-amzn-ErrorType": "TooManyRequestsException"},
+              b'{"message":"Maximum sending rate exceeded."}'),
+    "secrets-manager": (400, {"Content-Type": "application/x-amz-json-1.1"},
+                        b'{"__type":"ThrottlingException","message":"Rate exceeded"}'),
 }
 _SERVER_ERROR = {
     "dynamodb": (500, {"Content-Type": "application/x-amz-json-1.0"},
@@ -36,6 +41,10 @@ _SERVER_ERROR = {
     "sns": (500, {"Content-Type": "text/xml"},
             b"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>Internal error"
             b"</Message></Error><RequestId>fault</RequestId></ErrorResponse>"),
+    "sesv2": (500, {"Content-Type": "application/json", "x-amzn-ErrorType": "InternalFailure"},
+              b'{"message":"Internal error"}'),
+    "secrets-manager": (500, {"Content-Type": "application/x-amz-json-1.1"},
+                        b'{"__type":"InternalServiceError","message":"Internal error"}'),
 }
 
 

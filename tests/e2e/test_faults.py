@@ -3,7 +3,8 @@
 Connection resets, throttling, 500s and answers lost after AWS acted are injected at botocore's
 HTTP layer, seeded and bounded, in the API and stream processes only. Clients retry with their
 keys after a 503 or a lost answer, as form.js does. Every request must end as one stored,
-alerted request, with no 500; a duplicate alert may only come from a lost SNS answer.
+alerted and confirmed request, with no 500; a duplicate alert may only come from a lost SNS
+answer, and a duplicate confirmation from a lost SES one.
 """
 import json
 import time
@@ -67,12 +68,24 @@ def received(stack, queue_url, expected_ids, timeout=90):
     return alerts
 
 
-def test_under_injected_aws_faults_every_request_is_stored_once_and_alerted(faulty_stack):
+def confirmed(stack, addresses, timeout=60):
+    """The address of each confirmation sent, once all of `addresses` have one or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sent = [address for mail in stack.sent_mail() for address in mail["Destination"]["ToAddresses"]
+                if address in addresses]
+        if addresses <= set(sent) or time.monotonic() > deadline:
+            return sent
+        time.sleep(0.5)
+
+
+def test_under_injected_aws_faults_every_request_is_stored_once_alerted_and_confirmed(faulty_stack):
     stack = faulty_stack
     queue = subscribe_queue(stack)
     run = uuid.uuid4().hex[:8]
-    submissions = [(valid_fields(message=f"fault run {run} request {n}"), f"fault-{run}-{n:04}")
-                   for n in range(REQUESTS)]
+    # An address each: at most 3 confirmations go to one address a day.
+    submissions = [(valid_fields(message=f"fault run {run} request {n}", email=f"fault.{run}.{n}@example.com"),
+                    f"fault-{run}-{n:04}") for n in range(REQUESTS)]
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(lambda s: send_until_answered(stack, *s), submissions))
@@ -98,4 +111,12 @@ def test_under_injected_aws_faults_every_request_is_stored_once_and_alerted(faul
     faults = [json.loads(line) for line in FAULT_LOG.read_text().splitlines()]
     lost_publishes = sum(1 for f in faults if f["operation"] == "Publish" and f["kind"] == "lost")
     assert duplicates <= lost_publishes, (duplicates, Counter((f["operation"], f["kind"]) for f in faults))
+
+    addresses = {fields["email"] for fields, _ in submissions}
+    confirmations = Counter(confirmed(stack, addresses))
+    assert set(confirmations) == addresses, f"{len(addresses - set(confirmations))} requests never confirmed"
+    lost_sends = sum(1 for f in faults if f["operation"] == "SendEmail" and f["kind"] == "lost")
+    assert sum(count - 1 for count in confirmations.values()) <= lost_sends
+
     assert {f["process"] for f in faults} == {"api", "stream"}  # both sides really were hit
+    assert {"PutItem", "Publish", "SendEmail"} <= {f["operation"] for f in faults}

@@ -1,0 +1,54 @@
+"""The faults tools/faults.py injects reach the handlers as the real services' own errors."""
+import botocore.session
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError
+
+from tools.faults import FaultPlan
+
+CALLS = {
+    ("dynamodb", "get_item"): {"TableName": "t", "Key": {"pk": {"S": "a"}, "sk": {"S": "b"}}},
+    ("sns", "publish"): {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"},
+    ("sesv2", "send_email"): {"FromEmailAddress": "a@clinic.example", "Destination": {"ToAddresses": ["b@x.example"]},
+                              "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}}},
+    ("secretsmanager", "get_secret_value"): {"SecretId": "appointments-dedupe-key"},
+}
+THROTTLED = {"dynamodb": ("ThrottlingException", 400), "sns": ("Throttling", 400),
+             "sesv2": ("TooManyRequestsException", 429), "secretsmanager": ("ThrottlingException", 400)}
+SERVER_ERROR = {"dynamodb": "InternalServerError", "sns": "InternalFailure", "sesv2": "InternalFailure",
+                "secretsmanager": "InternalServiceError"}
+
+
+def faulty_client(monkeypatch, service, kind):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = botocore.session.get_session().create_client(
+        service, region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}))
+    return FaultPlan("test", rate=1.0, limit=10, kinds=(kind,)).attach(client)
+
+
+@pytest.mark.parametrize("service, operation", CALLS)
+def test_throttling_is_the_service_s_own_throttling_error(monkeypatch, service, operation):
+    client = faulty_client(monkeypatch, service, "throttled")
+    with pytest.raises(ClientError) as error:
+        getattr(client, operation)(**CALLS[service, operation])
+    assert (error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]) \
+        == THROTTLED[service]
+
+
+@pytest.mark.parametrize("service, operation", CALLS)
+def test_a_server_error_is_a_500_with_the_service_s_own_code(monkeypatch, service, operation):
+    client = faulty_client(monkeypatch, service, "server_error")
+    with pytest.raises(ClientError) as error:
+        getattr(client, operation)(**CALLS[service, operation])
+    assert (error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]) \
+        == (SERVER_ERROR[service], 500)
+
+
+@pytest.mark.parametrize("service, operation", CALLS)
+def test_a_reset_is_a_closed_connection(monkeypatch, service, operation):
+    client = faulty_client(monkeypatch, service, "reset")
+    with pytest.raises(ConnectionClosedError):
+        getattr(client, operation)(**CALLS[service, operation])
