@@ -59,13 +59,22 @@ def openapi_document():
     return web.json_response(200, openapi.document(app.routes)), "document"
 
 
+# Alerts and confirmations read the stream as two consumers, each with its own retries (DynamoDB
+# Streams serves two per shard): SES failing never holds up a staff alert, nor SNS a confirmation.
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
 def send_staff_alerts(event):
+    return _stream_batch(event, alert_delivery())
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
+def send_confirmations(event):
+    return _stream_batch(event, confirmation_delivery())
+
+
+def _stream_batch(event, delivery):
     logs.request_id.set(getattr(event.context, "aws_request_id", None))
     records = list(event)
-    # Alerts first: staff must hear of a request even while SES is down. Each side keeps its own
-    # mark on the item, so a record retried for one of them is a no-op for the other.
-    failed = set(alert_delivery().deliver(records)) | set(confirmation_delivery().deliver(records))
+    failed = set(delivery.deliver(records))
     return {"batchItemFailures": [{"itemIdentifier": r.sequence_number} for r in records if r.sequence_number in failed]}
 
 

@@ -25,7 +25,7 @@ from tools.resources import ROOT, TEMPLATE, stage_environment
 
 DEFAULT_OUT = ROOT / "build" / "package"
 CONFIG = ROOT / ".chalice" / "config.json"
-FUNCTIONS = ("APIHandler", "SendStaffAlerts")  # the logical ids `chalice package` gives the two functions
+FUNCTIONS = ("APIHandler", "SendStaffAlerts", "SendConfirmations")  # the logical ids `chalice package` gives them
 # What `aws cloudformation package` puts in place of the local zip before AWS runs the transform.
 UPLOADED_CODE = "s3://artifact-bucket/deployment.zip"
 
@@ -85,11 +85,12 @@ def build(stage, out=DEFAULT_OUT, project=ROOT):
         raise SystemExit(f"`chalice package` failed ({result.returncode}):\n{result.stdout}{result.stderr}")
     package = Package(out / "sam.json", out / "deployment.zip")
     template = package.load()
-    stream = template["Resources"]["SendStaffAlerts"]["Properties"]["Events"][
-        "SendStaffAlertsDynamodbEventSource"]["Properties"]["Stream"]
-    if isinstance(stream, str):
-        raise SystemExit(f"The stream event source still names {stream!r}: infra/resources.json must wire "
-                         "it to the table with Fn::GetAtt.")
+    for function in ("SendStaffAlerts", "SendConfirmations"):
+        stream = template["Resources"][function]["Properties"]["Events"][
+            f"{function}DynamodbEventSource"]["Properties"]["Stream"]
+        if isinstance(stream, str):
+            raise SystemExit(f"{function}'s stream event source still names {stream!r}: infra/resources.json must "
+                             "wire it to the table with Fn::GetAtt.")
     if order_custom_domain_mapping(template):
         package.template.write_text(json.dumps(template, indent=2) + "\n")
     return package

@@ -1,8 +1,9 @@
-"""Runs the stream handler locally the way Lambda's DynamoDB event source mapping does.
+"""Runs the stream handlers locally the way Lambda's DynamoDB event source mappings do.
 
     python -m tools.stream_driver [--stage dev] [--max-retries 20]
 
-It reads the table's stream from moto and invokes the same Chalice handler that AWS would,
+For each of the two handlers (staff alerts, confirmations), as for each of the two mappings in
+AWS, it reads the table's stream from moto on its own and invokes the same Chalice handler that AWS would,
 with the real event shape (moto's GetRecords output plus `eventSourceARN`), honouring
 `batchItemFailures`: a failed record is retried with backoff (so an alert goes out within
 seconds of SNS recovering) and, once its retries are used up, its position is sent to the
@@ -36,8 +37,9 @@ def lambda_record(record, stream_arn):
 
 class StreamDriver:
     def __init__(self, handler, dynamodb, streams, table_name, *, sqs=None, dead_letter_url=None,
-                 batch_size=25, max_retries=20, clock=time.monotonic, say=print):
+                 batch_size=25, max_retries=20, clock=time.monotonic, say=print, what="staff alert"):
         self._handler = handler
+        self._what = what
         self._dynamodb = dynamodb
         self._streams = streams
         self._table = table_name
@@ -129,7 +131,7 @@ class StreamDriver:
         }
         if self._sqs and self._dead_letter_url:
             self._sqs.send_message(QueueUrl=self._dead_letter_url, MessageBody=json.dumps(message))
-        self._say(f"ALARM: a staff alert or confirmation failed {attempts} times and went to the dead-letter queue "
+        self._say(f"ALARM: a {self._what} failed {attempts} times and went to the dead-letter queue "
                   f"(stream record {sequence}). Fix the cause, then re-drive it.", flush=True)
 
 
@@ -149,21 +151,36 @@ def main(argv=None):
     faults.install_from_env("stream")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     import boto3
 
-    from app import send_staff_alerts
+    from app import send_confirmations, send_staff_alerts
     from tools.resources import dead_letter_queue_name
 
     table = os.environ["APPOINTMENTS_TABLE"]
     sqs = boto3.client("sqs")
-    driver = StreamDriver(
-        send_staff_alerts, boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table,
-        sqs=sqs, dead_letter_url=sqs.get_queue_url(QueueName=dead_letter_queue_name(args.stage))["QueueUrl"],
-        max_retries=args.max_retries,
-    )
+    dead_letter_url = sqs.get_queue_url(QueueName=dead_letter_queue_name(args.stage))["QueueUrl"]
+    driver = Consumers([
+        StreamDriver(handler, boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table, sqs=sqs,
+                     dead_letter_url=dead_letter_url, max_retries=args.max_retries, what=what)
+        for handler, what in ((send_staff_alerts, "staff alert"), (send_confirmations, "patient's confirmation"))
+    ])
     try:
         for pause in idle_pauses(driver, args.poll_interval, args.idle_interval):
             time.sleep(pause)
     except KeyboardInterrupt:
         pass
+
+
+class Consumers:
+    """Several stream consumers polled in turn, each with its own positions and retries."""
+
+    def __init__(self, drivers):
+        self._drivers = drivers
+
+    def poll_once(self):
+        return sum(driver.poll_once() for driver in self._drivers)
+
+    def seconds_to_next_retry(self):
+        waits = [wait for wait in (driver.seconds_to_next_retry() for driver in self._drivers) if wait is not None]
+        return min(waits, default=None)
 
 
 def idle_pauses(driver, busy, idle, say=print):

@@ -12,9 +12,11 @@ from tests.infra.template import (
 from tools.resources import ROOT
 
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
-ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole"}
+ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole",
+         "send_confirmations": "SendConfirmationsRole"}
 POLICY_FILE = {role: CONFIG["lambda_functions"][function]["iam_policy_file"] for function, role in ROLES.items()}
-FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts"}
+FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts",
+                    "SendConfirmationsRole": "SendConfirmations"}
 TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
 CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
 
@@ -65,6 +67,7 @@ def test_no_role_statement_grants_a_wildcard_resource(stack):
             if resource.endswith("*"):
                 assert resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-api:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-staff-alerts:*") \
+                    or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-confirmations:*") \
                     or resource == "${AppointmentsTable.Arn}/stream/*", resource
 
 
@@ -103,8 +106,8 @@ def test_the_api_reads_and_writes_items_and_queries_only_this_table_and_its_inde
     assert items["Resource"] == TABLE_ARN
 
 
-def test_the_alert_function_reads_the_stream_publishes_and_dead_letters(stack):
-    statements_ = role_statements(stack, "SendStaffAlertsRole")
+def stream_consumer_resources(stack, role):
+    statements_ = role_statements(stack, role)
 
     def resources_for(action):
         return [s["Resource"] for s in statements_ if action in as_list(s["Action"])]
@@ -114,16 +117,29 @@ def test_the_alert_function_reads_the_stream_publishes_and_dead_letters(stack):
         assert resources_for(action) == [stream_arn]
     assert resources_for("dynamodb:ListStreams") == [{"Fn::Sub": "${AppointmentsTable.Arn}/stream/*"}]
     assert resources_for("dynamodb:GetItem") == resources_for("dynamodb:UpdateItem") == [TABLE_ARN]
-    assert resources_for("sns:Publish") == [{"Ref": "AlertsTopic"}]
     assert resources_for("sqs:SendMessage") == [{"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}]
-    assert not {"dynamodb:Query", "dynamodb:DeleteItem"} & allowed_actions(stack, "SendStaffAlertsRole")
+    assert not {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:Scan"} & allowed_actions(stack, role)
+    return statements_, resources_for
+
+
+def test_the_alert_function_reads_the_stream_publishes_and_dead_letters_and_nothing_more(stack):
+    _, resources_for = stream_consumer_resources(stack, "SendStaffAlertsRole")
+    assert resources_for("sns:Publish") == [{"Ref": "AlertsTopic"}]
+    actions = allowed_actions(stack, "SendStaffAlertsRole")
+    assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:"))}  # no mail, no key
+    assert "dynamodb:PutItem" not in actions
+
+
+def test_the_confirmation_function_reads_the_stream_counts_mails_and_dead_letters_but_alerts_nobody(stack):
+    statements_, _ = stream_consumer_resources(stack, "SendConfirmationsRole")
     (put,) = [s for s in statements_ if "dynamodb:PutItem" in as_list(s["Action"])]
     assert put["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CONFIRM#*"]}}
+    assert not {a for a in allowed_actions(stack, "SendConfirmationsRole") if a.startswith("sns:")}
 
 
-@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendStaffAlertsRole"])
+@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendConfirmationsRole"])
 def test_each_function_reads_only_the_id_key_secret(stack, role):
-    """The API keys request ids with it; the stream function keys the confirmation cap's address hash."""
+    """The API keys request ids with it; the confirmation function keys the cap's address hash."""
     (statement,) = [s for s in role_statements(stack, role)
                     if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
     assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
@@ -149,7 +165,7 @@ def aws_calls_in(path, operations):
 
 @pytest.mark.parametrize("service, role", [
     ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
-    ("sesv2", "ApiHandlerRole"), ("sesv2", "SendStaffAlertsRole"),
+    ("secretsmanager", "SendConfirmationsRole"), ("sesv2", "ApiHandlerRole"), ("sesv2", "SendConfirmationsRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
@@ -162,7 +178,7 @@ def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     assert not missing, f"chalicelib calls {sorted(missing)}: allow them, narrowly, in .chalice/{POLICY_FILE[role]}"
 
 
-@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendStaffAlertsRole"])
+@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendConfirmationsRole"])
 def test_mail_goes_out_only_from_the_clinics_sender_with_its_configuration_set(stack, role):
     (statement,) = [s for s in role_statements(stack, role) if "ses:SendEmail" in as_list(s["Action"])]
     assert as_list(statement["Action"]) == ["ses:SendEmail"]
@@ -176,7 +192,7 @@ def test_mail_goes_out_only_from_the_clinics_sender_with_its_configuration_set(s
 def test_every_message_requires_tls(template):
     configuration_set = template["Resources"]["MailConfigurationSet"]["Properties"]
     assert configuration_set["DeliveryOptions"] == {"TlsPolicy": "REQUIRE"}
-    for function in ("APIHandler", "SendStaffAlerts"):
+    for function in ("APIHandler", "SendConfirmations"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MAIL_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
 

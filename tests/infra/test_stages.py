@@ -48,7 +48,7 @@ def test_the_sender_and_public_url_are_stack_parameters(template):
     assert "Default" not in template["Parameters"]["MailFrom"]
     assert "Default" not in template["Parameters"]["PublicBaseUrl"]
     assert template["Parameters"]["PublicBaseUrl"]["MaxLength"] == MAX_BASE_URL  # what the setting accepts
-    for function in ("APIHandler", "SendStaffAlerts"):
+    for function in ("APIHandler", "SendStaffAlerts", "SendConfirmations"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MAIL_FROM"] == {"Ref": "MailFrom"}
         assert variables["PUBLIC_BASE_URL"] == {"Ref": "PublicBaseUrl"}

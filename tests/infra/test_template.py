@@ -1,6 +1,8 @@
 """What the built stack promises a clinic: encrypted, recoverable, wired by reference, watched, shielded."""
 import json
 
+import pytest
+
 from tests.infra.template import properties, resources, strings
 from tools.resources import template_resource
 
@@ -60,7 +62,7 @@ def test_only_the_alert_function_may_publish_to_the_alerts_topic(stack):
 
 
 def test_the_functions_find_the_table_and_topic_by_reference(stack):
-    for name in ("APIHandler", "SendStaffAlerts"):
+    for name in ("APIHandler", "SendStaffAlerts", "SendConfirmations"):
         variables = properties(stack, name)["Environment"]["Variables"]
         assert variables["APPOINTMENTS_TABLE"] == {"Ref": "AppointmentsTable"}
         assert variables["NOTIFY_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
@@ -73,11 +75,18 @@ def test_nothing_names_an_account_or_a_placeholder(template):
     assert not [s for s in strings(template) if s.startswith("arn:aws:")]  # ${AWS::Partition}, not "aws"
 
 
-def test_the_stream_feeds_the_alert_function_by_reference_with_bounded_retries(stack):
-    (mapping,) = resources(stack, "AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
+def stream_mappings(stack):
+    """The stream's two consumers, each with a mapping of its own: function -> its properties."""
+    mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
+                for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()}
+    assert set(mappings) == {"SendStaffAlerts", "SendConfirmations"}
+    return mappings
+
+
+@pytest.mark.parametrize("function", ["SendStaffAlerts", "SendConfirmations"])
+def test_the_stream_feeds_each_consumer_by_reference_with_bounded_retries_of_its_own(stack, function):
+    props = stream_mappings(stack)[function]
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["AppointmentsTable", "StreamArn"]}
-    assert props["FunctionName"] == {"Ref": "SendStaffAlerts"}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # the handler's batchItemFailures
     assert props["BisectBatchOnFunctionError"] is True
     assert 1 <= props["MaximumRetryAttempts"] <= 100
@@ -85,17 +94,17 @@ def test_the_stream_feeds_the_alert_function_by_reference_with_bounded_retries(s
     assert props["StartingPosition"] == "TRIM_HORIZON"
 
 
-def test_alerts_that_use_up_their_retries_go_to_the_dead_letter_queue(stack):
-    (mapping,) = resources(stack, "AWS::Lambda::EventSourceMapping").values()
-    destination = mapping["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+@pytest.mark.parametrize("function", ["SendStaffAlerts", "SendConfirmations"])
+def test_deliveries_that_use_up_their_retries_go_to_the_dead_letter_queue(stack, function):
+    destination = stream_mappings(stack)[function]["DestinationConfig"]["OnFailure"]["Destination"]
     assert destination == {"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}
     assert properties(stack, "AlertsDeadLetterQueue")["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_only_new_requests_invoke_the_alert_function(stack):
-    """Staff updates, the alerted mark and TTL deletions alert nobody: Lambda filters them out."""
-    (mapping,) = resources(stack, "AWS::Lambda::EventSourceMapping").values()
-    (pattern,) = mapping["Properties"]["FilterCriteria"]["Filters"]
+@pytest.mark.parametrize("function", ["SendStaffAlerts", "SendConfirmations"])
+def test_only_new_requests_invoke_the_stream_functions(stack, function):
+    """Staff updates, the marks and TTL deletions alert and confirm nobody: Lambda filters them out."""
+    (pattern,) = stream_mappings(stack)[function]["FilterCriteria"]["Filters"]
     assert json.loads(pattern["Pattern"]) == {
         "eventName": ["INSERT", "MODIFY"],  # MODIFY: a request moved out of suspected spam is alerted then
         "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "APPT#"}]}}},
@@ -128,10 +137,11 @@ def test_alarms_watch_the_dead_letters_errors_5xx_and_throttles(stack):
 
     queue = {"Fn::GetAtt": ["AlertsDeadLetterQueue", "QueueName"]}
     assert watches("AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName=queue)
-    for function in ({"Ref": "APIHandler"}, {"Ref": "SendStaffAlerts"}):
+    for function in ({"Ref": "APIHandler"}, {"Ref": "SendStaffAlerts"}, {"Ref": "SendConfirmations"}):
         assert watches("AWS/Lambda", "Errors", FunctionName=function)
         assert watches("AWS/Lambda", "Throttles", FunctionName=function)
     assert watches("AWS/Lambda", "IteratorAge", FunctionName={"Ref": "SendStaffAlerts"})
+    assert watches("AWS/Lambda", "IteratorAge", FunctionName={"Ref": "SendConfirmations"})
     assert watches("AWS/ApiGateway", "5XXError", ApiName={"Ref": "AWS::StackName"}, Stage={"Ref": "RestAPIapiStage"})
     assert watches("AWS/DynamoDB", "WriteThrottleEvents", TableName={"Ref": "AppointmentsTable"})
 

@@ -1,4 +1,4 @@
-"""The stream handler and the local stream driver under moto: real stream records, real SNS."""
+"""The stream handlers and the local stream driver under moto: real stream records, real SNS and SES."""
 import json
 
 import boto3
@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import STAGE_ENV, valid_fields
 from tools.resources import create_dead_letter_queue, create_topic
-from tools.stream_driver import StreamDriver, lambda_record
+from tools.stream_driver import Consumers, StreamDriver, lambda_record
 
 
 class Clock:
@@ -46,17 +46,19 @@ def received(queue_url):
 
 @pytest.fixture
 def driver(api, stage_env):
-    from app import send_staff_alerts
+    """Both consumers of the stream, as the local stack runs them."""
+    from app import send_confirmations, send_staff_alerts
 
     said = []
     sqs = boto3.client("sqs")
     clock = Clock()
     dlq = create_dead_letter_queue(sqs, "dev")
-    running = StreamDriver(
-        send_staff_alerts, boto3.client("dynamodb"), boto3.client("dynamodbstreams"),
-        STAGE_ENV["APPOINTMENTS_TABLE"], sqs=sqs, dead_letter_url=dlq, max_retries=3, clock=clock,
-        say=lambda text, **_: said.append(text),
-    )
+    running = Consumers([
+        StreamDriver(handler, boto3.client("dynamodb"), boto3.client("dynamodbstreams"),
+                     STAGE_ENV["APPOINTMENTS_TABLE"], sqs=sqs, dead_letter_url=dlq, max_retries=3, clock=clock,
+                     say=lambda text, **_: said.append(text))
+        for handler in (send_staff_alerts, send_confirmations)
+    ])
     running.clock, running.said, running.dlq = clock, said, dlq
     return running
 
@@ -214,6 +216,19 @@ def test_each_request_gets_one_confirmation_and_spam_and_replays_none(api, inbox
     item = boto3.client("dynamodb").get_item(TableName=STAGE_ENV["APPOINTMENTS_TABLE"], Key={
         "pk": {"S": "APPT#" + json.loads(first.body)["id"]}, "sk": {"S": "APPT"}})["Item"]
     assert item["confirmation"]["S"] == "sent" and "alerted_at" in item
+
+
+def test_while_ses_is_down_every_new_request_is_still_alerted_at_once(api, inbox, driver):
+    sesv2 = boto3.client("sesv2")
+    sesv2.delete_email_identity(EmailIdentity=STAGE_ENV["MAIL_FROM"])  # SES now refuses every message
+    api.post_json(valid_fields(email="first.in.outage@example.com", message="first during the outage"))
+    driver.poll_once()
+    assert len(received(inbox)) == 1 and sent_mail() == []
+    assert driver.seconds_to_next_retry() is not None  # the confirmation waits for its retry
+
+    api.post_json(valid_fields(email="second.in.outage@example.com", message="second during the outage"))
+    driver.poll_once()  # the same moment: the confirmation's retry is not due yet
+    assert len(received(inbox)) == 1  # the second request's alert, not held up by the first's confirmation
 
 
 def test_a_confirmation_failing_while_ses_is_down_is_sent_once_later_and_the_alert_is_not_repeated(
