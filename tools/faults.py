@@ -1,6 +1,6 @@
 """Fault injection at botocore's HTTP layer, for the local stack's API and stream processes only.
 
-    APPOINTMENTS_FAULTS='{"seed": 7, "rate": 0.3, "limit": 150, "log": "faults.jsonl"}'
+    APPOINTMENTS_FAULTS='{"seed": 7, "rate": 0.3, "limit": 150, "log": "faults.jsonl", "outages": {"SendEmail": 12}}'
 
 With that variable set, every botocore client made in the process gets a `before-send` hook
 that, for the handlers' own calls (OPERATIONS), fails a seeded share of them, at most `limit`
@@ -11,8 +11,10 @@ times in all, in one of these ways:
 - `reset`: the connection closes before the request is sent;
 - `lost`: the request is sent and AWS acts on it, then the answer is lost on its way back.
 
-Each fault is appended to `log` as one JSON line (process, operation, kind), so a test can tell
-which duplicates a lost answer explains. Without the variable nothing is installed.
+`outages` adds an outage before all that: the first N calls of an operation each get a 500
+(`server_error`), beyond `limit`, long enough to outlast botocore's own retries. Each fault is
+appended to `log` as one JSON line (process, operation, kind), so a test can tell which
+duplicates a lost answer explains. Without the variable nothing is installed.
 """
 import json
 import os
@@ -49,8 +51,9 @@ _SERVER_ERROR = {
 
 
 class FaultPlan:
-    def __init__(self, process, seed=0, rate=0.2, limit=100, log=None, kinds=KINDS):
+    def __init__(self, process, seed=0, rate=0.2, limit=100, log=None, kinds=KINDS, outages=None):
         self.process = process
+        self.outages = dict(outages or {})  # operation -> calls still to fail
         self.rate = rate
         self.limit = limit
         self.log = log
@@ -64,10 +67,14 @@ class FaultPlan:
         if operation not in OPERATIONS:
             return None
         with self._lock:
-            if self.injected >= self.limit or self._random.random() >= self.rate:
-                return None
-            self.injected += 1
-            kind = self._random.choice(self.kinds)
+            if self.outages.get(operation, 0) > 0:
+                self.outages[operation] -= 1
+                kind = "server_error"
+            else:
+                if self.injected >= self.limit or self._random.random() >= self.rate:
+                    return None
+                self.injected += 1
+                kind = self._random.choice(self.kinds)
         if self.log:
             with open(self.log, "a") as out:
                 out.write(json.dumps({"process": self.process, "operation": operation, "kind": kind}) + "\n")

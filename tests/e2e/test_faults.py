@@ -29,7 +29,9 @@ FAULT_LOG = OUTPUT / "faults.jsonl"
 def faulty_stack():
     OUTPUT.mkdir(exist_ok=True)
     FAULT_LOG.write_text("")
-    plan = {"seed": 12, "rate": 0.3, "limit": 150, "log": str(FAULT_LOG)}
+    # Plus an SES outage at the start: 12 failed calls outlast botocore's 3 tries of a message, so
+    # the first confirmation fails several times over and is sent only on a later retry.
+    plan = {"seed": 12, "rate": 0.3, "limit": 150, "log": str(FAULT_LOG), "outages": {"SendEmail": 12}}
     running = start_stack(OUTPUT / "faults-stack.log", OUTPUT / "faults-inbox.txt",
                           env={"APPOINTMENTS_FAULTS": json.dumps(plan)})
     yield running

@@ -52,3 +52,9 @@ def test_a_reset_is_a_closed_connection(monkeypatch, service, operation):
     client = faulty_client(monkeypatch, service, "reset")
     with pytest.raises(ConnectionClosedError):
         getattr(client, operation)(**CALLS[service, operation])
+
+
+def test_an_outage_fails_the_first_calls_of_its_operation_and_then_lets_them_through():
+    plan = FaultPlan("test", rate=0.0, outages={"SendEmail": 2})
+    assert [plan.choose("SendEmail") for _ in range(3)] == ["server_error", "server_error", None]
+    assert plan.choose("Publish") is None
