@@ -29,22 +29,15 @@ def faulty_client(monkeypatch, service, kind):
     return FaultPlan("test", rate=1.0, limit=10, kinds=(kind,)).attach(client)
 
 
+@pytest.mark.parametrize("kind", ["throttled", "server_error"])
 @pytest.mark.parametrize("service, operation", CALLS)
-def test_throttling_is_the_service_s_own_throttling_error(monkeypatch, service, operation):
-    client = faulty_client(monkeypatch, service, "throttled")
+def test_throttling_and_a_server_error_are_the_service_s_own_errors(monkeypatch, service, operation, kind):
+    client = faulty_client(monkeypatch, service, kind)
     with pytest.raises(ClientError) as error:
         getattr(client, operation)(**CALLS[service, operation])
+    expected = THROTTLED[service] if kind == "throttled" else (SERVER_ERROR[service], 500)
     assert (error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]) \
-        == THROTTLED[service]
-
-
-@pytest.mark.parametrize("service, operation", CALLS)
-def test_a_server_error_is_a_500_with_the_service_s_own_code(monkeypatch, service, operation):
-    client = faulty_client(monkeypatch, service, "server_error")
-    with pytest.raises(ClientError) as error:
-        getattr(client, operation)(**CALLS[service, operation])
-    assert (error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]) \
-        == (SERVER_ERROR[service], 500)
+        == expected
 
 
 @pytest.mark.parametrize("service, operation", CALLS)
