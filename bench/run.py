@@ -2,8 +2,9 @@
 
     python -m bench.run [--cold-runs 11] [--warm-requests 1000]
 
-1. cold start: a fresh process imports the app and serves one POST /appointments through
-   Chalice's Lambda entry point against the local emulator; wall time and peak memory,
+1. cold start: a fresh process (with AWS_LAMBDA_FUNCTION_NAME set, as in Lambda) imports the app
+   and serves one POST /appointments through Chalice's Lambda entry point against the local
+   emulator; wall time and peak memory,
    side by side with the naive reference handler (bench/naive_app.py), as a ratio;
 2. warm: median and 99th percentile per request over many requests through the entry point;
 3. AWS calls made in the request path per accepted request, counted at the botocore level;
@@ -54,8 +55,10 @@ def cold_start_once(env, module, app_dir):
     import time
 
     started = time.perf_counter()
+    # AWS_LAMBDA_FUNCTION_NAME, as Lambda sets it: the app pauses its collector for a cold start only there.
     result = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True, text=True,
-                            env={**env, "BENCH_APP_MODULE": module, "BENCH_APP_DIR": str(app_dir)}, timeout=120)
+                            env={**env, "BENCH_APP_MODULE": module, "BENCH_APP_DIR": str(app_dir),
+                                 "AWS_LAMBDA_FUNCTION_NAME": f"bench-{module}"}, timeout=120)
     wall = (time.perf_counter() - started) * 1000
     if result.returncode:
         raise SystemExit(f"cold start of {module} failed:\n{result.stderr[-2000:]}")

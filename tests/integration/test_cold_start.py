@@ -37,11 +37,13 @@ NOT_FOR_THE_FORM = ("chalicelib.page", "chalicelib.openapi", "chalicelib.staff",
                     "chalicelib.alerts", "chalicelib.delivery")
 
 
-def cold_start(event="post"):
+def cold_start(event="post", in_lambda=True):
     env = {**os.environ, **stage_environment("dev"), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "COLD_EVENT": event}
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PYDANTIC_DISABLE_PLUGINS"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PYDANTIC_DISABLE_PLUGINS", "AWS_LAMBDA_FUNCTION_NAME"):
         env.pop(name, None)
+    if in_lambda:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "appointments-api"  # as Lambda sets it
     result = subprocess.run([sys.executable, "-c", COLD_POST], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -66,4 +68,12 @@ def test_the_collector_is_paused_from_import_and_back_after_the_first_post():
 def test_the_stream_function_gets_its_collector_back_after_its_first_batch():
     cold = cold_start("stream")
     assert cold["status"] == 200
+    assert cold["collecting_after_import"] is False
     assert cold["collecting_after_first_event"] is True
+
+
+def test_outside_lambda_importing_the_app_leaves_the_collector_alone():
+    """chalice local, the stream driver and pytest import the app and may serve nothing for hours."""
+    cold = cold_start(in_lambda=False)
+    assert cold["collecting_after_import"] is True
+    assert cold["frozen"] == 0
