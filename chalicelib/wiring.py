@@ -26,6 +26,19 @@ AWS_DATA = Path(__file__).parent / "aws_data"
 _client_lock = Lock()
 
 
+class _KnownServices:
+    """The services botocore's loader checks a name against: ours at once, the rest by `listing`."""
+
+    def __init__(self, listing):
+        self._listing = listing
+
+    def __contains__(self, name):
+        return name in AWS_SERVICES or name in self._listing()
+
+    def __iter__(self):
+        return iter(self._listing())
+
+
 @lru_cache(maxsize=1)
 def _aws_session():
     # botocore, not boto3: the same clients (and AWS_ENDPOINT_URL support) without importing
@@ -39,10 +52,12 @@ def _aws_session():
 
         Before it loads a model, botocore's own loader lists every service it has, to check the
         name: some 400 directories and a few thousand stat calls, about 20 ms of a cold start.
+        The app's own services pass without it; any other (STS or SSO, which botocore's credential
+        providers call for an assumed role or an SSO profile) is checked against the listing.
         """
 
         def list_available_services(self, type_name):
-            return list(AWS_SERVICES)
+            return _KnownServices(lambda: Loader.list_available_services(self, type_name))
 
     session = botocore.session.get_session()
     session.register_component("data_loader", AppDataLoader(extra_search_paths=[str(AWS_DATA)]))

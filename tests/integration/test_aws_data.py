@@ -102,6 +102,27 @@ def test_building_a_client_does_not_list_every_service_botocore_has(credentials)
     assert any(path.startswith(BOTOCORE_DATA) for path in listed)  # the spy saw botocore's loader at work
 
 
+def test_an_assumed_role_profile_still_works_through_sts(credentials, tmp_path):
+    """botocore's credential provider builds an STS client from the app's session: its loader must know STS."""
+    config = tmp_path / "config"
+    config.write_text("[profile clinic]\nrole_arn = arn:aws:iam::123456789012:role/clinic-ops\n"
+                      "source_profile = keys\nregion = us-east-1\n[profile keys]\n")
+    credentials_file = tmp_path / "credentials"
+    credentials_file.write_text("[keys]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        credentials.delenv(name, raising=False)
+    credentials.setenv("AWS_CONFIG_FILE", str(config))
+    credentials.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials_file))
+    credentials.setenv("AWS_PROFILE", "clinic")
+    def stop(request, **_):
+        raise Sent(request.url)
+
+    wiring._aws_session().register("before-send.sts.AssumeRole", stop)
+    with pytest.raises(Sent) as sent:
+        wiring.aws_client("dynamodb").list_tables()  # signing it first assumes the role, through STS
+    assert "sts" in sent.value.args[0]
+
+
 def test_a_service_the_app_does_not_call_is_refused_by_name(credentials):
     with pytest.raises(ValueError, match="s3 is not in wiring.AWS_SERVICES"):
         wiring.aws_client("s3")
