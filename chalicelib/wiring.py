@@ -7,12 +7,14 @@ from .config import get_settings
 from .storage.appointments import AppointmentRepository
 from .service import AppointmentService
 
-# Bounded so that a request never hangs: at most 3 attempts of 1 s connect + 2 s read each,
-# well inside API Gateway's 29 s limit, then the caller gets a 503 it can retry.
+# Bounded so that a request never hangs: at most 3 attempts of 1 s connect + 2 s read each (and
+# botocore's backoff between them, at most 1 s and 2 s), well inside API Gateway's 29 s limit,
+# then the caller gets a 503 it can retry. botocore's own `max_attempts` would count retries
+# only, one attempt more; `total_max_attempts` counts them all.
 CLIENT_CONFIG = {
     "connect_timeout": 1,
     "read_timeout": 2,
-    "retries": {"max_attempts": 3, "mode": "standard"},
+    "retries": {"total_max_attempts": 3, "mode": "standard"},
 }
 
 
@@ -71,7 +73,9 @@ def aws_client(service_name):
     if service_name not in AWS_SERVICES:
         raise ValueError(f"{service_name} is not in wiring.AWS_SERVICES (then run `python -m tools.aws_data`)")
     with _client_lock:  # a botocore session is not safe to build clients from two threads at once
-        return _aws_session().create_client(service_name, config=Config(**CLIENT_CONFIG))
+        # A copy: botocore rewrites the retries it is given in place.
+        config = Config(**{**CLIENT_CONFIG, "retries": dict(CLIENT_CONFIG["retries"])})
+        return _aws_session().create_client(service_name, config=config)
 
 
 @lru_cache(maxsize=1)

@@ -123,6 +123,20 @@ def test_an_assumed_role_profile_still_works_through_sts(credentials, tmp_path):
     assert "sts" in sent.value.args[0]
 
 
+def test_a_failing_call_is_tried_three_times_in_all_then_reaches_the_app(credentials):
+    from botocore.exceptions import ClientError
+
+    from tools.faults import FaultPlan
+
+    credentials.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    plan = FaultPlan("test", rate=1.0, limit=99, kinds=("server_error",))
+    client = plan.attach(wiring.aws_client("dynamodb"))
+    with pytest.raises(ClientError):
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert plan.injected == 3
+    assert wiring.CLIENT_CONFIG["retries"] == {"total_max_attempts": 3, "mode": "standard"}  # left as it was
+
+
 def test_a_service_the_app_does_not_call_is_refused_by_name(credentials):
     with pytest.raises(ValueError, match="s3 is not in wiring.AWS_SERVICES"):
         wiring.aws_client("s3")
