@@ -237,3 +237,16 @@ def test_every_waf_block_answers_in_the_service_s_shape_with_cors(stack):
         assert headers["Access-Control-Allow-Origin"] == "*"
         body = json.loads(acl["CustomResponseBodies"][block["CustomResponseBodyKey"]]["Content"])
         assert set(body) == {"error", "message"}
+
+
+@pytest.mark.parametrize("function", ["SendStaffAlerts", "SendConfirmations"])
+def test_a_stream_function_outlasts_a_whole_batch_against_a_hanging_service(stack, function):
+    """With SNS or SES hanging, every record's call takes all its tries and timeouts; a timed-out batch
+    would be retried whole, sending again what was sent but not yet marked."""
+    from chalicelib.wiring import CLIENT_CONFIG
+
+    attempts = CLIENT_CONFIG["retries"]["total_max_attempts"]
+    backoff = sum(min(2 ** i, 20) for i in range(attempts - 1))  # botocore's throttling backoff, at most
+    per_call = attempts * (CLIENT_CONFIG["connect_timeout"] + CLIENT_CONFIG["read_timeout"]) + backoff
+    batch = stream_mappings(stack)[function]["BatchSize"]
+    assert properties(stack, function)["Timeout"] >= batch * per_call
