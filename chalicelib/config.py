@@ -202,9 +202,14 @@ def _origins(value):
     return origins
 
 
+def _shown(url):
+    """A URL fit for an error message and the log: a user name or password in it is masked."""
+    return re.sub(r"//[^/?#]*@", "//***@", url)
+
+
 def _origin(entry):
     """An origin as a browser sends it: scheme and host in lower case, no default port, nothing after."""
-    problem = ConfigError("ALLOWED_ORIGINS", f"{entry!r} is not an origin such as https://www.example-clinic.com "
+    problem = ConfigError("ALLOWED_ORIGINS", f"{_shown(entry)!r} is not an origin such as https://www.example-clinic.com "
                                              "(scheme and host only: no path, query, wildcard or user)")
     try:
         parts = urlsplit(entry[:-1] if entry.endswith("/") else entry)
@@ -235,15 +240,18 @@ def _base_url(value):
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
             or not re.fullmatch(r"(/[A-Za-z0-9._~-]+)*/?", parts.path):
-        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is not the API's base URL, e.g. https://api.clinic.example "
-                                             "or https://abc123.execute-api.us-east-1.amazonaws.com/api")
+        raise ConfigError("PUBLIC_BASE_URL", f"{_shown(value)!r} is not the API's base URL, e.g. "
+                                             "https://api.clinic.example or "
+                                             "https://abc123.execute-api.us-east-1.amazonaws.com/api")
     if not value.isascii() or "@" in parts.netloc:
-        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} must be plain ASCII with no user name or password "
-                                             "(a Unicode domain in Punycode, xn--...)")
-    if len(value.rstrip("/")) > MAX_BASE_URL:
-        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is {len(value.rstrip('/'))} characters; at most "
-                                             f"{MAX_BASE_URL} keep the link whole in every alert, SMS included")
-    return value.rstrip("/")
+        raise ConfigError("PUBLIC_BASE_URL", f"{_shown(value)!r} must be plain ASCII with no user name or "
+                                             "password (a Unicode domain in Punycode, xn--...)")
+    base = value.rstrip("/")
+    length = len(base) + sum(base.count(char) for char in "~[]")  # each takes two GSM-7 septets in an SMS
+    if length > MAX_BASE_URL:
+        raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is {length} characters (~, [ and ] count twice); at "
+                                             f"most {MAX_BASE_URL} keep the link whole in every alert, SMS included")
+    return base
 
 
 def _mail_from(value):

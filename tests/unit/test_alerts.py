@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from chalicelib.alerts import EVENT, MAX_SMS, MAX_SMS_LINK, compose_alert, to_ascii
 from chalicelib.models import REASON_LABELS, TIME_LABELS
 from chalicelib.config import MAX_BASE_URL, Settings
+from chalicelib.errors import ConfigError
 from chalicelib.models import REASONS
 from tests.alerting import EVERY_OPTIONAL_FIELD, REF, aws_subject_problems, stored_request
 from tests.conftest import STAGE_ENV
@@ -307,10 +308,26 @@ def test_sms_is_two_segments_at_most_with_the_topic_display_name_in_front(settin
     assert len(longest_base) == MAX_BASE_URL
     settings = dataclasses.replace(settings, locations={"downtown": long_name}, public_base_url=longest_base)
     first, link = variants(compose_alert(stored_request(id="z" * 24), settings))["sms"].split("\n")
-    assert len(prefix + first) <= 160 and len(first) <= MAX_SMS
+    # SNS splits between words: the prefix, the first line and its line break fill segment one.
+    assert len(prefix + first + "\n") <= 153 and len(first) <= MAX_SMS
     assert set(first) <= set(string.ascii_letters + string.digits + " .,'&()-/:")
     assert link == f"{longest_base}/staff/requests/{'z' * 24}"
-    assert len(link) <= MAX_SMS_LINK == 153
+    assert gsm_septets(link) <= MAX_SMS_LINK == 153
+
+
+def test_an_sms_link_with_gsm_extension_characters_still_fits_its_segment(settings):
+    # "~" is allowed in the path, and takes two GSM-7 septets: the longest such URL config takes.
+    base = "https://a.example/" + "~" * ((MAX_BASE_URL - len("https://a.example/")) // 2)
+    settings = Settings.from_env({**STAGE_ENV, "PUBLIC_BASE_URL": base})
+    link = variants(compose_alert(stored_request(id="z" * 24), settings))["sms"].split("\n")[1]
+    assert gsm_septets(link) <= MAX_SMS_LINK
+    with pytest.raises(ConfigError):
+        Settings.from_env({**STAGE_ENV, "PUBLIC_BASE_URL": base + "~"})
+
+
+def gsm_septets(text):
+    """GSM 03.38: the basic set takes one septet, its extension table (^{}\\[~]|) two."""
+    return sum(2 if char in "^{}\\[~]|€" else 1 for char in text)
 
 
 def test_attributes_let_staff_filter_by_location(settings):

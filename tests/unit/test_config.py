@@ -148,6 +148,18 @@ def test_the_public_base_url_gives_the_origin_path_and_cookie_security(url, orig
     assert (settings.public_origin, settings.public_path, settings.secure_cookies) == (origin, path, secure)
 
 
+@pytest.mark.parametrize("name, value", [
+    ("PUBLIC_BASE_URL", "https://staff:hunter2@api.clinic.example"),
+    ("PUBLIC_BASE_URL", "ftp://staff:hunter2@api.clinic.example"),
+    ("ALLOWED_ORIGINS", "https://staff:hunter2@clinic.example"),
+])
+def test_a_password_in_a_refused_url_is_not_repeated_in_the_error(name, value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(**{name: value}))
+    assert "hunter2" not in error.value.reason and "staff:" not in error.value.reason
+    assert "***@" in error.value.reason
+
+
 def test_a_public_base_url_of_exactly_100_characters_is_taken_and_a_trailing_slash_does_not_count():
     url = "https://" + "a" * 84 + ".example"
     assert len(url) == 100
