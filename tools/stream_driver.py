@@ -37,9 +37,11 @@ def lambda_record(record, stream_arn):
 
 class StreamDriver:
     def __init__(self, handler, dynamodb, streams, table_name, *, sqs=None, dead_letter_url=None,
-                 batch_size=25, max_retries=20, clock=time.monotonic, say=print, what="staff alert"):
+                 batch_size=25, max_retries=20, clock=time.monotonic, say=print, what="staff alert",
+                 function_name="appointments-local-staff-alerts"):
         self._handler = handler
         self._what = what
+        self._function_name = function_name
         self._dynamodb = dynamodb
         self._streams = streams
         self._table = table_name
@@ -106,7 +108,7 @@ class StreamDriver:
 
     def _invoke(self, stream_arn, records):
         event = {"Records": [lambda_record(r, stream_arn) for r in records]}
-        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="appointments-local-stream",
+        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=self._function_name,
                                   memory_limit_in_mb=128, get_remaining_time_in_millis=lambda: 60_000)
         try:
             response = self._handler(event, context) or {}
@@ -122,7 +124,8 @@ class StreamDriver:
             "version": "1.0",
             "timestamp": datetime.now(timezone.utc).isoformat(),
             "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetryAttemptsExhausted",
-                               "approximateInvokeCount": attempts},
+                               "approximateInvokeCount": attempts,
+                               "functionArn": f"arn:aws:lambda:local:000000000000:function:{self._function_name}"},
             "DDBStreamBatchInfo": {
                 "shardId": shard_id, "startSequenceNumber": sequence, "endSequenceNumber": sequence,
                 "approximateArrivalOfFirstRecord": arrival, "approximateArrivalOfLastRecord": arrival,
@@ -159,8 +162,10 @@ def main(argv=None):
     dead_letter_url = sqs.get_queue_url(QueueName=dead_letter_queue_name(args.stage))["QueueUrl"]
     driver = Consumers([
         StreamDriver(handler, boto3.client("dynamodb"), boto3.client("dynamodbstreams"), table, sqs=sqs,
-                     dead_letter_url=dead_letter_url, max_retries=args.max_retries, what=what)
-        for handler, what in ((send_staff_alerts, "staff alert"), (send_confirmations, "patient's confirmation"))
+                     dead_letter_url=dead_letter_url, max_retries=args.max_retries, what=what,
+                     function_name=f"appointments-local-{name}")
+        for handler, what, name in ((send_staff_alerts, "staff alert", "staff-alerts"),
+                                    (send_confirmations, "patient's confirmation", "confirmations"))
     ])
     try:
         for pause in idle_pauses(driver, args.poll_interval, args.idle_interval):

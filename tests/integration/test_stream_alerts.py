@@ -56,8 +56,8 @@ def driver(api, stage_env):
     running = Consumers([
         StreamDriver(handler, boto3.client("dynamodb"), boto3.client("dynamodbstreams"),
                      STAGE_ENV["APPOINTMENTS_TABLE"], sqs=sqs, dead_letter_url=dlq, max_retries=3, clock=clock,
-                     say=lambda text, **_: said.append(text))
-        for handler in (send_staff_alerts, send_confirmations)
+                     say=lambda text, **_: said.append(text), function_name=f"appointments-local-{name}")
+        for handler, name in ((send_staff_alerts, "staff-alerts"), (send_confirmations, "confirmations"))
     ])
     running.clock, running.said, running.dlq = clock, said, dlq
     return running
@@ -127,6 +127,7 @@ def test_an_alert_that_can_never_be_sent_ends_in_the_dead_letter_queue(api, inbo
     dead = received(driver.dlq)
     assert len(dead) == 1
     assert dead[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert dead[0]["requestContext"]["functionArn"].endswith(":function:appointments-local-staff-alerts")
     table = boto3.client("dynamodb").describe_table(TableName=STAGE_ENV["APPOINTMENTS_TABLE"])["Table"]
     assert dead[0]["DDBStreamBatchInfo"]["streamArn"] == table["LatestStreamArn"]
     assert any("ALARM" in line for line in driver.said)
