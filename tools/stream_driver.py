@@ -181,7 +181,16 @@ class Consumers:
         self._drivers = drivers
 
     def poll_once(self):
-        return sum(driver.poll_once() for driver in self._drivers)
+        """Poll each consumer, even when one fails (the emulator restarting, say), then raise the first error."""
+        handled, errors = 0, []
+        for driver in self._drivers:
+            try:
+                handled += driver.poll_once()
+            except Exception as error:
+                errors.append(error)
+        if errors:
+            raise errors[0]
+        return handled
 
     def seconds_to_next_retry(self):
         waits = [wait for wait in (driver.seconds_to_next_retry() for driver in self._drivers) if wait is not None]
