@@ -2,8 +2,10 @@
 import itertools
 import os
 
+import pytest
+
 from tools.api_server import SourceFileWatcher, source_files
-from tools.stream_driver import idle_pauses
+from tools.stream_driver import Consumers, idle_pauses
 
 
 def make_project(root):
@@ -71,3 +73,30 @@ def test_an_unreachable_emulator_is_retried_every_idle_interval():
     pauses = list(itertools.islice(idle_pauses(driver, busy=0.1, idle=1.0, say=lambda *a, **k: said.append(a)), 2))
     assert pauses == [1.0, 1.0]
     assert said == [("stream driver: ConnectionError; retrying",)]
+
+
+class _Consumer:
+    def __init__(self, handled=0, error=None, retry=None):
+        self.polls, self._handled, self._error, self._retry = 0, handled, error, retry
+
+    def poll_once(self):
+        self.polls += 1
+        if self._error:
+            raise self._error
+        return self._handled
+
+    def seconds_to_next_retry(self):
+        return self._retry
+
+
+def test_both_stream_consumers_are_polled_even_when_the_first_fails():
+    failing, working = _Consumer(error=ConnectionError("emulator restarting")), _Consumer(handled=2)
+    with pytest.raises(ConnectionError):
+        Consumers([failing, working]).poll_once()
+    assert working.polls == 1
+
+
+def test_the_consumers_wait_for_the_earliest_retry_of_either():
+    assert Consumers([_Consumer(retry=None), _Consumer(retry=0.5), _Consumer(retry=2.0)]).seconds_to_next_retry() == 0.5
+    assert Consumers([_Consumer(), _Consumer()]).seconds_to_next_retry() is None
+    assert Consumers([_Consumer(handled=1), _Consumer(handled=3)]).poll_once() == 4
