@@ -28,7 +28,11 @@ ALERTING_EVENTS = {
 
 def each_record(records, handle, what):
     """`handle` each record; the sequence numbers of those that failed, to be retried (and, in the end,
-    dead-lettered). A record that cannot even be read is retried too: never dropped."""
+    dead-lettered). A record that cannot even be read is retried too: never dropped.
+
+    Records after a failed one are still handled, not left to the retry: once a batch's retries
+    run out, Lambda sends it, from the failed record on, to the dead-letter queue, and requests
+    that could have been delivered must not go with it. Their marks make the retry a no-op."""
     failed = []
     for record in records:
         try:
