@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from tools.resources import local_environment
 
 MAX_BACKOFF_SECONDS = 5.0
+STREAM_LOOKUP_SECONDS = 10.0
 
 
 def lambda_record(record, stream_arn):
@@ -52,24 +53,40 @@ class StreamDriver:
         self._clock = clock
         self._say = say
         self._stream_arn = None
+        self._shards = []
+        self._looked_up = None  # when the stream and its shards were last looked up
         self._positions = {}  # shard id -> last sequence number handled
         self._attempts = {}  # sequence number -> failed attempts so far
         self._not_before = {}  # shard id -> monotonic time of the next retry
 
     def poll_once(self):
         """Read each shard once and invoke the handler on what is new. Returns records handled."""
+        stream_arn, shards = self._stream()
+        handled = 0
+        try:
+            for shard_id in shards:
+                handled += self._poll_shard(stream_arn, shard_id)
+        except self._streams.exceptions.ResourceNotFoundException:
+            self._looked_up = None  # the table is gone, or new: look it up again next time
+        return handled
+
+    def _stream(self):
+        """The table's stream and its shard ids, looked up again every STREAM_LOOKUP_SECONDS: a new
+        table or shard is found within that, and an idle poll costs the emulator two calls, not four."""
+        if self._looked_up is not None and self._clock() - self._looked_up < STREAM_LOOKUP_SECONDS:
+            return self._stream_arn, self._shards
         try:
             stream_arn = self._dynamodb.describe_table(TableName=self._table)["Table"].get("LatestStreamArn")
         except self._dynamodb.exceptions.ResourceNotFoundException:
-            return 0
+            return None, ()
         if stream_arn != self._stream_arn:  # a new table (or the first look): start from its beginning
             self._stream_arn, self._positions, self._attempts, self._not_before = stream_arn, {}, {}, {}
         if not stream_arn:
-            return 0
-        handled = 0
-        for shard in self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
-            handled += self._poll_shard(stream_arn, shard["ShardId"])
-        return handled
+            return None, ()
+        description = self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        self._shards = [shard["ShardId"] for shard in description["Shards"]]
+        self._looked_up = self._clock()
+        return stream_arn, self._shards
 
     def seconds_to_next_retry(self):
         """How long until the earliest failed batch may be retried (None: no retry pending)."""

@@ -245,3 +245,25 @@ def test_a_confirmation_failing_while_ses_is_down_is_sent_once_later_and_the_ale
     drain(driver, rounds=4)
     assert [m.destinations["ToAddresses"] for m in sent_mail()] == [["patient.later@example.com"]]
     assert received(inbox) == []  # no second alert
+
+
+def test_an_idle_poll_reads_the_shard_and_looks_the_stream_up_again_only_every_ten_seconds(api, stage_env):
+    from app import send_staff_alerts
+
+    dynamodb, streams, calls = boto3.client("dynamodb"), boto3.client("dynamodbstreams"), []
+    for client in (dynamodb, streams):
+        client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    clock = Clock()
+    driver = StreamDriver(send_staff_alerts, dynamodb, streams, STAGE_ENV["APPOINTMENTS_TABLE"], clock=clock)
+    driver.poll_once()
+    assert calls == ["DescribeTable", "DescribeStream", "GetShardIterator", "GetRecords"]
+
+    calls.clear()
+    clock.now += 9.9
+    driver.poll_once()
+    assert calls == ["GetShardIterator", "GetRecords"]
+
+    calls.clear()
+    clock.now += 0.1
+    driver.poll_once()
+    assert calls[:2] == ["DescribeTable", "DescribeStream"]
