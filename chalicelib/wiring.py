@@ -45,7 +45,7 @@ class _KnownServices:
 def _aws_session():
     # botocore, not boto3: the same clients (and AWS_ENDPOINT_URL support) without importing
     # boto3's resource layer and s3transfer, which cost cold-start time and memory. One session
-    # for every client: the second client reuses what the first loaded (about 25 ms here).
+    # for every client: the second reuses what the first loaded (README, Performance, has the figures).
     import botocore.session
     from botocore.loaders import Loader
 
