@@ -11,7 +11,7 @@ STAGE ?= dev
 CHROMIUM := /usr/bin/chromium
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# `make package` / `make deploy` (README, "Deploy"): the stack for STAGE, built into PACKAGE_DIR.
+# `make package` / `make deploy` (docs/deploy.md): the stack for STAGE, built into PACKAGE_DIR.
 PACKAGE_DIR ?= build/package
 STACK ?= appointments-$(STAGE)
 ARTIFACT_BUCKET ?=
@@ -55,7 +55,7 @@ openapi: $(STAMP) ## Regenerate docs/openapi.json from the routes and models
 bench: $(STAMP) ## Cold start vs a naive handler, warm latency, AWS calls per request, package size
 	$(PY) -m bench.run
 
-# Staff accounts for the staff inbox (README, "Staff inbox"): the local stack, or with AWS=1 the deployed STAGE.
+# Staff accounts for the staff inbox (docs/staff.md): the local stack, or with AWS=1 the deployed STAGE.
 .PHONY: staff-add staff-list staff-disable
 staff-add: $(STAMP) ## Add or update a staff account: EMAIL=... NAME="Their Name" ROLE=staff|admin
 	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo 'make staff-add needs EMAIL=... NAME="Their Name" (and ROLE=staff or ROLE=admin).' >&2; exit 2; }
@@ -68,7 +68,7 @@ staff-disable: $(STAMP) ## Disable a staff account (signed out at once): EMAIL=.
 	@test -n "$(EMAIL)" || { echo 'make staff-disable needs EMAIL=... (see make staff-list).' >&2; exit 2; }
 	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) disable --email '$(subst ','\'',$(EMAIL))'
 
-# Staff tokens (README, "Staff API"): against the stack `make run` started, or with AWS=1 the deployed STAGE.
+# Staff tokens (docs/staff.md): against the stack `make run` started, or with AWS=1 the deployed STAGE.
 .PHONY: staff-token staff-tokens revoke-token
 staff-token: $(STAMP) ## Make a staff token: NAME="Their Name" ROLE=staff|admin; printed once, on the last line
 	@test -n "$(NAME)" || { echo 'make staff-token needs NAME="Their Name" (and ROLE=staff or ROLE=admin).' >&2; exit 2; }
@@ -85,7 +85,7 @@ package: $(STAMP) ## Build the stack for STAGE (template + zip in PACKAGE_DIR) a
 	$(PY) -m tools.package --stage $(STAGE) --out $(PACKAGE_DIR)
 
 deploy: package ## Deploy STAGE to AWS: needs the AWS CLI, credentials and ARTIFACT_BUCKET (an S3 bucket)
-	@test -n "$(ARTIFACT_BUCKET)" || { echo "make deploy needs ARTIFACT_BUCKET=<an S3 bucket for the code>; see README, Deploy." >&2; exit 2; }
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "make deploy needs ARTIFACT_BUCKET=<an S3 bucket for the code>; see docs/deploy.md." >&2; exit 2; }
 	aws cloudformation package --use-json --template-file $(PACKAGE_DIR)/sam.json \
 	  --s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(STACK) --output-template-file $(PACKAGE_DIR)/packaged.json
 	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.json --stack-name $(STACK) \

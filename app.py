@@ -1,8 +1,9 @@
-from chalicelib import coldstart  # first of all: it pauses the garbage collector for the cold start
+from chalicelib.core import coldstart  # first of all: it pauses the garbage collector for the cold start
 from chalice import Chalice, Response
 
-from chalicelib import logs, web
-from chalicelib.config import get_settings
+from chalicelib.core import logs, web
+from chalicelib.core.config import get_settings
+from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
     alert_delivery, appointment_service, confirmation_delivery, inbox_pages, sign_in, staff_authenticator,
     staff_service,
@@ -26,14 +27,14 @@ def _origins():
 
 
 def _endpoint(route):
-    return web.endpoint(route, lambda: app.current_request, _origins)
+    return web.endpoint(route, lambda: app.current_request, _origins, error_page=intake_http.error_answer)
 
 
 @app.route("/appointments", methods=["POST"], content_types=["*/*"])
 @_endpoint("POST /appointments")
 def create_appointment():
     request = app.current_request
-    submission = web.read_submission(request.headers, request.raw_body)
+    submission = intake_http.read_submission(request.headers, request.raw_body)
     receipt = appointment_service().submit(
         submission.fields, submission.idempotency_key, submission.key_field
     )
@@ -81,7 +82,7 @@ def _stream_batch(event, delivery):
 @app.route("/", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /")
 def form_page():
-    from chalicelib import page  # imported here: POST /appointments, on every cold start, needs none of it
+    from chalicelib.intake import page  # imported here: POST /appointments, on every cold start, needs none of it
     location = page.slash_redirect((app.current_request.context or {}).get("path"))
     if location:
         return web.redirect(location), "redirect"
@@ -92,7 +93,7 @@ def form_page():
 @app.route("/thanks", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /thanks")
 def thanks_page():
-    from chalicelib import page
+    from chalicelib.intake import page
     return web.html_response(200, page.thanks_page(), page.thanks_headers()), "page"
 
 
@@ -103,7 +104,7 @@ def _query(name):
 @app.route("/form.css", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /form.css")
 def form_css():
-    from chalicelib import page
+    from chalicelib.intake import page
     body, headers = page.asset("form.css", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
@@ -111,7 +112,7 @@ def form_css():
 @app.route("/form.js", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /form.js")
 def form_js():
-    from chalicelib import page
+    from chalicelib.intake import page
     body, headers = page.asset("form.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
@@ -119,7 +120,7 @@ def form_js():
 # --- The staff API: every route authenticates first (a bearer token or the inbox session), inside the app
 
 def _authenticate(request):
-    from chalicelib import inbox_http
+    from chalicelib.staff import http as inbox_http
 
     return inbox_http.authenticate(request, get_settings(), staff_authenticator(), sign_in())
 
@@ -166,17 +167,17 @@ def erase_appointment(appointment_id, staff):
     return web.json_response(200, erasure.record), "erased" if erasure.erased_now else "already_erased"
 
 
-# --- The staff inbox: pages for the browser (chalicelib/inbox_http.py), signed in by an e-mailed code ---
+# --- The staff inbox: pages for the browser (chalicelib/staff/http.py), signed in by an e-mailed code ---
 
 def _inbox_error_page(error, request):
-    from chalicelib import inbox_http
+    from chalicelib.staff import http as inbox_http
 
     return inbox_http.error_page(error, request, get_settings())
 
 
 def _inbox_endpoint(route, role=None, signed_in=True):
     return web.endpoint(route, lambda: app.current_request, authenticate=_authenticate if signed_in else None,
-                        role=role, html_errors=False, headers=web.STAFF_HEADERS, error_page=_inbox_error_page)
+                        role=role, headers=web.STAFF_HEADERS, error_page=_inbox_error_page)
 
 
 @app.route("/staff", methods=["GET"], content_types=["*/*"])
@@ -248,16 +249,16 @@ def inbox_disable_account(staff):
 @app.route("/staff/inbox.css", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/inbox.css", signed_in=False)
 def inbox_css():
-    from chalicelib import page
+    from chalicelib.staff import inbox
 
-    body, headers = page.asset("inbox.css", _query("v"))
+    body, headers = inbox.asset("inbox.css", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
 
 
 @app.route("/staff/inbox.js", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/inbox.js", signed_in=False)
 def inbox_js():
-    from chalicelib import page
+    from chalicelib.staff import inbox
 
-    body, headers = page.asset("inbox.js", _query("v"))
+    body, headers = inbox.asset("inbox.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"

@@ -191,7 +191,7 @@ def main(argv=None):
                         help="a `chalice package` output folder or zip")
     args = parser.parse_args(argv)
 
-    from chalicelib.config import Settings
+    from chalicelib.core.config import Settings
 
     aws_port = free_port()
     aws_env = local_aws_env(aws_port)

@@ -8,9 +8,9 @@ from typing import Dict, List, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import AppointmentForm
-from .staff import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, STATUSES
-from .web import STATUS
+from .core.web import STATUS
+from .intake.models import AppointmentForm
+from .staff.triage import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, STATUSES
 
 TITLE = "Appointment requests"
 VERSION = "1.0.0"

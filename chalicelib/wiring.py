@@ -3,9 +3,9 @@ from functools import lru_cache
 from pathlib import Path
 from threading import Lock
 
-from .config import get_settings
+from .core.config import get_settings
+from .intake.service import AppointmentService
 from .storage.appointments import AppointmentRepository
-from .service import AppointmentService
 
 # Bounded so that a request never hangs: at most 3 attempts of 1 s connect + 2 s read each (and
 # botocore's backoff between them, at most 1 s and 2 s), well inside API Gateway's 29 s limit,
@@ -45,7 +45,7 @@ class _KnownServices:
 def _aws_session():
     # botocore, not boto3: the same clients (and AWS_ENDPOINT_URL support) without importing
     # boto3's resource layer and s3transfer, which cost cold-start time and memory. One session
-    # for every client: the second reuses what the first loaded (README, Performance, has the figures).
+    # for every client: the second reuses what the first loaded (docs/performance.md has the figures).
     import botocore.session
     from botocore.loaders import Loader
 
@@ -81,7 +81,7 @@ def aws_client(service_name):
 @lru_cache(maxsize=1)
 def id_key():
     """The deployment's secret key, read from Secrets Manager once per process, when first called."""
-    from .secret_key import SecretKey
+    from .core.secret_key import SecretKey
 
     return SecretKey(aws_client("secretsmanager"), get_settings().dedupe_key_secret)
 
@@ -94,7 +94,7 @@ def appointment_service():
 
 @lru_cache(maxsize=1)
 def confirmation_delivery():
-    from .confirmations import ConfirmationCap, ConfirmationDelivery
+    from .notify.confirmations import ConfirmationCap, ConfirmationDelivery
     from .storage.confirmations import ConfirmationCapRepository
 
     settings = get_settings()
@@ -107,8 +107,8 @@ def confirmation_delivery():
 
 @lru_cache(maxsize=1)
 def alert_delivery():
-    from .alerts import AlertPublisher
-    from .delivery import AlertDelivery
+    from .notify.alerts import AlertPublisher
+    from .notify.delivery import AlertDelivery
 
     settings = get_settings()
     return AlertDelivery(
@@ -120,8 +120,8 @@ def alert_delivery():
 
 @lru_cache(maxsize=1)
 def staff_service():
+    from .staff.triage import StaffService
     from .storage.staff_records import StaffRepository
-    from .staff import StaffService
 
     settings = get_settings()
     return StaffService(StaffRepository(aws_client("dynamodb"), settings.table_name), settings)
@@ -129,7 +129,7 @@ def staff_service():
 
 @lru_cache(maxsize=1)
 def staff_authenticator():
-    from .auth import Authenticator
+    from .staff.auth import Authenticator
     from .storage.tokens import TokenRepository
 
     return Authenticator(TokenRepository(aws_client("dynamodb"), get_settings().table_name))
@@ -137,7 +137,7 @@ def staff_authenticator():
 
 @lru_cache(maxsize=1)
 def mailer():
-    from .mail import Mailer
+    from .core.mail import Mailer
 
     settings = get_settings()
     return Mailer(aws_client("sesv2"), settings.mail_from, settings.mail_configuration_set)
@@ -145,7 +145,7 @@ def mailer():
 
 @lru_cache(maxsize=1)
 def account_admin():
-    from .accounts import AccountAdmin
+    from .staff.accounts import AccountAdmin
     from .storage.accounts import AccountRepository
 
     return AccountAdmin(AccountRepository(aws_client("dynamodb"), get_settings().table_name))
@@ -153,7 +153,7 @@ def account_admin():
 
 @lru_cache(maxsize=1)
 def sign_in():
-    from .signin import SignIn
+    from .staff.signin import SignIn
     from .storage.accounts import AccountRepository
     from .storage.sessions import SignInRepository
 
@@ -165,7 +165,7 @@ def sign_in():
 
 @lru_cache(maxsize=1)
 def inbox_pages():
-    from .inbox_http import InboxPages
+    from .staff.http import InboxPages
 
     return InboxPages(get_settings(), staff_service(), sign_in(), account_admin())
 

@@ -2,7 +2,7 @@
 import string
 from datetime import datetime, timezone
 
-from chalicelib.models import AppointmentRequest, ConsentEvidence
+from chalicelib.intake.models import AppointmentRequest, ConsentEvidence
 from tests.conftest import remember_personal
 
 REF = "k5qg2n4xw7ybz3hd6tjm8rfc"

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import logs
-from chalicelib.config import Settings
+from chalicelib.core import logs
+from chalicelib.core.config import Settings
 from tools.resources import (
     ROOT, create_dedupe_key_secret, create_mail_configuration_set, create_mail_identity, create_table, create_topic,
     stage_environment,

@@ -2,7 +2,7 @@
 from dataclasses import replace
 from datetime import timedelta
 
-from chalicelib.errors import StorageUnavailable
+from chalicelib.core.errors import StorageUnavailable
 from chalicelib.storage.appointments import Existing
 
 
@@ -19,7 +19,7 @@ class FakeRepository:
         self.calls = []
 
     def add(self, request):
-        from chalicelib.errors import PayloadTooLarge
+        from chalicelib.core.errors import PayloadTooLarge
         from chalicelib.storage.appointments import to_item
         from chalicelib.storage.dynamo import MAX_ITEM_BYTES, item_size
 
@@ -89,7 +89,7 @@ class FakeStaffRepository:
         return self.records.get(request_id)
 
     def list_page(self, query, limit, cursor=None):
-        from chalicelib.staff import InvalidCursor, Page
+        from chalicelib.staff.triage import InvalidCursor, Page
 
         matching = sorted(
             (r for r in self.records.values()
@@ -246,7 +246,7 @@ class FakeMailer:
         self.failing = None
 
     def send(self, email):
-        from chalicelib.errors import MailNotSent
+        from chalicelib.core.errors import MailNotSent
 
         if self.failing:
             raise MailNotSent(self.failing)

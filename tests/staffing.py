@@ -2,10 +2,10 @@
 import itertools
 from datetime import datetime, timezone
 
-from chalicelib.auth import TokenAdmin
+from chalicelib.intake.service import AppointmentService
+from chalicelib.staff.auth import TokenAdmin
 from chalicelib.storage.appointments import AppointmentRepository
 from chalicelib.storage.tokens import TokenRepository
-from chalicelib.service import AppointmentService
 from tests.conftest import STAGE_ENV, id_key, remember_personal, valid_fields
 
 # Every staff route, as the authorization matrix tests walk them.
@@ -64,6 +64,6 @@ class Tokens:
         return {"Authorization": f"Bearer {getattr(self, kind)}"}
 
     def revoke(self, token):
-        from chalicelib.auth import token_hash
+        from chalicelib.staff.auth import token_hash
 
         self._admin.revoke(token_hash(token)[:12])

@@ -166,7 +166,7 @@ def main(argv=None):
         f"{len(resources)} resources):\n"
         f"  template  {package.template}\n"
         f"  code      {package.zip} ({package.zip.stat().st_size:,} bytes)\n"
-        "Deploy it: README.md, \"Deploy\" (make deploy STAGE=... ARTIFACT_BUCKET=...)."
+        "Deploy it: docs/deploy.md (make deploy STAGE=... ARTIFACT_BUCKET=...)."
     )
 
 

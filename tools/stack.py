@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from chalicelib.config import Settings
-from chalicelib.errors import ConfigError
+from chalicelib.core.config import Settings
+from chalicelib.core.errors import ConfigError
 from tools.resources import (
     LOCAL_API_URL, ROOT, create_dead_letter_queue, create_dedupe_key_secret, create_mail_configuration_set,
     create_mail_identity, create_table, create_topic, local_environment,

@@ -26,8 +26,8 @@ def main(argv=None, client=None, out=sys.stdout):
     disable.add_argument("--email", required=True)
     args = parser.parse_args(argv)
 
-    from chalicelib.accounts import AccountAdmin
-    from chalicelib.errors import NotFound, StorageUnavailable, ValidationFailed
+    from chalicelib.core.errors import NotFound, StorageUnavailable, ValidationFailed
+    from chalicelib.staff.accounts import AccountAdmin
     from chalicelib.storage.accounts import AccountRepository
 
     table = stage_environment(args.stage)["APPOINTMENTS_TABLE"]

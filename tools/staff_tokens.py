@@ -52,8 +52,8 @@ def main(argv=None, client=None, out=sys.stdout):
     revoke.add_argument("id")
     args = parser.parse_args(argv)
 
-    from chalicelib.auth import TokenAdmin
-    from chalicelib.errors import NotFound, StorageUnavailable, ValidationFailed
+    from chalicelib.core.errors import NotFound, StorageUnavailable, ValidationFailed
+    from chalicelib.staff.auth import TokenAdmin
     from chalicelib.storage.tokens import TokenRepository
 
     table = stage_environment(args.stage)["APPOINTMENTS_TABLE"]
@@ -75,7 +75,7 @@ def main(argv=None, client=None, out=sys.stdout):
 
 def one_line(error, table, use_aws):
     """A failed command as the one line a person reads."""
-    from chalicelib.errors import ValidationFailed, StorageUnavailable
+    from chalicelib.core.errors import ValidationFailed, StorageUnavailable
 
     if isinstance(error, ValidationFailed):
         return "; ".join(f"{name}: {text}" for name, text in error.fields.items())

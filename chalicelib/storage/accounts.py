@@ -1,5 +1,5 @@
 """Staff accounts: one item per e-mail address, listed through the by_created index."""
-from ..accounts import Account
+from ..staff.accounts import Account
 from .dynamo import ConditionFailed, call, deserialize, newest_first, serialize
 
 ACCOUNT_ENTITY = "staff_account"

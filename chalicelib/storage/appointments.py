@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import PayloadTooLarge
-from ..models import AppointmentRequest, utc_iso
+from ..core.clock import utc_iso
+from ..core.errors import PayloadTooLarge
+from ..intake.models import AppointmentRequest
 from .dynamo import MAX_ITEM_BYTES, ConditionFailed, call, deserialize, item_size, plain, serialize, unavailable
 
 ENTITY = "appointment"

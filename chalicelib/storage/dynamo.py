@@ -3,8 +3,8 @@ from decimal import Decimal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import StorageUnavailable
-from ..logs import get_logger
+from ..core.errors import StorageUnavailable
+from ..core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -3,7 +3,7 @@
 Both carry `expires_at`, the table's TTL attribute, so DynamoDB deletes them once they are of
 no use; the code checks every time limit itself (TTL deletion can lag by days).
 """
-from ..signin import CodeState, SessionState
+from ..staff.signin import CodeState, SessionState
 from .dynamo import ConditionFailed, call, deserialize, put_if_unchanged, serialize
 
 CODE_ENTITY = "signin_code"

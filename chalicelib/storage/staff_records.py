@@ -7,7 +7,7 @@ from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..staff import HistoryEntry, InvalidCursor, Page, StaffRecord
+from ..staff.triage import HistoryEntry, InvalidCursor, Page, StaffRecord
 from .appointments import ENTITY, AppointmentRepository, item_key
 from .dynamo import ConditionFailed, call, deserialize, plain, serialize
 

@@ -1,5 +1,5 @@
 """Staff tokens, one item each under the hash of the token (never the token itself)."""
-from ..auth import TokenRecord
+from ..staff.auth import TokenRecord
 from .dynamo import ConditionFailed, call, deserialize, newest_first, serialize
 
 TOKEN_ENTITY = "staff_token"

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from chalicelib.config import Settings
+from chalicelib.core.config import Settings
 from tests.conftest import remember_personal
 from tests.e2e.conftest import SCREENSHOTS, free_port
 from tools.resources import ROOT
@@ -426,7 +426,7 @@ def test_without_javascript_a_double_click_is_one_request(stack, open_page, than
 # --- the form on another site --------------------------------------------------------------
 
 def embedded_page(api):
-    """The README's recipe: the <form> copied onto another page, posting to the API's URL."""
+    """The recipe in docs/form.md: the <form> copied onto another page, posting to the API's URL."""
     with urllib.request.urlopen(api + "/", timeout=10) as response:
         served = response.read().decode()
     form = re.search(r"<form .*?</form>", served, re.S).group(0)

@@ -1,4 +1,4 @@
-"""A custom domain from the stage config (README, Deploy) builds into a stack that deploys in order."""
+"""A custom domain from the stage config (docs/deploy.md) builds into a stack that deploys in order."""
 import json
 import shutil
 

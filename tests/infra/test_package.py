@@ -70,7 +70,7 @@ def test_the_zip_holds_the_app_and_its_dependencies_only(built):
         unzipped = sum(info.file_size for info in archive.infolist())
     top = {name.split("/", 1)[0] for name in names}
     assert {"app.py", "chalicelib", "pydantic", "phonenumbers", "email_validator", "tzdata"} <= top
-    assert "chalicelib/static/form.js" in names
+    assert "chalicelib/intake/static/form.js" in names
     assert "chalicelib/aws_data/endpoints.json" in names  # the cut endpoint data the clients read
     assert not top & {"tests", "tools", "bench", "infra", ".venv", "boto3", "botocore", "moto"}
     assert built.zip.stat().st_size < MAX_ZIPPED and unzipped < MAX_UNZIPPED

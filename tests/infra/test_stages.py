@@ -1,7 +1,7 @@
 """The stages in .chalice/config.json: dev for the laptop, prod safe by default."""
 from urllib.parse import urlsplit
 
-from chalicelib.config import MAX_BASE_URL, Settings
+from chalicelib.core.config import MAX_BASE_URL, Settings
 from tools.resources import ROOT, stage_environment
 
 

@@ -8,8 +8,8 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from chalicelib.alerts import Alert, AlertPublisher, compose_alert
-from chalicelib.errors import AlertNotSent
+from chalicelib.core.errors import AlertNotSent
+from chalicelib.notify.alerts import Alert, AlertPublisher, compose_alert
 from chalicelib.storage.appointments import from_item, to_item
 from chalicelib.storage.dynamo import deserialize, serialize
 from tests.conftest import STAGE_ENV

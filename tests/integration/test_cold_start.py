@@ -32,9 +32,10 @@ with mock_aws():
                       "collecting_after_first_event": gc.isenabled(), "frozen": gc.get_freeze_count()}))
 """
 
-NOT_FOR_THE_FORM = ("chalicelib.page", "chalicelib.openapi", "chalicelib.staff", "chalicelib.auth",
-                    "chalicelib.csv_export", "chalicelib.storage.staff_records", "chalicelib.storage.tokens",
-                    "chalicelib.alerts", "chalicelib.delivery")
+NOT_FOR_THE_FORM = ("chalicelib.intake.page", "chalicelib.openapi", "chalicelib.staff.triage", "chalicelib.staff.auth",
+                    "chalicelib.staff.csv_export", "chalicelib.storage.staff_records", "chalicelib.storage.tokens",
+                    "chalicelib.notify.alerts", "chalicelib.notify.delivery", "chalicelib.staff.inbox",
+                    "chalicelib.staff.http")
 
 
 def cold_start(event="post", in_lambda=True):

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.accounts import AccountAdmin
+from chalicelib.staff.accounts import AccountAdmin
 from chalicelib.storage.accounts import AccountRepository
 from tests.conftest import STAGE_ENV, captured_log_lines, valid_fields
 from tests.staffing import TABLE, Tokens

@@ -1,8 +1,8 @@
 """The SES adapter against moto's SES, and the rules of real SES that moto does not enforce."""
 import pytest
 
-from chalicelib.errors import MailNotSent
-from chalicelib.mail import Email, Mailer
+from chalicelib.core.errors import MailNotSent
+from chalicelib.core.mail import Email, Mailer
 from tools.resources import create_mail_identity
 
 SENDER = "appointments@clinic.example"

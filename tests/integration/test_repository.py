@@ -9,10 +9,10 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from chalicelib.errors import PayloadTooLarge, StorageUnavailable
+from chalicelib.core.errors import PayloadTooLarge, StorageUnavailable
+from chalicelib.intake.service import AppointmentService
 from chalicelib.storage.appointments import AppointmentRepository, item_key, to_item
 from chalicelib.storage.dynamo import MAX_ITEM_BYTES, deserialize, item_size
-from chalicelib.service import AppointmentService
 from tests.conftest import captured_log_lines, id_key, remember_personal, response_json, valid_fields
 from tests.fakes import Clock, FakeRepository, Ids
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.errors import PayloadTooLarge
+from chalicelib.core.errors import PayloadTooLarge
 from chalicelib.storage.appointments import AppointmentRepository
 from tests.alerting import stored_request
 from tests.conftest import STAGE_ENV

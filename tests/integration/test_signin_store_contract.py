@@ -2,8 +2,8 @@
 
 import pytest
 
-from chalicelib.accounts import Account
-from chalicelib.signin import CodeState, SessionState
+from chalicelib.staff.accounts import Account
+from chalicelib.staff.signin import CodeState, SessionState
 from chalicelib.storage.accounts import AccountRepository
 from chalicelib.storage.sessions import SignInRepository
 from tests.fakes import FakeAccounts, FakeSignInStore

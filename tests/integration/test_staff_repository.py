@@ -5,14 +5,14 @@ import json
 import pytest
 from chalice.app import DynamoDBRecord
 
+from chalicelib.notify.delivery import AlertDelivery
+from chalicelib.staff.auth import StaffMember, TokenAdmin
+from chalicelib.staff.triage import ACTIVE, HistoryEntry, InvalidCursor, ListQuery, StaffService
 from chalicelib.storage import staff_records as repository_module
-from chalicelib.auth import StaffMember, TokenAdmin
-from chalicelib.delivery import AlertDelivery
 from chalicelib.storage.appointments import AppointmentRepository
-from chalicelib.storage.staff_records import StaffRepository, encode_cursor
 from chalicelib.storage.dynamo import deserialize
+from chalicelib.storage.staff_records import StaffRepository, encode_cursor
 from chalicelib.storage.tokens import TokenRepository
-from chalicelib.staff import ACTIVE, HistoryEntry, InvalidCursor, ListQuery, StaffService
 from tests.conftest import remember_personal
 from tests.fakes import Clock
 from tests.staffing import TABLE, seed

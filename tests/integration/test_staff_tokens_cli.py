@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from chalicelib.auth import Authenticator
-from chalicelib.errors import Unauthorized
+from chalicelib.core.errors import Unauthorized
+from chalicelib.staff.auth import Authenticator
 from chalicelib.storage.tokens import TokenRepository
 from tools import staff_tokens
 

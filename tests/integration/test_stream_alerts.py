@@ -154,8 +154,8 @@ def stream_records():
 
 
 def test_the_stream_keeps_no_personal_data_of_a_changed_and_erased_request(api, inbox, driver, settings):
-    from chalicelib.auth import StaffMember
-    from chalicelib.staff import StaffService
+    from chalicelib.staff.auth import StaffMember
+    from chalicelib.staff.triage import StaffService
     from chalicelib.storage.staff_records import StaffRepository
 
     ana = StaffMember("Ana Admin", "admin", "tok-ana")
@@ -174,8 +174,8 @@ def test_the_stream_keeps_no_personal_data_of_a_changed_and_erased_request(api, 
 
 
 def test_a_request_staff_move_out_of_suspected_spam_is_alerted_once(api, inbox, driver, settings):
-    from chalicelib.auth import StaffMember
-    from chalicelib.staff import StaffService
+    from chalicelib.staff.auth import StaffMember
+    from chalicelib.staff.triage import StaffService
     from chalicelib.storage.staff_records import StaffRepository
 
     sam = StaffMember("Sam Staff", "staff", "tok-sam")

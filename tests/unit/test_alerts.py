@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from chalicelib.alerts import EVENT, MAX_SMS, MAX_SMS_LINK, compose_alert, to_ascii
-from chalicelib.models import REASON_LABELS, TIME_LABELS
-from chalicelib.config import MAX_BASE_URL, Settings
-from chalicelib.errors import ConfigError
-from chalicelib.models import REASONS
+from chalicelib.core.config import MAX_BASE_URL, Settings
+from chalicelib.core.errors import ConfigError
+from chalicelib.intake.models import REASON_LABELS, TIME_LABELS
+from chalicelib.intake.models import REASONS
+from chalicelib.notify.alerts import EVENT, MAX_SMS, MAX_SMS_LINK, compose_alert, to_ascii
 from tests.alerting import EVERY_OPTIONAL_FIELD, REF, aws_subject_problems, stored_request
 from tests.conftest import STAGE_ENV
 from tools.resources import template_resource
@@ -186,7 +186,7 @@ def test_false_answers_are_shown_as_no(settings):
 
 
 def test_staff_read_the_same_words_the_patient_chose_from(settings):
-    from chalicelib import page
+    from chalicelib.intake import page
 
     form = page.form_page(settings)
     assert set(REASON_LABELS) == set(REASONS)

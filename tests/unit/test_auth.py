@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from chalicelib import auth
-from chalicelib.auth import Authenticator, StaffMember, TokenAdmin
-from chalicelib.errors import NotFound, StorageUnavailable, Unauthorized, ValidationFailed
+from chalicelib.core.errors import NotFound, StorageUnavailable, Unauthorized, ValidationFailed
+from chalicelib.staff import auth
+from chalicelib.staff.auth import Authenticator, StaffMember, TokenAdmin
 from tests.fakes import Clock, FakeTokens
 
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from chalicelib.config import Settings
-from chalicelib.errors import ConfigError
+from chalicelib.core.config import Settings
+from chalicelib.core.errors import ConfigError
 from tests.conftest import STAGE_ENV, captured_log_lines
 from tools.resources import ROOT
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.confirmations import (
+from chalicelib.notify.confirmations import (
     CAP_PER_DAY, SUBJECT, ConfirmationCap, ConfirmationDelivery, address_key, compose_confirmation,
 )
-from chalicelib.errors import MailNotSent, StorageUnavailable
+from chalicelib.core.errors import MailNotSent, StorageUnavailable
 from tests.alerting import REF, RECEIVED, stored_request
 from tests.fakes import Clock, FakeMailer
 from tests.unit.test_delivery import FakeRepository, record

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.csv_export import COLUMNS, neutralise, row, to_csv
-from chalicelib.staff import StaffRecord
+from chalicelib.staff.csv_export import COLUMNS, neutralise, row, to_csv
+from chalicelib.staff.triage import StaffRecord
 from tests.conftest import remember_personal
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from chalicelib.staff.triage import InvalidCursor, ListQuery
 from chalicelib.storage.staff_records import decode_cursor, encode_cursor
-from chalicelib.staff import InvalidCursor, ListQuery
 
 
 def b64(value):

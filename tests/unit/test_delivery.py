@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from chalice.app import DynamoDBRecord
 
-from chalicelib.delivery import AlertDelivery
-from chalicelib.errors import AlertNotSent, StorageUnavailable
-from chalicelib.models import AppointmentRequest, ConsentEvidence
+from chalicelib.core.errors import AlertNotSent, StorageUnavailable
+from chalicelib.intake.models import AppointmentRequest, ConsentEvidence
+from chalicelib.notify.delivery import AlertDelivery
 from chalicelib.storage.appointments import item_key
 from chalicelib.storage.dynamo import serialize
 from tests.conftest import remember_personal

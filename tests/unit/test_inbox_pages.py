@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import inbox, page
-from chalicelib.models import LABELS, REASON_LABELS
-from chalicelib.staff import TRANSITIONS
+from chalicelib.intake.models import LABELS, REASON_LABELS
+from chalicelib.staff import inbox
+from chalicelib.staff.triage import TRANSITIONS
 
 CLINIC_TIME = ZoneInfo("America/New_York")
 LOCATIONS = {"downtown": "Downtown", "northside": "Northside & Co"}
@@ -480,19 +480,19 @@ def test_pages_are_sent_with_a_strict_policy_and_never_cached():
 
 @pytest.mark.parametrize("name, kind", [("inbox.css", "text/css"), ("inbox.js", "text/javascript")])
 def test_assets_are_versioned_by_content(name, kind):
-    body, headers = page.asset(name)
+    body, headers = inbox.asset(name)
     version = hashlib.sha256(body.encode()).hexdigest()[:12]
 
     assert inbox.asset_url("/api", name) == f"/api/staff/{name}?v={version}"
     assert headers["Content-Type"].startswith(kind)
     assert headers["Cache-Control"] == "public, max-age=300"
-    assert page.asset(name, version)[1]["Cache-Control"] == "public, max-age=86400"
+    assert inbox.asset(name, version)[1]["Cache-Control"] == "public, max-age=86400"
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_the_assets_stay_small_and_load_nothing_from_elsewhere():
     for name in ("inbox.css", "inbox.js"):
-        body, _ = page.asset(name)
+        body, _ = inbox.asset(name)
         assert len(body.encode()) < 12_000, name
         assert "http:" not in body and "https:" not in body and "//" not in body.replace("// ", ""), name
         assert "@import" not in body and "url(" not in body, name

@@ -3,8 +3,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from chalicelib.errors import ValidationFailed
-from chalicelib.models import LABELS, REASONS, validate_form
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.intake.models import LABELS, REASONS, validate_form
 from tests.conftest import valid_fields
 
 TODAY = date(2026, 11, 25)

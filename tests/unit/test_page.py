@@ -5,9 +5,9 @@ import re
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
-from chalicelib import page
-from chalicelib.config import Settings
-from chalicelib.models import REASON_LABELS, REASONS, TIME_LABELS, TIMES
+from chalicelib.core.config import Settings
+from chalicelib.intake import page
+from chalicelib.intake.models import REASON_LABELS, REASONS, TIME_LABELS, TIMES
 from tests.conftest import STAGE_ENV
 from tools.resources import ROOT, stage_environment
 

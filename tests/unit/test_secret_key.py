@@ -2,8 +2,8 @@
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from chalicelib.errors import ConfigError, StorageUnavailable
-from chalicelib.secret_key import SecretKey
+from chalicelib.core.errors import ConfigError, StorageUnavailable
+from chalicelib.core.secret_key import SecretKey
 
 
 class FakeSecrets:

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
+from chalicelib.core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
+from chalicelib.intake.service import SPAM_RETENTION_DAYS, AppointmentService, derived_id
 from chalicelib.storage.appointments import Existing
-from chalicelib.service import SPAM_RETENTION_DAYS, AppointmentService, derived_id
 from tests.conftest import TEST_ID_KEY, id_key, valid_fields
 from tests.fakes import Clock, FakeRepository, Ids, UnavailableRepository
 

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.accounts import AccountAdmin
-from chalicelib.errors import Unauthorized, ValidationFailed
-from chalicelib.signin import CODE_DIGITS, SignIn, SignInFailed, session_hash
+from chalicelib.core.errors import Unauthorized, ValidationFailed
+from chalicelib.staff.accounts import AccountAdmin
+from chalicelib.staff.signin import CODE_DIGITS, SignIn, SignInFailed, session_hash
 from tests.fakes import Clock, FakeAccounts, FakeMailer, FakeSignInStore
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.auth import StaffMember
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.staff import ACTIVE, HistoryEntry, ListQuery, StaffRecord, StaffService
+from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.staff.auth import StaffMember
+from chalicelib.staff.triage import ACTIVE, HistoryEntry, ListQuery, StaffRecord, StaffService
 from tests.conftest import remember_personal
 from tests.fakes import Clock, FakeStaffRepository
 
@@ -387,7 +387,7 @@ def test_listing_pages_through_everything_once(staff, repository):
 
 
 def test_the_export_reads_every_page_and_stops_at_its_budget(staff, repository, monkeypatch):
-    from chalicelib import staff as staff_module
+    from chalicelib.staff import triage as staff_module
 
     for n in range(250):
         repository.records[f"r{n:03}"] = a_record(f"r{n:03}", created_at=f"2026-11-25T10:{n // 60:02}:{n % 60:02}.000Z")
@@ -403,7 +403,7 @@ def test_the_export_reads_every_page_and_stops_at_its_budget(staff, repository, 
 
 
 def test_a_sparse_export_reads_a_bounded_number_of_pages_and_hands_back_a_cursor(settings):
-    from chalicelib.staff import EXPORT_PAGES, Page
+    from chalicelib.staff.triage import EXPORT_PAGES, Page
 
     class SparseIndex:
         """A big table where the filter matches almost nothing: every page comes back empty, with more to read."""

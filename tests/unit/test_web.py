@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from chalice.app import CaseInsensitiveMapping
 
-from chalicelib.errors import InvalidBody, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType, ValidationFailed
-from chalicelib.web import MAX_BODY_BYTES, cors_headers, error_page, error_response, read_submission, wants_html
+from chalicelib.core.errors import InvalidBody, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType, ValidationFailed
+from chalicelib.core.web import MAX_BODY_BYTES, cors_headers, error_response, wants_html
+from chalicelib.intake.http import error_page, read_submission
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

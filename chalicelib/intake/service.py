@@ -6,10 +6,11 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from .errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
-from .models import AppointmentRequest, ConsentEvidence, utc_iso, validate_form
+from ..core.clock import utc_iso, utcnow
+from ..core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
+from .models import AppointmentRequest, ConsentEvidence, validate_form
 
 KEY_WINDOW = timedelta(hours=24)
 REPLAY_WINDOW = timedelta(minutes=10)
@@ -22,10 +23,6 @@ class Receipt:
     id: str
     replayed: bool
     status: str = "received"
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def random_id():

@@ -21,9 +21,9 @@ from datetime import date, timezone
 import phonenumbers
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from .config import Settings
-from .errors import AlertNotSent
-from .models import CONTACT_LABELS, LABELS, REASON_LABELS, TIME_LABELS, AppointmentRequest
+from ..core.config import Settings
+from ..core.errors import AlertNotSent
+from ..intake.models import CONTACT_LABELS, LABELS, REASON_LABELS, TIME_LABELS, AppointmentRequest
 
 EVENT = "appointment.requested"
 # SNS Publish: a Subject is ASCII that begins with a letter, number or punctuation mark,

@@ -1,21 +1,19 @@
 """The "Request an Appointment" page and its thank-you page, rendered from the settings.
 
-Plain HTML, CSS and one small script from chalicelib/static (no build step, nothing from
+Plain HTML, CSS and one small script from chalicelib/intake/static (no build step, nothing from
 other hosts). Everything that comes from config is HTML-escaped.
 """
-import hashlib
 import html
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
-from string import Template
 from urllib.parse import urlsplit
 
+from ..core.pages import COMMON_HEADERS, StaticFiles
 from .models import MAX_DAYS_AHEAD, REASON_LABELS, REASONS, TIME_LABELS, TIMES
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = StaticFiles(Path(__file__).resolve().parent / "static")
 
 # Changing these words changes what patients agree to: give CONSENT_VERSION a new value too
 # (tests/unit/test_page.py pins the wording of each version in use).
@@ -26,13 +24,6 @@ SMS_DISCLOSURE = (
     "Reply STOP to stop receiving texts, or HELP for help. Agreeing is not a condition of receiving care."
 )
 
-ASSET_TYPES = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8",
-               "inbox.css": "text/css; charset=utf-8", "inbox.js": "text/javascript; charset=utf-8"}
-
-COMMON_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 _PLAIN_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _HOST_SOURCE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
@@ -44,7 +35,7 @@ def new_submission_id():
 def form_page(settings, *, now=None, submission_id=None):
     """The form, with the clinic's locations, today's date limits and a fresh submission id."""
     today = (now or datetime.now(timezone.utc)).astimezone(settings.timezone).date()
-    return template("form.html").substitute(
+    return STATIC.template("form.html").substitute(
         css_url=asset_url("form.css"),
         js_url=asset_url("form.js"),
         location_options=_options(settings.locations.items()),
@@ -72,7 +63,7 @@ def slash_redirect(path):
 
 
 def thanks_page():
-    return template("thanks.html").substitute(css_url=asset_url("form.css"))
+    return STATIC.template("thanks.html").substitute(css_url=asset_url("form.css"))
 
 
 def form_headers(settings):
@@ -91,23 +82,13 @@ def thanks_headers():
 
 
 def asset(name, version=None):
-    """(body, headers) of a static file the page uses.
-
-    The page asks for `name?v=VERSION` and may cache that for a day; a copy of the form on
-    another site links the plain name and is kept only briefly, so it gets updates soon.
-    """
-    max_age = 86400 if version == asset_version(name) else 300
-    headers = {**COMMON_HEADERS, "Content-Type": ASSET_TYPES[name], "Cache-Control": f"public, max-age={max_age}"}
-    return static_text(name), headers
+    """(body, headers) of form.css or form.js (see StaticFiles.asset)."""
+    return STATIC.asset(name, version)
 
 
 def asset_url(name):
     """Relative, so that it works at / locally and under the stage prefix behind API Gateway."""
-    return f"{name}?v={asset_version(name)}"
-
-
-def asset_version(name):
-    return hashlib.sha256(static_text(name).encode()).hexdigest()[:12]
+    return f"{name}?v={STATIC.version(name)}"
 
 
 def _options(choices):
@@ -120,14 +101,3 @@ def _origin(url):
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
     return [origin] if _HOST_SOURCE.match(origin) else []
-
-
-@lru_cache(maxsize=None)
-def static_text(name):
-    return (STATIC / name).read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=None)
-def template(name):
-    return Template(static_text(name))
-

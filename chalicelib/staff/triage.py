@@ -12,11 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Optional
 
+from ..core.clock import utc_iso, utcnow
+from ..core.errors import Conflict, NotFound, ValidationFailed
+from ..core.logs import get_logger
 from . import csv_export
-from .errors import Conflict, NotFound, ValidationFailed
-from .logs import get_logger
-from .models import utc_iso
-from .service import utcnow
 
 log = get_logger(__name__)
 

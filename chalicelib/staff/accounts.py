@@ -2,15 +2,14 @@
 
 Adding is idempotent: adding an address again updates its name and role and makes it active.
 Disabling ends the account's sessions at once, because every session is checked against its
-account on every request (chalicelib/signin.py).
+account on every request (signin.py).
 """
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import NotFound, ValidationFailed
-from .logs import get_logger
-from .models import utc_iso
-from .service import utcnow
+from ..core.clock import utc_iso, utcnow
+from ..core.errors import NotFound, ValidationFailed
+from ..core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -16,13 +16,12 @@ import hmac
 import html
 from datetime import timedelta
 
+from ..core.clock import utc_iso, utcnow
+from ..core.errors import MailNotSent, StorageUnavailable
+from ..core.logs import get_logger
+from ..core.mail import Email
+from ..storage.appointments import id_from_stream_keys
 from .delivery import each_record
-from .errors import MailNotSent, StorageUnavailable
-from .logs import get_logger
-from .mail import Email
-from .models import utc_iso
-from .service import utcnow
-from .storage.appointments import id_from_stream_keys
 
 log = get_logger(__name__)
 

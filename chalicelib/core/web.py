@@ -1,11 +1,9 @@
 """HTTP translation: reading bodies, content negotiation, CORS and error answers."""
 import functools
-import html
 import json
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -16,7 +14,6 @@ from .errors import (
     AppError, ConfigError, Forbidden, InvalidBody, PayloadTooLarge, StorageUnavailable, Unauthorized,
     UnsupportedMediaType,
 )
-from .models import BOOLEAN_FIELDS, LABELS
 
 MAX_BODY_BYTES = 16 * 1024
 # US-ASCII is a subset of UTF-8: a body declared so reads the same.
@@ -25,41 +22,11 @@ MAX_FORM_FIELDS = 100
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 ALLOWED_HEADERS = "Content-Type, Idempotency-Key"
-_TRUE = {"on", "true", "yes", "1"}
-_FALSE = {"off", "false", "no", "0"}
 
 log = logs.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Submission:
-    fields: dict
-    idempotency_key: object
-    key_field: str
-
-
-def read_submission(headers, raw_body):
-    """Turn a POST body into field values, or raise the matching AppError."""
-    media_type, params = _media_type(headers.get("content-type"))
-    if media_type not in (JSON_TYPE, FORM_TYPE):
-        raise UnsupportedMediaType()
-    if params.get("charset", "utf-8").lower() not in UTF8_CHARSETS:
-        raise UnsupportedMediaType("Send the form in UTF-8 (charset=utf-8).")
-    text = _body_text(raw_body, PayloadTooLarge())
-    fields = (
-        _json_object(text, "The request body must be a JSON object with the form's fields.")
-        if media_type == JSON_TYPE else _form_fields(text)
-    )
-    header_key = (headers.get("idempotency-key") or "").strip()
-    if header_key:  # an empty header counts as absent
-        return Submission(fields, header_key, "Idempotency-Key")
-    body_key = fields.get("submission_id")
-    if isinstance(body_key, str) and not body_key.strip():
-        body_key = None
-    return Submission(fields, body_key.strip() if isinstance(body_key, str) else body_key, "submission_id")
-
-
-def _media_type(header):
+def media_type_of(header):
     if not header:
         return None, {}
     media_type, *rest = header.split(";")
@@ -70,7 +37,7 @@ def _media_type(header):
     return media_type.strip().lower(), params
 
 
-def _body_text(raw_body, too_large):
+def body_text(raw_body, too_large):
     raw_body = raw_body or b""
     if len(raw_body) > MAX_BODY_BYTES:
         raise too_large
@@ -80,7 +47,7 @@ def _body_text(raw_body, too_large):
         raise InvalidBody("The request body is not valid UTF-8.") from None
 
 
-def _json_object(text, not_an_object):
+def json_object(text, not_an_object):
     try:
         # A byte-order mark is allowed before JSON (RFC 8259 §8.1: a reader may ignore it).
         data = json.loads(text.removeprefix("\ufeff"), parse_constant=_reject_constant, parse_int=_integer)
@@ -101,39 +68,13 @@ def _integer(digits):
     return int(digits) if len(digits) <= 100 else Decimal(digits)
 
 
-def _form_fields(text):
-    try:
-        pairs = parse_qsl(
-            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS
-        )
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidBody("The form body could not be read as UTF-8 URL-encoded fields.") from None
-    fields = {}
-    for name, value in pairs:
-        if value.strip():
-            fields[name] = value
-    for name in BOOLEAN_FIELDS:
-        # An unticked checkbox is simply not sent: absent means false.
-        fields[name] = _form_boolean(fields[name]) if name in fields else False
-    return fields
-
-
-def _form_boolean(value):
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    return value
-
-
 def wants_html(accept):
     """True when the client (a browser's plain form post) prefers text/html over JSON."""
     if not accept:
         return False
     html_q = json_q = 0.0
     for part in accept.split(","):
-        media_type, params = _media_type(part)
+        media_type, params = media_type_of(part)
         try:
             q = float(params.get("q", "1"))
         except ValueError:
@@ -200,54 +141,32 @@ STATUS = {
 }
 
 
-def error_response(error: AppError, as_html=False):
+def error_response(error: AppError, render_page=None):
+    """The answer to a domain error: its JSON body, or the page `render_page(error)` makes of it."""
     status = STATUS.get(error.code, 500)
     headers = {}
     if isinstance(error, StorageUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="staff"'
-    fields = getattr(error, "fields", None)
-    if as_html:
-        if hasattr(error, "patient_message"):
-            return html_response(status, error_page(error.patient_message, title=error.patient_title, advice=""), headers)
-        return html_response(status, error_page(error.message, fields), headers)
+    if render_page is not None:
+        return html_response(status, render_page(error), headers)
     body = {"error": error.code, "message": error.message}
+    fields = getattr(error, "fields", None)
     if fields is not None:
         body["fields"] = fields
     return json_response(status, body, headers)
 
 
-BACK_ADVICE = "Use your browser’s Back button to return to the form: what you typed is still there."
-
-
-def error_page(message, fields=None, *, title="Please check your appointment request", advice=BACK_ADVICE):
-    items = "".join(
-        f"<li><strong>{html.escape(LABELS.get(name, name))}</strong>: {html.escape(text)}</li>"
-        for name, text in (fields or {}).items()
-    )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
-        "li{margin:.4rem 0}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(message)}</p>"
-        + (f"<ul>{items}</ul>" if items else "")
-        + (f"<p>{html.escape(advice)}</p>" if advice else "")
-        + "</body></html>"
-    )
-
-
 def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate=None, role=None,
-             html_errors=True, headers=None, error_page=None):
+             headers=None, error_page=None):
     """Wrap a view: request id, CORS, error answers and one access log line per request.
 
     With `authenticate` (request -> staff member, or raise Unauthorized), the caller is checked
     before the view runs: a member who may not act as `role` gets a 403, the view gets
     `staff=`, and the access line names the staff member as `actor`. With `error_page`
-    ((error, request) -> Response), errors are answered by it: the staff inbox's own pages.
+    ((error, request) -> Response), errors are answered by it (the form's page for a browser's
+    plain post, or the staff inbox's own pages); without it, by the JSON error body.
     """
 
     def decorate(view):
@@ -256,7 +175,6 @@ def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate
             request = current_request()
             started = time.perf_counter()
             token = logs.request_id.set(_request_id(request))
-            as_html = html_errors and wants_html(request.headers.get("accept"))
             outcome = "ok"
             staff = None
             try:
@@ -271,16 +189,16 @@ def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate
                 outcome = error.code
                 log.error("configuration error", extra={"event": "config_error", "setting": error.setting,
                                                         "reason": error.reason})
-                response = _answer(error, request, as_html, error_page)
+                response = _answer(error, request, error_page)
             except AppError as error:
                 outcome = error.code
                 if getattr(error, "fields", None):
                     log.info("validation failed", extra={"event": "validation_failed", "fields": sorted(error.fields)})
-                response = _answer(error, request, as_html, error_page)
+                response = _answer(error, request, error_page)
             except Exception as error:  # the last line of defence: never a stack trace to the caller
                 outcome = "internal_error"
                 log.error("unhandled error", extra={"event": "unhandled_error", "error_type": type(error).__name__})
-                response = _answer(AppError(), request, as_html, error_page)
+                response = _answer(AppError(), request, error_page)
             try:
                 origins = allowed_origins()
             except ConfigError:
@@ -306,13 +224,13 @@ def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate
     return decorate
 
 
-def _answer(error, request, as_html, error_page):
+def _answer(error, request, error_page):
     if error_page is not None:
         try:
             return error_page(error, request)
         except Exception as failure:  # rendering the error page failed: fall back to the plain answer
             log.error("error page failed", extra={"event": "unhandled_error", "error_type": type(failure).__name__})
-    return error_response(error, as_html)
+    return error_response(error)
 
 
 # Path parameters are logged only when they have the shape of our ids: a mistyped URL could hold anything.
@@ -328,24 +246,24 @@ def staff_endpoint(route, current_request, authenticate, role="staff"):
     not for scripts on the clinic's website, so browsers keep other sites' scripts out of it.
     """
     return endpoint(route, current_request, lambda: (), authenticate=authenticate, role=role,
-                    html_errors=False, headers=STAFF_HEADERS)
+                    headers=STAFF_HEADERS)
 
 
 def read_json_object(headers, raw_body):
     """A JSON object body (a staff change), or the matching AppError."""
-    media_type, params = _media_type(headers.get("content-type"))
+    media_type, params = media_type_of(headers.get("content-type"))
     if media_type != JSON_TYPE or params.get("charset", "utf-8").lower() not in UTF8_CHARSETS:
         raise UnsupportedMediaType("Send the change as application/json in UTF-8.")
-    text = _body_text(raw_body, PayloadTooLarge("The request is too large: a note can be at most 1000 characters."))
-    return _json_object(text, 'The request body must be a JSON object, e.g. {"status": "contacted"}.')
+    text = body_text(raw_body, PayloadTooLarge("The request is too large: a note can be at most 1000 characters."))
+    return json_object(text, 'The request body must be a JSON object, e.g. {"status": "contacted"}.')
 
 
 def read_form(headers, raw_body):
     """A URL-encoded form post (a staff inbox page) as {name: value}, or the matching AppError."""
-    media_type, params = _media_type(headers.get("content-type"))
+    media_type, params = media_type_of(headers.get("content-type"))
     if media_type != FORM_TYPE or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded in UTF-8.")
-    text = _body_text(raw_body, PayloadTooLarge())
+    text = body_text(raw_body, PayloadTooLarge())
     try:
         pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
                           max_num_fields=MAX_FORM_FIELDS)

@@ -6,7 +6,7 @@ context (see `validate_form`), so the rules stay pure and testable.
 """
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Literal, Optional
 
 import phonenumbers
@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import ValidationFailed
+from ..core.errors import ValidationFailed
 
 MAX_DAYS_AHEAD = 180
 
@@ -334,9 +334,3 @@ class AppointmentRequest(BaseModel):
     @property
     def location(self):
         return self.fields["location"]
-
-
-def utc_iso(moment: datetime) -> str:
-    # Converted, not just formatted: created_at sorts as a string in the indexes.
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
-from .errors import NotFound, StorageUnavailable, Unauthorized, ValidationFailed
-from .models import utc_iso
-from .service import utcnow
+from ..core.clock import utc_iso, utcnow
+from ..core.errors import NotFound, StorageUnavailable, Unauthorized, ValidationFailed
 
 ROLES = ("staff", "admin")
 TOKEN_PREFIX = "appt_staff_"

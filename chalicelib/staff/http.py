@@ -1,6 +1,6 @@
 """The staff inbox's HTTP: the session cookie, the same-origin rule, form posts and page answers.
 
-The pages are rendered by chalicelib/inbox.py; every rule lives in the services (staff.py,
+The pages are rendered by inbox.py; every rule lives in the services (triage.py,
 signin.py, accounts.py). A browser signs in once and then carries an opaque session id in a
 cookie that scripts cannot read (HttpOnly), that other sites cannot make it send
 (SameSite=Strict), and that only /staff pages get (Path). Anything that changes something
@@ -12,11 +12,12 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
-from . import inbox, web
-from .errors import Conflict, Forbidden, NotFound, StorageUnavailable, Unauthorized, ValidationFailed
-from .logs import get_logger
-from .models import LABELS, REASON_LABELS
-from .staff import TRANSITIONS
+from ..core import web
+from ..core.errors import Conflict, Forbidden, NotFound, StorageUnavailable, Unauthorized, ValidationFailed
+from ..core.logs import get_logger
+from ..intake.models import LABELS, REASON_LABELS
+from . import inbox
+from .triage import TRANSITIONS
 
 log = get_logger(__name__)
 

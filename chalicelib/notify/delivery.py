@@ -9,11 +9,11 @@ an SNS answer lost on its way back.
 """
 from dataclasses import replace
 
+from ..core.clock import utcnow
+from ..core.errors import AlertNotSent, MailNotSent, StorageUnavailable
+from ..core.logs import get_logger
+from ..storage.appointments import id_from_stream_keys
 from .alerts import compose_alert
-from .errors import AlertNotSent, MailNotSent, StorageUnavailable
-from .logs import get_logger
-from .storage.appointments import id_from_stream_keys
-from .service import utcnow
 
 log = get_logger(__name__)
 

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
+from ..core.clock import utc_iso, utcnow
+from ..core.errors import MailNotSent, StorageUnavailable, Unauthorized, ValidationFailed
+from ..core.logs import get_logger
+from ..core.mail import Email
 from .accounts import normalise_email
 from .auth import StaffMember
-from .errors import MailNotSent, StorageUnavailable, Unauthorized, ValidationFailed
-from .logs import get_logger
-from .mail import Email
-from .models import utc_iso
-from .service import utcnow
 
 log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """The staff inbox's pages, rendered on the server: sign-in, the list, one request, erasure, accounts.
 
-Plain HTML from the inbox-*.html templates in chalicelib/static, one stylesheet and one small
+Plain HTML from the inbox-*.html templates in chalicelib/staff/static, one stylesheet and one small
 script, nothing from other hosts; every page works with JavaScript off. Every value that is
 not this module's own words is HTML-escaped and stripped of bidirectional controls, and text a
 person typed is isolated in <bdi>, so it cannot reorder what is around it.
@@ -8,16 +8,18 @@ URLs carry ids only: personal data appears in tel: and mailto: links and nowhere
 """
 import html
 from datetime import date, datetime, timezone
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from .models import CONTACT_LABELS, TIME_LABELS
-from .page import COMMON_HEADERS, asset_version, template
+from ..core.pages import COMMON_HEADERS, StaticFiles
+from ..intake.models import CONTACT_LABELS, TIME_LABELS
 
+STATIC = StaticFiles(Path(__file__).resolve().parent / "static")
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-# COMMON_HEADERS (the form page's) sends `Referrer-Policy: same-origin`, not `no-referrer`: with
+# COMMON_HEADERS (the form page's too) sends `Referrer-Policy: same-origin`, not `no-referrer`: with
 # no-referrer Chromium sends `Origin: null` on the inbox's own form posts, and the origin check
 # would refuse them.
 
@@ -53,7 +55,7 @@ _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u2
 # --- pages ---------------------------------------------------------------------------------
 
 def sign_in_page(base, next_id=None, notice=None):
-    content = template("inbox-sign-in.html").substitute(
+    content = STATIC.template("inbox-sign-in.html").substitute(
         action=_url(base, "sign-in"),
         notice=_notice(notice),
         next_field=_hidden("next", next_id),
@@ -62,7 +64,7 @@ def sign_in_page(base, next_id=None, notice=None):
 
 
 def code_page(base, email, next_id=None, error=None):
-    content = template("inbox-code.html").substitute(
+    content = STATIC.template("inbox-code.html").substitute(
         action=_url(base, "sign-in/code"),
         sent=_e(CODE_SENT),
         email=_bdi(email),
@@ -80,7 +82,7 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
     filters = {name: str(value) for name, value in (filters or {}).items() if value}
     items = listing.get("items") or []
     rows = "\n".join(_list_row(base, view, timezone, reasons) for view in items)
-    content = template("inbox-list.html").substitute(
+    content = STATIC.template("inbox-list.html").substitute(
         notice=_notice(notice),
         action=_url(base),
         status_options=_options(STATUS_CHOICES, filters.get("status", "")),
@@ -96,7 +98,7 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
 
 def request_page(base, staff, view, transitions, timezone, reasons, labels, notice=None, error=None):
     erased = "fields" not in view or view.get("status") == "erased"
-    content = template("inbox-request.html").substitute(
+    content = STATIC.template("inbox-request.html").substitute(
         back=_url(base),
         heading="Erased request" if erased else _name(view),
         messages=_error_region(error) + _notice(notice),
@@ -111,7 +113,7 @@ def request_page(base, staff, view, transitions, timezone, reasons, labels, noti
 
 
 def erase_page(base, staff, view):
-    content = template("inbox-erase.html").substitute(
+    content = STATIC.template("inbox-erase.html").substitute(
         what=f"the request from <strong>{_name(view)}</strong>" if view.get("fields") else "this request",
         reference=_e(view.get("id", "")),
         action=_url(base, f"requests/{_id(view['id'])}/erase"),
@@ -122,7 +124,7 @@ def erase_page(base, staff, view):
 
 def accounts_page(base, staff, accounts, error=None, fields=None, notice=None):
     fields = fields or {}
-    content = template("inbox-accounts.html").substitute(
+    content = STATIC.template("inbox-accounts.html").substitute(
         messages=_error_region(error) + _error_summary(fields, ACCOUNT_FIELDS, "account-") + _notice(notice),
         rows="\n".join(_account_row(base, staff, account) for account in accounts),
         action=_url(base, "accounts"),
@@ -138,7 +140,7 @@ def accounts_page(base, staff, accounts, error=None, fields=None, notice=None):
 
 
 def message_page(base, title, text, status_hint=None):
-    content = template("inbox-message.html").substitute(
+    content = STATIC.template("inbox-message.html").substitute(
         title=_e(title),
         text=_e(text),
         hint=f'<p class="hint">Error code: {_e(status_hint)}</p>' if status_hint else "",
@@ -153,14 +155,19 @@ def inbox_headers():
     return {**COMMON_HEADERS, "Content-Security-Policy": POLICY, "Cache-Control": "no-store"}
 
 
+def asset(name, version=None):
+    """(body, headers) of inbox.css or inbox.js (see StaticFiles.asset)."""
+    return STATIC.asset(name, version)
+
+
 def asset_url(base, name):
-    return f"{base}/staff/{name}?v={asset_version(name)}"
+    return f"{base}/staff/{name}?v={STATIC.version(name)}"
 
 
 # --- parts ---------------------------------------------------------------------------------
 
 def _layout(base, title, content, staff=None):
-    return template("inbox-layout.html").substitute(
+    return STATIC.template("inbox-layout.html").substitute(
         title=_e(title),
         css_url=_e(asset_url(base, "inbox.css")),
         js_url=_e(asset_url(base, "inbox.js")),
@@ -342,7 +349,7 @@ def _status_form(base, view, transitions):
         "</label></div>"
         for status in transitions
     )
-    return template("inbox-status-form.html").substitute(
+    return STATIC.template("inbox-status-form.html").substitute(
         action=_url(base, f"requests/{_id(view['id'])}/status"),
         current=_e(STATUS_LABELS.get(view.get("status"), view.get("status"))),
         choices=choices,

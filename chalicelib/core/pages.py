@@ -1,0 +1,37 @@
+"""Pages rendered on the server: a package's static files, and the headers every page sends."""
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+COMMON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+class StaticFiles:
+    """One package's `static/` folder: the templates of its pages, and the CSS and script they link."""
+
+    def __init__(self, directory):
+        self._directory = Path(directory)
+        self.text = lru_cache(maxsize=None)(self._read)
+        self.template = lru_cache(maxsize=None)(lambda name: Template(self.text(name)))
+
+    def _read(self, name):
+        return (self._directory / name).read_text(encoding="utf-8")
+
+    def version(self, name):
+        return hashlib.sha256(self.text(name).encode()).hexdigest()[:12]
+
+    def asset(self, name, version=None):
+        """(body, headers) of a CSS or JS file.
+
+        A page asks for `name?v=VERSION` and may cache that for a day; a copy of the form on
+        another site links the plain name and is kept only briefly, so it gets updates soon.
+        """
+        max_age = 86400 if version == self.version(name) else 300
+        headers = {**COMMON_HEADERS, "Content-Type": ASSET_TYPES[Path(name).suffix],
+                   "Cache-Control": f"public, max-age={max_age}"}
+        return self.text(name), headers

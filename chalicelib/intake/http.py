@@ -1,0 +1,99 @@
+"""The form's HTTP: a POST body as the form's fields, and the readable page a plain post gets on an error."""
+import html
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from ..core import web
+from ..core.errors import InvalidBody, PayloadTooLarge, UnsupportedMediaType
+from .models import BOOLEAN_FIELDS, LABELS
+
+_TRUE = {"on", "true", "yes", "1"}
+_FALSE = {"off", "false", "no", "0"}
+
+
+@dataclass(frozen=True)
+class Submission:
+    fields: dict
+    idempotency_key: object
+    key_field: str
+
+
+def read_submission(headers, raw_body):
+    """Turn a POST body into field values, or raise the matching AppError."""
+    media_type, params = web.media_type_of(headers.get("content-type"))
+    if media_type not in (web.JSON_TYPE, web.FORM_TYPE):
+        raise UnsupportedMediaType()
+    if params.get("charset", "utf-8").lower() not in web.UTF8_CHARSETS:
+        raise UnsupportedMediaType("Send the form in UTF-8 (charset=utf-8).")
+    text = web.body_text(raw_body, PayloadTooLarge())
+    fields = (
+        web.json_object(text, "The request body must be a JSON object with the form's fields.")
+        if media_type == web.JSON_TYPE else _form_fields(text)
+    )
+    header_key = (headers.get("idempotency-key") or "").strip()
+    if header_key:  # an empty header counts as absent
+        return Submission(fields, header_key, "Idempotency-Key")
+    body_key = fields.get("submission_id")
+    if isinstance(body_key, str) and not body_key.strip():
+        body_key = None
+    return Submission(fields, body_key.strip() if isinstance(body_key, str) else body_key, "submission_id")
+
+
+def _form_fields(text):
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=web.MAX_FORM_FIELDS
+        )
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBody("The form body could not be read as UTF-8 URL-encoded fields.") from None
+    fields = {}
+    for name, value in pairs:
+        if value.strip():
+            fields[name] = value
+    for name in BOOLEAN_FIELDS:
+        # An unticked checkbox is simply not sent: absent means false.
+        fields[name] = _form_boolean(fields[name]) if name in fields else False
+    return fields
+
+
+def _form_boolean(value):
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    return value
+
+
+def error_answer(error, request):
+    """A browser's plain post gets a page that lists what to fix; a script gets the JSON body."""
+    as_page = web.wants_html(request.headers.get("accept"))
+    return web.error_response(error, _page_of if as_page else None)
+
+
+def _page_of(error):
+    if hasattr(error, "patient_message"):
+        return error_page(error.patient_message, title=error.patient_title, advice="")
+    return error_page(error.message, getattr(error, "fields", None))
+
+
+BACK_ADVICE = "Use your browser’s Back button to return to the form: what you typed is still there."
+
+
+def error_page(message, fields=None, *, title="Please check your appointment request", advice=BACK_ADVICE):
+    items = "".join(
+        f"<li><strong>{html.escape(LABELS.get(name, name))}</strong>: {html.escape(text)}</li>"
+        for name, text in (fields or {}).items()
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
+        "li{margin:.4rem 0}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(message)}</p>"
+        + (f"<ul>{items}</ul>" if items else "")
+        + (f"<p>{html.escape(advice)}</p>" if advice else "")
+        + "</body></html>"
+    )
