@@ -1,10 +1,12 @@
 """Fault injection at botocore's HTTP layer, for the local stack's API and stream processes only.
 
     APPOINTMENTS_FAULTS='{"seed": 7, "rate": 0.3, "limit": 150, "log": "faults.jsonl", "outages": {"SendEmail": 12}}'
+    APPOINTMENTS_FAULTS='{"seed": 7, "rates": {"reset": 0.15, "server_error": 0.1, "lost": 0.1, "throttled": 0.25}}'
 
 With that variable set, every botocore client made in the process gets a `before-send` hook
-that, for the handlers' own calls (OPERATIONS), fails a seeded share of them, at most `limit`
-times in all, in one of these ways:
+that, for the handlers' own calls (OPERATIONS), fails a seeded share of them (`rate`, split
+evenly among the kinds, or a share per kind in `rates`), at most `limit` times in all (no limit
+when it is null), in one of these ways:
 
 - `throttled`: the service's own throttling answer (HTTP 400; 429 for SES), never sent;
 - `server_error`: an HTTP 500 internal failure, never sent;
@@ -13,13 +15,14 @@ times in all, in one of these ways:
 
 `outages` adds an outage before all that: the first N calls of an operation each get a 500
 (`server_error`), beyond `limit`, long enough to outlast botocore's own retries. Each fault is
-appended to `log` as one JSON line (process, operation, kind), so a test can tell which
-duplicates a lost answer explains. Without the variable nothing is installed.
+appended to `log` as one JSON line (process, operation, kind, time), so a test can tell which
+duplicates a lost answer explains, and when the faults came. Without the variable nothing is installed.
 """
 import json
 import os
 import random
 import threading
+import time
 
 ENV = "APPOINTMENTS_FAULTS"
 OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish", "SendEmail", "GetSecretValue"}
@@ -51,13 +54,14 @@ _SERVER_ERROR = {
 
 
 class FaultPlan:
-    def __init__(self, process, seed=0, rate=0.2, limit=100, log=None, kinds=KINDS, outages=None):
+    def __init__(self, process, seed=0, rate=0.2, limit=100, log=None, kinds=KINDS, outages=None, rates=None):
         self.process = process
         self.outages = dict(outages or {})  # operation -> calls still to fail
-        self.rate = rate
+        self.rates = dict(rates) if rates else {kind: rate / len(kinds) for kind in kinds}
+        if set(self.rates) - set(KINDS) or sum(self.rates.values()) > 1:
+            raise ValueError(f"rates: kinds among {KINDS}, adding up to 1 at most")
         self.limit = limit
         self.log = log
-        self.kinds = tuple(kinds)
         self.injected = 0
         self._random = random.Random(f"{seed}:{process}")
         self._lock = threading.Lock()
@@ -71,14 +75,25 @@ class FaultPlan:
                 self.outages[operation] -= 1
                 kind = "server_error"
             else:
-                if self.injected >= self.limit or self._random.random() >= self.rate:
+                if self.limit is not None and self.injected >= self.limit:
+                    return None
+                kind = self._draw()
+                if kind is None:
                     return None
                 self.injected += 1
-                kind = self._random.choice(self.kinds)
         if self.log:
             with open(self.log, "a") as out:
-                out.write(json.dumps({"process": self.process, "operation": operation, "kind": kind}) + "\n")
+                out.write(json.dumps({"process": self.process, "operation": operation, "kind": kind,
+                                      "time": time.time()}) + "\n")
         return kind
+
+    def _draw(self):
+        point = self._random.random()
+        for kind, share in self.rates.items():
+            if point < share:
+                return kind
+            point -= share
+        return None
 
     def before_send(self, request, event_name, **_):
         from botocore.awsrequest import AWSResponse

@@ -14,6 +14,7 @@ confirmation (nor a failed confirmation an alert).
 import hashlib
 import hmac
 import html
+import time
 from datetime import timedelta
 
 from ..core.clock import utc_iso, utcnow
@@ -21,7 +22,7 @@ from ..core.errors import MailNotSent, StorageUnavailable
 from ..core.logs import get_logger
 from ..core.mail import Email
 from ..storage.appointments import id_from_stream_keys
-from .delivery import each_record
+from .delivery import Unmarked, each_record, mark_hard
 
 log = get_logger(__name__)
 
@@ -95,12 +96,14 @@ class ConfirmationCap:
 
 
 class ConfirmationDelivery:
-    def __init__(self, repository, mailer, cap, settings, *, now=utcnow):
+    def __init__(self, repository, mailer, cap, settings, *, now=utcnow, sleep=time.sleep):
         self._repository = repository
         self._mailer = mailer
         self._cap = cap
         self._settings = settings
         self._now = now
+        self._sleep = sleep
+        self._unmarked = Unmarked()
 
     def deliver(self, records):
         """Handle stream records; return the sequence numbers of those that must be retried."""
@@ -117,6 +120,10 @@ class ConfirmationDelivery:
             return
         if record.event_name == "MODIFY" and not current.rescued_from_spam:
             return  # an alert's mark, say: the INSERT's own record confirms (or is retried until it does)
+        decided = self._unmarked.get(current.id)
+        if decided is not None:
+            self._mark(current.id, decided)  # decided (and perhaps sent) here before: only the mark is missing
+            return
         email = compose_confirmation(current, self._settings)
         if not self._cap.allow(email.to, current.id):
             log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,
@@ -137,9 +144,12 @@ class ConfirmationDelivery:
 
     def _mark(self, request_id, outcome):
         try:
-            self._repository.mark_confirmed(request_id, outcome, self._now())
+            mark_hard(lambda: self._repository.mark_confirmed(request_id, outcome, self._now()), sleep=self._sleep)
+            self._unmarked.forget(request_id)
         except StorageUnavailable:
-            # Decided (and perhaps sent): retrying the record would send it again, as with alerts. The
-            # next record of this request finds no mark and asks the cap, which counts it once.
+            # Decided (and perhaps sent): retrying the record would send it again, as with alerts.
+            # Remembered, a record of this request seen again here marks it instead; elsewhere, the
+            # next record of it finds no mark and asks the cap, which counts it once.
+            self._unmarked.remember(request_id, outcome)
             log.warning("confirmation not marked", extra={"event": "confirmation_mark_failed",
                                                           "appointment_id": request_id, "outcome": outcome})

@@ -6,7 +6,14 @@ A failed record is reported back so that it is retried (and, after bounded retri
 to the dead-letter queue); the mark turns a retried record into a no-op. Once SNS has taken
 an alert the record counts as delivered, marked or not: a duplicate alert can only come from
 an SNS answer lost on its way back.
+
+The mark is what keeps a message from going out twice, so it is tried harder than other
+writes (MARK_ROUNDS rounds of the client's own attempts), and what was sent but still could
+not be marked is remembered in the process (Unmarked): a record retried there, or another
+record of the same request, marks it instead of sending it again.
 """
+import time
+from collections import OrderedDict
 from dataclasses import replace
 
 from ..core.clock import utcnow
@@ -16,6 +23,40 @@ from ..storage.appointments import id_from_stream_keys
 from .alerts import compose_alert
 
 log = get_logger(__name__)
+
+# Each round is the client's own 3 attempts; between rounds, a pause that outlasts a throttling burst.
+MARK_ROUNDS = 3
+MARK_PAUSES = (0.2, 0.5)
+
+
+class Unmarked:
+    """What this process sent but could not mark, by request id (bounded: the oldest are forgotten)."""
+
+    def __init__(self, limit=10_000):
+        self._sent = OrderedDict()
+        self._limit = limit
+
+    def remember(self, request_id, value):
+        self._sent[request_id] = value
+        while len(self._sent) > self._limit:
+            self._sent.popitem(last=False)
+
+    def get(self, request_id):
+        return self._sent.get(request_id)
+
+    def forget(self, request_id):
+        self._sent.pop(request_id, None)
+
+
+def mark_hard(mark, *, sleep=time.sleep):
+    """Run `mark` until it succeeds, at most MARK_ROUNDS times; StorageUnavailable if it never did."""
+    for pause in (*MARK_PAUSES[: MARK_ROUNDS - 1], None):
+        try:
+            return mark()
+        except StorageUnavailable:
+            if pause is None:
+                raise
+            sleep(pause)
 
 # Which statuses, read after the record, make a request due for its alert. A change (MODIFY) is
 # due only as a request staff moved out of suspected spam: any other change is to a request
@@ -53,11 +94,13 @@ def each_record(records, handle, what):
 
 
 class AlertDelivery:
-    def __init__(self, repository, publisher, settings, *, now=utcnow):
+    def __init__(self, repository, publisher, settings, *, now=utcnow, sleep=time.sleep):
         self._repository = repository
         self._publisher = publisher
         self._settings = settings
         self._now = now
+        self._sleep = sleep
+        self._unmarked = Unmarked()
 
     def deliver(self, records):
         """Handle stream records; return the sequence numbers of those that must be retried."""
@@ -74,14 +117,19 @@ class AlertDelivery:
             return
         if record.event_name == "MODIFY" and not current.rescued_from_spam:
             return  # a mark (a confirmation's, or an alert's whose own mark failed): never an alert of its own
-        message_id = self._publish(current)
-        log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
-                                      "location": current.location})
+        message_id = self._unmarked.get(current.id)
+        if message_id is None:
+            message_id = self._publish(current)
+            log.info("alert sent", extra={"event": "alert_sent", "appointment_id": current.id,
+                                          "location": current.location})
         try:
-            self._repository.mark_alerted(current.id, message_id, self._now())
+            mark_hard(lambda: self._repository.mark_alerted(current.id, message_id, self._now()), sleep=self._sleep)
+            self._unmarked.forget(current.id)
         except StorageUnavailable:
-            # SNS has the alert: retrying the record would send it again. Without the mark, a later
-            # record of this request is one that alerts nobody (a staff change, or its erasure).
+            # SNS has the alert: retrying the record would send it again. Remembered, a record of this
+            # request seen again here marks it instead; elsewhere, a later record of it alerts nobody
+            # (a staff change, or its erasure).
+            self._unmarked.remember(current.id, message_id)
             log.warning("alert sent but not marked", extra={"event": "alert_mark_failed",
                                                             "appointment_id": current.id})
 

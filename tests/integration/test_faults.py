@@ -51,3 +51,17 @@ def test_an_outage_fails_the_first_calls_of_its_operation_and_then_lets_them_thr
     plan = FaultPlan("test", rate=0.0, outages={"SendEmail": 2})
     assert [plan.choose("SendEmail") for _ in range(3)] == ["server_error", "server_error", None]
     assert plan.choose("Publish") is None
+
+
+def test_rates_per_kind_are_kept_over_many_calls_with_no_limit():
+    rates = {"reset": 0.15, "server_error": 0.1, "lost": 0.1, "throttled": 0.25}
+    plan = FaultPlan("test", seed=3, rates=rates, limit=None)
+    kinds = [plan.choose("UpdateItem") for _ in range(20_000)]
+    for kind, share in rates.items():
+        assert abs(kinds.count(kind) / len(kinds) - share) < 0.015, kind
+    assert abs(kinds.count(None) / len(kinds) - 0.4) < 0.015
+
+
+def test_rates_that_add_up_past_one_are_refused():
+    with pytest.raises(ValueError):
+        FaultPlan("test", rates={"reset": 0.6, "lost": 0.5})

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.core.errors import MailNotSent, StorageUnavailable
 from chalicelib.notify.confirmations import (
     CAP_PER_DAY, SUBJECT, ConfirmationCap, ConfirmationDelivery, address_key, compose_confirmation,
 )
-from chalicelib.core.errors import MailNotSent, StorageUnavailable
+from chalicelib.notify.delivery import MARK_ROUNDS
 from tests.alerting import REF, RECEIVED, stored_request
 from tests.fakes import Clock, FakeMailer
 from tests.unit.test_delivery import FakeRepository, record
@@ -145,7 +146,8 @@ class MarkingRepository(FakeRepository):
 
 def delivery(repository, mailer, settings, cap=None):
     cap = cap or ConfirmationCap(FakeCapStore(), lambda: KEY, now=lambda: RECEIVED)
-    return ConfirmationDelivery(repository, mailer, cap, settings, now=lambda: RECEIVED + timedelta(seconds=2))
+    return ConfirmationDelivery(repository, mailer, cap, settings, now=lambda: RECEIVED + timedelta(seconds=2),
+                                sleep=lambda seconds: None)
 
 
 def test_a_new_request_is_confirmed_once_however_often_its_records_come(confirm_settings):
@@ -214,10 +216,36 @@ def test_past_the_cap_the_request_is_marked_skipped_and_nothing_is_sent(confirm_
 def test_a_failed_mark_after_sending_sends_nothing_twice(confirm_settings):
     request = stored_request()
     repository, mailer = MarkingRepository(request), FakeMailer()
-    repository.fail_confirm_marks = 1
+    repository.fail_confirm_marks = MARK_ROUNDS
     confirm = delivery(repository, mailer, confirm_settings)
     assert confirm.deliver([record(request)]) == []  # counted as delivered: SES has it
     assert len(mailer.sent) == 1
+    assert repository.marks == []
+
+
+def test_a_mark_that_fails_once_is_tried_again_and_lands(confirm_settings):
+    request = stored_request()
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    repository.fail_confirm_marks = MARK_ROUNDS - 1
+    assert delivery(repository, mailer, confirm_settings).deliver([record(request)]) == []
+    assert repository.marks == [(REF, "sent")] and len(mailer.sent) == 1
+
+
+def test_a_batch_retried_past_a_sent_but_unmarked_confirmation_sends_it_once(confirm_settings):
+    """A is sent and its mark fails every round; a later record B fails; the batch comes again."""
+    a, b = stored_request(), stored_request(id="req-b", email="b.person@example.com")
+    repository, mailer = MarkingRepository(a, b), FakeMailer()
+    confirm = delivery(repository, mailer, confirm_settings)
+    repository.fail_confirm_marks = MARK_ROUNDS
+    real_send = mailer.send
+    mailer.send = lambda email: (_ for _ in ()).throw(MailNotSent("Throttling", retryable=True)) \
+        if email.to == "b.person@example.com" else real_send(email)
+    batch = [record(a), record(b)]
+    assert confirm.deliver(batch) == [batch[1].sequence_number]
+    mailer.send = real_send
+    assert confirm.deliver(batch) == []
+    assert sorted(mail.to for mail in mailer.sent) == ["b.person@example.com", "jose.garcia@example.com"]
+    assert sorted(repository.marks) == [(REF, "sent"), ("req-b", "sent")]
 
 
 def test_confirmations_off_sends_nothing_and_reads_nothing(confirm_settings):

@@ -6,7 +6,7 @@ from chalice.app import DynamoDBRecord
 
 from chalicelib.core.errors import AlertNotSent, StorageUnavailable
 from chalicelib.intake.models import AppointmentRequest, ConsentEvidence
-from chalicelib.notify.delivery import AlertDelivery
+from chalicelib.notify.delivery import MARK_ROUNDS, AlertDelivery
 from chalicelib.storage.appointments import item_key
 from chalicelib.storage.dynamo import serialize
 from tests.conftest import remember_personal
@@ -91,7 +91,8 @@ def delivery_for(settings):
     def build(repository, publisher, **overrides):
         from dataclasses import replace
 
-        return AlertDelivery(repository, publisher, replace(settings, **overrides), now=lambda: NOW)
+        return AlertDelivery(repository, publisher, replace(settings, **overrides), now=lambda: NOW,
+                             sleep=lambda seconds: None)
 
     return build
 
@@ -224,7 +225,7 @@ def record_sequence(failed):
 def test_a_failed_mark_after_sns_took_the_alert_sends_no_second_one(delivery_for):
     request = stored_request()
     repository, publisher = FakeRepository(request), FakePublisher()
-    repository.fail_marks = 1
+    repository.fail_marks = MARK_ROUNDS
     delivery = delivery_for(repository, publisher)
     assert delivery.deliver([record(request)]) == []  # delivered: not retried
     assert not repository.items["req1"].alerted_at
@@ -232,3 +233,43 @@ def test_a_failed_mark_after_sns_took_the_alert_sends_no_second_one(delivery_for
     repository.items["req1"] = contacted
     assert delivery.deliver([record(contacted, event_name="MODIFY")]) == []  # staff's next change
     assert len(publisher.sent) == 1
+
+
+def test_a_mark_that_fails_once_is_tried_again_and_lands(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher()
+    repository.fail_marks = MARK_ROUNDS - 1
+    assert delivery_for(repository, publisher).deliver([record(request)]) == []
+    assert repository.items["req1"].alerted_at
+    assert len(publisher.sent) == 1
+
+
+def test_a_sent_but_unmarked_request_seen_again_is_marked_not_sent_again(delivery_for):
+    request = stored_request()
+    repository, publisher = FakeRepository(request), FakePublisher()
+    repository.fail_marks = MARK_ROUNDS
+    delivery = delivery_for(repository, publisher)
+    first = record(request)
+    assert delivery.deliver([first]) == []
+    assert delivery.deliver([first]) == []  # the same record again, as a retried batch brings it
+    assert len(publisher.sent) == 1
+    assert repository.items["req1"].alerted_at  # the second time only the mark was written
+
+
+def test_a_batch_retried_past_a_sent_but_unmarked_request_alerts_it_once(delivery_for):
+    """The fault run's duplicates: A is published and its mark fails, a later record B fails, and
+    the batch comes again with A in it. A is marked, not published again; B is retried until sent."""
+    a, b = stored_request("reqA"), stored_request("reqB")
+    repository, publisher = FakeRepository(a, b), FakePublisher()
+    delivery = delivery_for(repository, publisher)
+    repository.fail_marks = MARK_ROUNDS  # A's mark fails every round
+    real_publish = publisher.publish
+    publisher.publish = lambda alert: (_ for _ in ()).throw(AlertNotSent("Throttling")) \
+        if "reqB" in alert.message else real_publish(alert)
+    batch = [record(a), record(b)]
+    assert delivery.deliver(batch) == [batch[1].sequence_number]
+    publisher.publish = real_publish
+    assert delivery.deliver(batch) == []
+    alerted = [alert.attributes["appointment_id"]["StringValue"] for alert in publisher.sent]
+    assert sorted(alerted) == ["reqA", "reqB"]
+    assert repository.items["reqA"].alerted_at and repository.items["reqB"].alerted_at
