@@ -2,10 +2,13 @@
 
 The pages are rendered by inbox.py; every rule lives in the services (triage.py,
 signin.py, accounts.py). A browser signs in once and then carries an opaque session id in a
-cookie that scripts cannot read (HttpOnly), that other sites cannot make it send
-(SameSite=Strict), and that only /staff pages get (Path). Anything that changes something
-must also come with an Origin header equal to the API's own origin: SameSite does not tell
-apart two sites on one host (another port is the same site), Origin does.
+cookie that scripts cannot read (HttpOnly), that only /staff pages get (Path), and that other
+sites cannot make it send with a post or a script's request (SameSite=Lax). Lax, not Strict: a
+link in web mail (Gmail or Outlook in a browser is another site) must open the request for a
+signed-in person, and Strict would send them through sign-in for every alert. That is safe
+because nothing changes on a GET: every change is a POST that must also come with an Origin
+header equal to the API's own origin (SameSite does not tell apart two sites on one host,
+another port being the same site; Origin does).
 """
 import re
 from urllib.parse import urlencode
@@ -39,7 +42,7 @@ def session_id(headers):
 
 def session_cookie(value, settings, clear=False):
     attributes = [f"{SESSION_COOKIE}={'' if clear else value}", f"Path={settings.public_path}/staff", "HttpOnly",
-                  "SameSite=Strict"]
+                  "SameSite=Lax"]
     if settings.secure_cookies:
         attributes.append("Secure")
     if clear:

@@ -137,4 +137,4 @@ def test_on_a_deployed_stage_the_cookie_is_secure_and_scoped_under_the_stage(tmp
         wiring.reset()
     assert answer.headers["Location"] == "/api/staff/"
     attributes = set(answer.headers["Set-Cookie"].split("; ")[1:])
-    assert attributes == {"Path=/api/staff", "HttpOnly", "SameSite=Strict", "Secure"}
+    assert attributes == {"Path=/api/staff", "HttpOnly", "SameSite=Lax", "Secure"}
