@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -63,6 +64,15 @@ class SignInFailed(Unauthorized):
     def __init__(self, reason):
         super().__init__()
         self.reason = reason
+
+
+def ascii_digits(typed):
+    """The code as typed, in ASCII digits: a phone set to Arabic, Persian or a full-width keyboard
+    types the same code in other digits. Spaces and dashes go; anything else stays, to be refused."""
+    if not isinstance(typed, str):
+        return ""
+    kept = (c for c in typed if not c.isspace() and c != "-")
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c for c in kept)
 
 
 def new_code():
@@ -153,8 +163,8 @@ class SignIn:
             address = normalise_email(email)
         except ValueError:
             raise SignInFailed("bad_address") from None
-        code = re.sub(r"[\s-]", "", code) if isinstance(code, str) else ""
-        if not re.fullmatch(rf"\d{{{CODE_DIGITS}}}", code):
+        code = ascii_digits(code)
+        if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", code):
             raise SignInFailed("malformed_code")
         now = self._now()
         state = self._store.code(address)

@@ -138,3 +138,23 @@ def test_on_a_deployed_stage_the_cookie_is_secure_and_scoped_under_the_stage(tmp
     assert answer.headers["Location"] == "/api/staff/"
     attributes = set(answer.headers["Set-Cookie"].split("; ")[1:])
     assert attributes == {"Path=/api/staff", "HttpOnly", "SameSite=Lax", "Secure"}
+
+
+@pytest.mark.parametrize("zero", ["\u0660", "\u06f0", "\uff10"])
+def test_a_code_typed_in_arabic_persian_or_full_width_digits_signs_in(inbox, zero):
+    asked = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "ana@clinic.example"}))
+    assert asked.status_code == 200
+    typed = "".join(chr(ord(zero) + int(digit)) for digit in mailed_code("ana@clinic.example"))
+    answer = inbox.request("POST", "/staff/sign-in/code", FORM,
+                           urlencode({"email": "ana@clinic.example", "code": typed}))
+    assert answer.status_code == 303
+
+
+def test_a_code_in_other_characters_is_not_right_and_is_audited(inbox):
+    before = len(captured_log_lines())
+    answer = sign_in(inbox, code="\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078")
+    assert answer.status_code == 401
+    assert "not right" in answer.body.decode()
+    lines = [json.loads(line) for line in captured_log_lines()[before:]]
+    assert [(line["outcome"], line["reason"]) for line in lines if line.get("event") == "sign_in"] \
+        == [("failure", "malformed_code")]

@@ -122,6 +122,30 @@ def test_five_wrong_tries_void_the_code(world):
     assert failure.value.reason == "too_many_tries"
 
 
+# Arabic-Indic, Persian (Extended Arabic-Indic), full-width and Devanagari digits.
+OTHER_DIGITS = ("\u0660", "\u06f0", "\uff10", "\u0966")
+
+
+@pytest.mark.parametrize("zero", OTHER_DIGITS)
+def test_a_right_code_typed_in_other_digits_signs_in(world, zero):
+    sign_in, _, _, mailer, _ = world
+    sign_in.request_code("dana@clinic.example")
+    typed = "".join(chr(ord(zero) + int(digit)) for digit in mailed_code(mailer))
+    _, staff = sign_in.verify("dana@clinic.example", f"{typed[:4]} {typed[4:]}")
+    assert staff.name == "Dana Desk"
+
+
+@pytest.mark.parametrize("typed", ["\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078",  # superscripts: digits, not decimals
+                                   "\u2460\u2461\u2462\u2463\u2464\u2465\u2466\u2467",  # circled
+                                   "1000000\u0661\u0662", "abcdefgh", "1" * 80, "", None, 12345678])
+def test_a_code_in_anything_but_digits_is_not_right_and_never_an_error(world, typed, caplog):
+    sign_in, _, _, mailer, _ = world
+    sign_in.request_code("dana@clinic.example")
+    with pytest.raises(SignInFailed) as failure:
+        sign_in.verify("dana@clinic.example", typed)
+    assert failure.value.reason in ("malformed_code", "wrong_code")
+
+
 def test_a_new_code_replaces_the_old_one(world):
     sign_in, _, _, mailer, _ = world
     sign_in.request_code("dana@clinic.example")
