@@ -2,7 +2,8 @@
 
 Adding is idempotent: adding an address again updates its name and role and makes it active.
 Disabling ends the account's sessions at once, because every session is checked against its
-account on every request (signin.py).
+account on every request (signin.py). The clinic always keeps an active admin: the last one
+can be neither demoted nor disabled (add another admin first).
 """
 import unicodedata
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ log = get_logger(__name__)
 ROLES = ("staff", "admin")
 MAX_NAME = 60
 MAX_EMAIL = 254
+LAST_ADMIN = "This is the clinic's only active admin. Make someone else an admin first."
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class AccountAdmin:
                 problems[field] = str(error)
         if role not in ROLES:
             problems["role"] = "Choose staff or admin."
+        if not problems and role != "admin" and self._is_last_admin(normalise_email(email)):
+            problems["role"] = LAST_ADMIN
         if problems:
             raise ValidationFailed(problems)
         now = utc_iso(self._now())
@@ -90,9 +94,16 @@ class AccountAdmin:
             address = normalise_email(email)
         except ValueError as error:
             raise ValidationFailed({"email": str(error)}) from None
+        if self._is_last_admin(address):
+            raise ValidationFailed({"email": LAST_ADMIN})
         account = self._accounts.disable(address, utc_iso(self._now()))
         if account is None:
             raise NotFound("There is no staff account with that e-mail address.")
         log.info("staff account disabled", extra={"event": "account_disabled", "account": account.name,
                                                   "actor": actor})
         return account
+
+    def _is_last_admin(self, address):
+        """True when `address` is the only active admin: an admin action on it leaves the clinic with none."""
+        admins = {account.email for account in self._accounts.all() if account.active and account.role == "admin"}
+        return admins == {address}

@@ -1,0 +1,84 @@
+"""Every inbox route, signed out, as `staff` and as `admin`: the answer each must get, and that a
+refused change changed nothing. (The bearer-token API has its own matrix in test_staff_api.py.)"""
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib.staff.accounts import AccountAdmin
+from chalicelib.storage.accounts import AccountRepository
+from tests.integration.test_inbox_routes import FORM, cookie_of, inbox, new_request, sign_in  # noqa: F401
+
+STAFF, ADMIN = "sam@clinic.example", "ana@clinic.example"
+
+
+@pytest.fixture
+def sessions(inbox, dynamodb, table):  # noqa: F811  (inbox: the fixture)
+    AccountAdmin(AccountRepository(dynamodb, table)).add(STAFF, "Sam Staff", "staff")
+    return {"signed out": {}, "staff": {"Cookie": cookie_of(sign_in(inbox, STAFF))},
+            "admin": {"Cookie": cookie_of(sign_in(inbox, ADMIN))}}
+
+
+# (method, path, form body, {who: status}); REF is a fresh request's id.
+ROUTES = [
+    ("GET", "/staff/", None, {"signed out": 200, "staff": 200, "admin": 200}),
+    ("GET", "/staff/requests/REF", None, {"signed out": 401, "staff": 200, "admin": 200}),
+    ("POST", "/staff/requests/REF/status", {"status": "contacted"}, {"signed out": 401, "staff": 303, "admin": 303}),
+    ("GET", "/staff/requests/REF/erase", None, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/requests/REF/erase", {"confirm": "yes"}, {"signed out": 401, "staff": 403, "admin": 303}),
+    ("GET", "/staff/accounts", None, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/accounts", {"email": "new@clinic.example", "name": "New Admin", "role": "admin"},
+     {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/accounts/disable", {"email": STAFF}, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("GET", "/staff/inbox.css", None, {"signed out": 200, "staff": 200, "admin": 200}),
+    ("GET", "/staff/inbox.js", None, {"signed out": 200, "staff": 200, "admin": 200}),
+]
+
+
+def call(api, method, path, form, headers):
+    if method == "GET":
+        return api.request("GET", path, {"Accept": "text/html", **headers})
+    return api.request(method, path, {**FORM, **headers}, urlencode(form or {}))
+
+
+@pytest.mark.parametrize("who", ["signed out", "staff", "admin"])
+@pytest.mark.parametrize("method, path, form, expected", ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
+def test_every_inbox_route_answers_each_role_as_it_must(inbox, sessions, who, method, path, form, expected):
+    path = path.replace("REF", new_request(inbox))
+    answer = call(inbox, method, path, form, sessions[who])
+    assert answer.status_code == expected[who], answer.body.decode()[:300]
+
+
+def test_staff_cannot_make_an_account_and_nothing_is_made(inbox, sessions, dynamodb, table):
+    call(inbox, "POST", "/staff/accounts", {"email": "mallory@clinic.example", "name": "Mallory", "role": "admin"},
+         sessions["staff"])
+    assert AccountRepository(dynamodb, table).get("mallory@clinic.example") is None
+
+
+def test_staff_cannot_disable_an_account_and_it_stays_active(inbox, sessions, dynamodb, table):
+    assert call(inbox, "POST", "/staff/accounts/disable", {"email": ADMIN}, sessions["staff"]).status_code == 403
+    assert AccountRepository(dynamodb, table).get(ADMIN).active
+
+
+def test_staff_cannot_erase_a_request_and_it_is_still_there(inbox, sessions, dynamodb, table):
+    request_id = new_request(inbox)
+    assert call(inbox, "POST", f"/staff/requests/{request_id}/erase", {"confirm": "yes"},
+                sessions["staff"]).status_code == 403
+    view = inbox.request("GET", f"/staff/appointments/{request_id}", sessions["admin"])
+    assert json.loads(view.body)["status"] == "new"
+
+
+def test_an_admin_cannot_disable_themselves_with_a_crafted_post(inbox, sessions, dynamodb, table):
+    AccountAdmin(AccountRepository(dynamodb, table)).add("second@clinic.example", "Second Admin", "admin")
+    answer = call(inbox, "POST", "/staff/accounts/disable", {"email": " ANA@clinic.example"}, sessions["admin"])
+    assert answer.status_code == 422
+    assert "your own account" in answer.body.decode()
+    assert AccountRepository(dynamodb, table).get(ADMIN).active
+
+
+def test_the_last_admin_cannot_demote_themselves_in_the_inbox(inbox, sessions, dynamodb, table):
+    answer = call(inbox, "POST", "/staff/accounts", {"email": ADMIN, "name": "Ana Admin", "role": "staff"},
+                  sessions["admin"])
+    assert answer.status_code == 422
+    assert "only active admin" in answer.body.decode()
+    assert AccountRepository(dynamodb, table).get(ADMIN).role == "admin"
