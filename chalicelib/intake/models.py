@@ -84,6 +84,17 @@ _BIDI_CONTROLS = set("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u20
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+JOINERS = ("\u200c", "\u200d")  # zero-width non-joiner, zero-width joiner
+
+
+def joins_letters(text, index):
+    """True when text[index] is a zero-width (non-)joiner with a letter, or a letter's mark, on each side."""
+    def letter(position):
+        return 0 <= position < len(text) and unicodedata.category(text[position])[0] in "LM"
+
+    return text[index] in JOINERS and letter(index - 1) and letter(index + 1)
+
+
 def _rule(message):
     return PydanticCustomError("rule", message)
 
@@ -92,21 +103,23 @@ def _clean_text(value, *, field, max_length, multiline=False, name=False):
     """Trim and NFC-normalise; refuse control characters (newlines only where multiline).
 
     A name also refuses invisible format characters (Unicode Cf: bidi marks, zero-width
-    spaces, BOMs, tags). Free text has its bidi controls dropped instead: they only change
-    how the text is shown, and a patient may have pasted them in without knowing.
+    spaces, BOMs, tags), except the zero-width non-joiner and joiner between two letters, where
+    they are part of how Persian, Kurdish, Malayalam or Sinhala names are written. Free text has
+    its bidi controls dropped instead: they only change how the text is shown, and a patient may
+    have pasted them in without knowing.
     """
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     if not name:
         value = "".join(char for char in value if char not in _BIDI_CONTROLS)
     value = unicodedata.normalize("NFC", value.strip())
-    for char in value:
+    for index, char in enumerate(value):
         if multiline and char in "\n\t":
             continue
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             where = "" if multiline else " or line breaks"
             raise _rule(f"{LABELS[field]} cannot contain control characters{where}.")
-        if name and unicodedata.category(char) == "Cf":
+        if name and unicodedata.category(char) == "Cf" and not joins_letters(value, index):
             raise _rule(f"{LABELS[field]} cannot contain invisible formatting characters.")
     if len(value) > max_length:
         raise _rule(f"{LABELS[field]} can be at most {max_length} characters (it has {len(value)}).")

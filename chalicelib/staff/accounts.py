@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import NotFound, ValidationFailed
 from ..core.logs import get_logger
+from ..intake.models import joins_letters
 
 log = get_logger(__name__)
 
@@ -54,8 +55,9 @@ def normalise_email(value):
 
 def staff_name(value):
     name = unicodedata.normalize("NFC", (value or "").strip()) if isinstance(value, str) else ""
-    if not name or len(name) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn")
-                                               for c in name):
+    if not name or len(name) > MAX_NAME or any(
+            unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn") and not joins_letters(name, i)
+            for i, c in enumerate(name)):
         raise ValueError(f"Give the staff member's name: 1 to {MAX_NAME} characters, on one line.")
     return name
 

@@ -2,7 +2,7 @@
 import pytest
 
 from chalicelib.core.errors import NotFound, ValidationFailed
-from chalicelib.staff.accounts import LAST_ADMIN, AccountAdmin
+from chalicelib.staff.accounts import LAST_ADMIN, AccountAdmin, staff_name
 from tests.fakes import FakeAccounts
 
 
@@ -60,3 +60,10 @@ def test_the_first_admin_can_be_added_to_an_empty_clinic():
     accounts.add("ana@clinic.example", "Ana Admin", "admin")
     accounts.add("ana@clinic.example", "Ana A.", "admin")  # and saved again as admin
     assert roles(accounts) == {"ana@clinic.example": ("admin", True)}
+
+
+def test_a_staff_name_may_have_a_joiner_between_letters_and_no_other_format_character():
+    assert staff_name("\u0645\u0647\u200c\u0631\u0648\u0632") == "\u0645\u0647\u200c\u0631\u0648\u0632"
+    for bad in ("\u200cAna", "Ana\u200b", "A\u202ena"):
+        with pytest.raises(ValueError):
+            staff_name(bad)

@@ -125,12 +125,31 @@ def test_lone_surrogates_are_refused_in_every_text_field(settings, field, surrog
 BIDI_CONTROLS = list("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-@pytest.mark.parametrize("invisible", BIDI_CONTROLS + ["\u200b", "\u200d", "\ufeff", "\U000e0041", "\u2060"])
+@pytest.mark.parametrize("invisible", BIDI_CONTROLS + ["\u200b", "\ufeff", "\U000e0041", "\u2060"])
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
 def test_invisible_format_characters_are_refused_in_names(settings, field, invisible):
     fields = problems(settings, **{field: f"Zoë{invisible}gnp.exe"})
 
     assert fields == {field: f"{LABELS[field]} cannot contain invisible formatting characters."}
+
+
+# Persian and Kurdish (ZWNJ inside a compound name), Malayalam (ZWJ after a virama) and Sinhala (ZWJ: a yansaya).
+JOINED_NAMES = ["\u0645\u0647\u200c\u0631\u0648\u0632", "\u0634\u06cc\u0631\u06cc\u0646\u200c\u0628\u0627\u0646\u0648",
+                "\u0d2e\u0d4d\u200d\u0d2e", "\u0d9a\u0dca\u200d\u0dba"]
+
+
+@pytest.mark.parametrize("name", JOINED_NAMES)
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_joiner_between_letters_is_part_of_a_name(settings, field, name):
+    assert getattr(validate(settings, **{field: name}), field) == name
+
+
+@pytest.mark.parametrize("placed", ["\u200dZoë", "Zoë\u200c", "Zo\u200c\u200cë", "Zoë \u200d Li", "Zoë1\u200d2",
+                                    "Zo\u200d\U0001f600"])
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_joiner_anywhere_but_between_letters_is_refused(settings, field, placed):
+    assert problems(settings, **{field: placed}) == {
+        field: f"{LABELS[field]} cannot contain invisible formatting characters."}
 
 
 @pytest.mark.parametrize("bidi", BIDI_CONTROLS)
