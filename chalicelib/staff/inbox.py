@@ -155,6 +155,19 @@ def inbox_headers():
     return {**COMMON_HEADERS, "Content-Security-Policy": POLICY, "Cache-Control": "no-store"}
 
 
+def tel_uri(stored):
+    """A stored phone number ("+12125550142 ext. 4417") as an RFC 3966 URI: tel:+1-212-555-0142;ext=4417."""
+    import phonenumbers
+
+    number, _, extension = stored.partition(" ext. ")
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return "tel:" + "".join(c for c in number if c.isdigit() or c == "+")
+    parsed.extension = extension.strip() or None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.RFC3966)
+
+
 def asset(name, version=None):
     """(body, headers) of inbox.css or inbox.js (see StaticFiles.asset)."""
     return STATIC.asset(name, version)
@@ -306,7 +319,7 @@ def _field_value(name, value, reasons, view):
         return "Yes" if value else "No"
     text = str(value)
     if name == "phone":
-        return f'<a href="{_e("tel:" + text.replace(" ", ""))}">{_bdi(text)}</a>'
+        return f'<a href="{_e(tel_uri(text))}">{_bdi(text)}</a>'
     if name == "email":
         return f'<a href="{_e("mailto:" + quote(text, safe="@"))}">{_bdi(text)}</a>'
     if name == "location":

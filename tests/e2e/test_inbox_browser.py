@@ -187,7 +187,7 @@ def test_an_alerts_link_leads_through_sign_in_to_that_request(stack, context):
     assert urlsplit(page.url).path == f"/staff/requests/{request_id}"
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{fields['first_name']} {fields['last_name']}")
     expect(page.get_by_role("link", name=fields["email"])).to_have_attribute("href", f"mailto:{fields['email']}")
-    expect(page.get_by_role("link", name="+12125550142")).to_have_attribute("href", "tel:+12125550142")
+    expect(page.get_by_role("link", name="+12125550142")).to_have_attribute("href", "tel:+1-212-555-0142")
     for value in (fields["first_name"], fields["last_name"], fields["email"], "2125550142"):
         assert value not in page.url
     assert page.problems == []

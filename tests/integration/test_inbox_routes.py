@@ -158,3 +158,10 @@ def test_a_code_in_other_characters_is_not_right_and_is_audited(inbox):
     lines = [json.loads(line) for line in captured_log_lines()[before:]]
     assert [(line["outcome"], line["reason"]) for line in lines if line.get("event") == "sign_in"] \
         == [("failure", "malformed_code")]
+
+
+def test_a_phone_number_sent_with_an_extension_is_called_with_it(inbox):
+    request_id = json.loads(inbox.post_json(valid_fields(phone="(212) 555-0142 ext. 123")).body)["id"]
+    cookie = cookie_of(sign_in(inbox))
+    page = inbox.request("GET", f"/staff/requests/{request_id}", {"Cookie": cookie}).body.decode()
+    assert 'href="tel:+1-212-555-0142;ext=123"' in page

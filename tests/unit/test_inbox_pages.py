@@ -21,7 +21,7 @@ PERSONAL = {
     "first_name": "Zoë",
     "last_name": "Okonkwo-Lindqvist",
     "email": "zoe.okonkwo@example.com",
-    "phone": "+12125550142;ext=4417",
+    "phone": "+12125550142 ext. 4417",
     "message": "Left knee hurts on stairs",
     "insurance": "Acme Health PPO",
 }
@@ -309,9 +309,18 @@ def test_every_field_is_shown_with_its_label():
 def test_phone_and_email_are_tel_and_mailto_links():
     text = request_page(record=view(phone="+44 20 7946 0958", email="o'brien+clinic@example.com"))
 
-    assert '<a href="tel:+442079460958"><bdi>+44 20 7946 0958</bdi></a>' in text
+    assert '<a href="tel:+44-20-7946-0958"><bdi>+44 20 7946 0958</bdi></a>' in text
     assert 'href="mailto:o%27brien%2Bclinic@example.com"' in text
-    assert '<a href="tel:+12125550142;ext=4417">' in request_page()
+
+
+@pytest.mark.parametrize("stored, uri", [
+    ("+12125550142 ext. 4417", "tel:+1-212-555-0142;ext=4417"),  # as the form stores one with an extension
+    ("+12125550142", "tel:+1-212-555-0142"),
+    ("+442079460958", "tel:+44-20-7946-0958"),
+    ("not a number 555", "tel:555"),
+])
+def test_a_tel_link_follows_rfc_3966_extension_and_all(stored, uri):
+    assert f'<a href="{uri}">' in request_page(record=view(phone=stored))
 
 
 @pytest.mark.parametrize("status", [s for s in TRANSITIONS if s != "erased"])
