@@ -90,6 +90,13 @@ def form_page():
     return web.html_response(200, page.form_page(settings), page.form_headers(settings)), "page"
 
 
+@app.route("/robots.txt", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@_endpoint("GET /robots.txt")
+def robots_txt():
+    from chalicelib.intake import page
+    return Response(body=page.robots_txt(get_settings()), status_code=200, headers=page.robots_headers()), "robots"
+
+
 @app.route("/thanks", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @_endpoint("GET /thanks")
 def thanks_page():
@@ -175,9 +182,9 @@ def _inbox_error_page(error, request):
     return inbox_http.error_page(error, request, get_settings())
 
 
-def _inbox_endpoint(route, role=None, signed_in=True):
+def _inbox_endpoint(route, role=None, signed_in=True, headers=web.STAFF_HEADERS):
     return web.endpoint(route, lambda: app.current_request, authenticate=_authenticate if signed_in else None,
-                        role=role, headers=web.STAFF_HEADERS, error_page=_inbox_error_page)
+                        role=role, headers=headers, error_page=_inbox_error_page)
 
 
 @app.route("/staff", methods=["GET"], content_types=["*/*"])
@@ -246,8 +253,9 @@ def inbox_disable_account(staff):
     return inbox_pages().disable_account(app.current_request, staff)
 
 
+# The inbox's CSS and script hold no patient data: cached by their versioned URLs, as the form's are.
 @app.route("/staff/inbox.css", methods=["GET"], content_types=["*/*"])
-@_inbox_endpoint("GET /staff/inbox.css", signed_in=False)
+@_inbox_endpoint("GET /staff/inbox.css", signed_in=False, headers=None)
 def inbox_css():
     from chalicelib.staff import inbox
 
@@ -256,7 +264,7 @@ def inbox_css():
 
 
 @app.route("/staff/inbox.js", methods=["GET"], content_types=["*/*"])
-@_inbox_endpoint("GET /staff/inbox.js", signed_in=False)
+@_inbox_endpoint("GET /staff/inbox.js", signed_in=False, headers=None)
 def inbox_js():
     from chalicelib.staff import inbox
 

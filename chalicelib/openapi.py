@@ -116,6 +116,11 @@ OPERATIONS = {
         tags=("public",),
         responses={200: Response("The thank-you page.", media_type=_HTML)},
     ),
+    ("GET", "/robots.txt"): Operation(
+        summary="Keeps crawlers out of the staff side",
+        tags=("public",),
+        responses={200: Response("Disallow: /staff/.", media_type="text/plain")},
+    ),
     ("GET", "/form.css"): Operation(
         summary="The form's style sheet",
         tags=("public",),

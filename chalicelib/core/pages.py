@@ -8,6 +8,8 @@ COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+VERSIONED = "public, max-age=31536000, immutable"
+UNVERSIONED = "public, max-age=300"
 ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
@@ -28,10 +30,10 @@ class StaticFiles:
     def asset(self, name, version=None):
         """(body, headers) of a CSS or JS file.
 
-        A page asks for `name?v=VERSION` and may cache that for a day; a copy of the form on
-        another site links the plain name and is kept only briefly, so it gets updates soon.
+        A page asks for `name?v=VERSION`: that URL changes whenever the file does, so it is kept for
+        a year and never revalidated. A copy of the form on another site links the plain name and is
+        kept only briefly, so it gets updates soon.
         """
-        max_age = 86400 if version == self.version(name) else 300
-        headers = {**COMMON_HEADERS, "Content-Type": ASSET_TYPES[Path(name).suffix],
-                   "Cache-Control": f"public, max-age={max_age}"}
+        caching = VERSIONED if version == self.version(name) else UNVERSIONED
+        headers = {**COMMON_HEADERS, "Content-Type": ASSET_TYPES[Path(name).suffix], "Cache-Control": caching}
         return self.text(name), headers

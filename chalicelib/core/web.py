@@ -235,8 +235,8 @@ def _answer(error, request, error_page):
 
 # Path parameters are logged only when they have the shape of our ids: a mistyped URL could hold anything.
 _REQUEST_ID = re.compile(r"^[a-z2-7]{24}$")
-# Staff answers carry patient data: no cache anywhere may keep them.
-STAFF_HEADERS = {"Cache-Control": "no-store"}
+# Staff answers carry patient data: no cache anywhere may keep them, and no search engine index them.
+STAFF_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 def staff_endpoint(route, current_request, authenticate, role="staff"):

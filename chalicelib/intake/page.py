@@ -81,6 +81,15 @@ def thanks_headers():
     return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "public, max-age=300"}
 
 
+def robots_txt(settings):
+    """Crawlers may read the form; the staff side is none of their business (its pages say noindex too)."""
+    return f"User-agent: *\nDisallow: {settings.public_path}/staff/\n"
+
+
+def robots_headers():
+    return {**COMMON_HEADERS, "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "public, max-age=86400"}
+
+
 def asset(name, version=None):
     """(body, headers) of form.css or form.js (see StaticFiles.asset)."""
     return STATIC.asset(name, version)

@@ -250,3 +250,8 @@ def test_a_stream_function_outlasts_a_whole_batch_against_a_hanging_service(stac
     per_call = attempts * (CLIENT_CONFIG["connect_timeout"] + CLIENT_CONFIG["read_timeout"]) + backoff
     batch = stream_mappings(stack)[function]["BatchSize"]
     assert properties(stack, function)["Timeout"] >= batch * per_call
+
+
+def test_the_api_compresses_answers_over_a_kilobyte(stack):
+    # The form page is about 17 KiB: gzip saves most of it on a phone.
+    assert properties(stack, "RestAPI")["MinimumCompressionSize"] == 1024

@@ -165,3 +165,29 @@ def test_a_phone_number_sent_with_an_extension_is_called_with_it(inbox):
     cookie = cookie_of(sign_in(inbox))
     page = inbox.request("GET", f"/staff/requests/{request_id}", {"Cookie": cookie}).body.decode()
     assert 'href="tel:+1-212-555-0142;ext=123"' in page
+
+
+def test_the_inbox_css_and_script_are_cached_by_their_versioned_urls(inbox):
+    from chalicelib.staff import inbox as pages
+
+    for name in ("inbox.css", "inbox.js"):
+        versioned = inbox.request("GET", f"/staff/{name}?v={pages.STATIC.version(name)}")
+        assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable", name
+        assert inbox.request("GET", f"/staff/{name}").headers["Cache-Control"] == "public, max-age=300", name
+
+
+def test_staff_pages_and_answers_are_never_indexed_nor_cached(inbox):
+    request_id = new_request(inbox)
+    cookie = cookie_of(sign_in(inbox))
+    for path in ("/staff/", f"/staff/requests/{request_id}", "/staff/appointments", "/staff/accounts"):
+        answer = inbox.request("GET", path, {"Cookie": cookie})
+        assert answer.headers["X-Robots-Tag"] == "noindex, nofollow", path
+        assert answer.headers["Cache-Control"] == "no-store", path
+    signed_out = inbox.request("GET", f"/staff/requests/{request_id}", {"Accept": "text/html"})
+    assert signed_out.headers["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_robots_txt_keeps_crawlers_out_of_the_staff_side(inbox):
+    answer = inbox.request("GET", "/robots.txt")
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/plain")
+    assert answer.body.decode().splitlines() == ["User-agent: *", "Disallow: /staff/"]

@@ -35,7 +35,7 @@ def test_the_assets_the_page_names_are_served(api):
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith(media_type)
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Cache-Control"] == "public, max-age=86400"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert len(response.body) > 500
 
 

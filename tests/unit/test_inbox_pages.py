@@ -495,7 +495,7 @@ def test_assets_are_versioned_by_content(name, kind):
     assert inbox.asset_url("/api", name) == f"/api/staff/{name}?v={version}"
     assert headers["Content-Type"].startswith(kind)
     assert headers["Cache-Control"] == "public, max-age=300"
-    assert inbox.asset(name, version)[1]["Cache-Control"] == "public, max-age=86400"
+    assert inbox.asset(name, version)[1]["Cache-Control"] == "public, max-age=31536000, immutable"
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 

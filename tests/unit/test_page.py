@@ -128,7 +128,7 @@ def test_assets_are_versioned_by_content_and_cached_long_only_when_versioned():
     assert page.asset_url("form.js") == f"form.js?v={version}"
     assert headers["Content-Type"].startswith("text/javascript")
     assert headers["Cache-Control"] == "public, max-age=300"
-    assert page.asset("form.js", version)[1]["Cache-Control"] == "public, max-age=86400"
+    assert page.asset("form.js", version)[1]["Cache-Control"] == "public, max-age=31536000, immutable"
     assert page.asset("form.js", "stale")[1]["Cache-Control"] == "public, max-age=300"
     assert page.asset("form.css")[1]["Content-Type"].startswith("text/css")
 
