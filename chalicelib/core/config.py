@@ -246,12 +246,29 @@ def _base_url(value):
     if not value.isascii() or "@" in parts.netloc:
         raise ConfigError("PUBLIC_BASE_URL", f"{_shown(value)!r} must be plain ASCII with no user name or "
                                              "password (a Unicode domain in Punycode, xn--...)")
-    base = value.rstrip("/")
+    base = _as_browsers_send_it(parts).rstrip("/")
     length = len(base) + sum(base.count(char) for char in "~[]")  # each takes two GSM-7 septets in an SMS
     if length > MAX_BASE_URL:
         raise ConfigError("PUBLIC_BASE_URL", f"{value!r} is {length} characters (~, [ and ] count twice); at "
                                              f"most {MAX_BASE_URL} keep the link whole in every alert, SMS included")
     return base
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _as_browsers_send_it(parts):
+    """Scheme and host in lower case and no default port, as a browser's Origin header has them: the
+    inbox compares the two, and https://API.clinic.example:443 would otherwise refuse every change."""
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("PUBLIC_BASE_URL", f"{parts.geturl()!r} has a port that is not a number from 0 to 65535") \
+            from None
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = "" if port is None or port == DEFAULT_PORTS[parts.scheme] else f":{port}"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def _mail_from(value):

@@ -1,4 +1,5 @@
 """The stages in .chalice/config.json: dev for the laptop, prod safe by default."""
+import re
 from urllib.parse import urlsplit
 
 from chalicelib.core.config import MAX_BASE_URL, Settings
@@ -48,6 +49,14 @@ def test_the_sender_and_public_url_are_stack_parameters(template):
     assert "Default" not in template["Parameters"]["MailFrom"]
     assert "Default" not in template["Parameters"]["PublicBaseUrl"]
     assert template["Parameters"]["PublicBaseUrl"]["MaxLength"] == MAX_BASE_URL  # what the setting accepts
+    # CloudFormation cannot lower-case a value: it refuses what a browser's Origin would not match.
+    pattern = re.compile(template["Parameters"]["PublicBaseUrl"]["AllowedPattern"])
+    for url in ("https://api.clinic.example", "https://abc.execute-api.us-east-1.amazonaws.com/api",
+                "https://api.clinic.example:8443", "https://api.clinic.example:4430/api"):
+        assert pattern.fullmatch(url), url
+    for url in ("https://API.clinic.example", "https://api.clinic.example:443", "https://api.clinic.example:443/api",
+                "http://api.clinic.example", "https://api.clinic.example/"):
+        assert not pattern.fullmatch(url), url
     for function in ("APIHandler", "SendStaffAlerts", "SendConfirmations"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MAIL_FROM"] == {"Ref": "MailFrom"}

@@ -151,6 +151,27 @@ def test_the_public_base_url_gives_the_origin_path_and_cookie_security(url, orig
     assert (settings.public_origin, settings.public_path, settings.secure_cookies) == (origin, path, secure)
 
 
+@pytest.mark.parametrize("given, base", [
+    ("https://API.Clinic.example", "https://api.clinic.example"),
+    ("https://api.clinic.example:443/api/", "https://api.clinic.example/api"),
+    ("HTTPS://api.clinic.example:443", "https://api.clinic.example"),
+    ("http://127.0.0.1:80", "http://127.0.0.1"),
+    ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ("https://api.clinic.example:8443/Api", "https://api.clinic.example:8443/Api"),  # a path keeps its case
+    ("http://[::1]:8000", "http://[::1]:8000"),
+])
+def test_the_public_base_url_is_kept_as_a_browser_sends_its_origin(given, base):
+    settings = Settings.from_env(env_with(PUBLIC_BASE_URL=given))
+    assert settings.public_base_url == base
+    assert settings.public_origin == base.removesuffix(settings.public_path)
+
+
+def test_a_public_base_url_with_a_port_that_is_no_number_is_refused():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(PUBLIC_BASE_URL="https://api.clinic.example:99999"))
+    assert error.value.setting == "PUBLIC_BASE_URL"
+
+
 def test_a_public_base_url_of_exactly_100_characters_is_taken_and_a_trailing_slash_does_not_count():
     url = "https://" + "a" * 84 + ".example"
     assert len(url) == 100
