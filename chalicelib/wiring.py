@@ -93,16 +93,20 @@ def appointment_service():
 
 
 @lru_cache(maxsize=1)
-def confirmation_delivery():
-    from .notify.confirmations import ConfirmationCap, ConfirmationDelivery
+def confirmation_cap():
+    from .notify.confirmations import ConfirmationCap
     from .storage.confirmations import ConfirmationCapRepository
 
+    return ConfirmationCap(ConfirmationCapRepository(aws_client("dynamodb"), get_settings().table_name), id_key())
+
+
+@lru_cache(maxsize=1)
+def confirmation_delivery():
+    from .notify.confirmations import ConfirmationDelivery
+
     settings = get_settings()
-    client = aws_client("dynamodb")
-    return ConfirmationDelivery(
-        AppointmentRepository(client, settings.table_name), mailer(),
-        ConfirmationCap(ConfirmationCapRepository(client, settings.table_name), id_key()), settings,
-    )
+    return ConfirmationDelivery(AppointmentRepository(aws_client("dynamodb"), settings.table_name), mailer(),
+                                confirmation_cap(), settings)
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +128,8 @@ def staff_service():
     from .storage.staff_records import StaffRepository
 
     settings = get_settings()
-    return StaffService(StaffRepository(aws_client("dynamodb"), settings.table_name), settings)
+    return StaffService(StaffRepository(aws_client("dynamodb"), settings.table_name), settings,
+                        confirmation_cap=confirmation_cap())
 
 
 @lru_cache(maxsize=1)
@@ -182,6 +187,7 @@ def reset():
     mailer.cache_clear()
     id_key.cache_clear()
     confirmation_delivery.cache_clear()
+    confirmation_cap.cache_clear()
     account_admin.cache_clear()
     sign_in.cache_clear()
     inbox_pages.cache_clear()

@@ -94,6 +94,18 @@ class ConfirmationCap:
                 return True
         raise StorageUnavailable()  # the count kept changing under us: retry the record later
 
+    def forget(self, address, request_id):
+        """Take an erased request out of its address's count: no copy of its id stays with the address."""
+        who = address_key(address, self._key())
+        for _ in range(3):
+            sent, version = self._repository.sends(who)
+            if request_id not in sent:
+                return
+            del sent[request_id]
+            if self._repository.record(who, sent, int((self._now() + CAP_WINDOW).timestamp()), version):
+                return
+        raise StorageUnavailable()
+
 
 class ConfirmationDelivery:
     def __init__(self, repository, mailer, cap, settings, *, now=utcnow, sleep=time.sleep):

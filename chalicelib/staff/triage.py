@@ -139,10 +139,13 @@ class _Params:
 
 
 class StaffService:
-    def __init__(self, repository, settings, *, now=utcnow):
+    def __init__(self, repository, settings, *, now=utcnow, confirmation_cap=None):
         self._repository = repository
         self._settings = settings
         self._now = now
+        # Counts confirmations per address by request id (notify.confirmations.ConfirmationCap):
+        # erasure takes the request out of it too. Passed in: staff does not import notify.
+        self._confirmation_cap = confirmation_cap
 
     def list(self, params):
         """One page, newest first: {"items": [...], "next_cursor": str or None}."""
@@ -181,6 +184,9 @@ class StaffService:
             if record.erased:
                 return Erasure(self.view(record), erased_now=False)
             now = utc_iso(self._now())
+            if self._confirmation_cap is not None and (record.fields or {}).get("email"):
+                # First: once the tombstone is written the address is gone, and with it the cap's key.
+                self._confirmation_cap.forget(record.fields["email"], record.id)
             entry = HistoryEntry(now, staff.name, record.status, "erased")
             history = tuple(h.without_note() for h in record.history) + (entry,)
             tombstone = StaffRecord(

@@ -116,7 +116,8 @@ def stream_consumer_resources(stack, role):
     for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
         assert resources_for(action) == [stream_arn]
     assert resources_for("dynamodb:ListStreams") == [{"Fn::Sub": "${AppointmentsTable.Arn}/stream/*"}]
-    assert resources_for("dynamodb:GetItem") == resources_for("dynamodb:UpdateItem") == [TABLE_ARN]
+    assert resources_for("dynamodb:UpdateItem") == [TABLE_ARN]
+    assert {str(resource) for resource in resources_for("dynamodb:GetItem")} == {str(TABLE_ARN)}
     assert resources_for("sqs:SendMessage") == [{"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}]
     assert not {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:Scan"} & allowed_actions(stack, role)
     return statements_, resources_for
@@ -134,6 +135,7 @@ def test_the_confirmation_function_reads_the_stream_counts_mails_and_dead_letter
     statements_, _ = stream_consumer_resources(stack, "SendConfirmationsRole")
     (put,) = [s for s in statements_ if "dynamodb:PutItem" in as_list(s["Action"])]
     assert put["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CONFIRM#*"]}}
+    assert set(as_list(put["Action"])) == {"dynamodb:GetItem", "dynamodb:PutItem"}
     assert not {a for a in allowed_actions(stack, "SendConfirmationsRole") if a.startswith("sns:")}
 
 
@@ -201,3 +203,17 @@ def test_the_api_may_delete_only_staff_sessions(stack):
     (statement,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:DeleteItem" in as_list(s["Action"])]
     assert as_list(statement["Action"]) == ["dynamodb:DeleteItem"]
     assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SESSION#*"]}}
+
+
+@pytest.mark.parametrize("role, keys", [("SendStaffAlertsRole", {"APPT#*"}),
+                                        ("SendConfirmationsRole", {"APPT#*", "CONFIRM#*"})])
+def test_a_stream_function_reaches_only_request_items_and_its_own(stack, role, keys):
+    """Never a STAFF#, TOKEN# or SESSION# item: a stream function cannot make an admin or revive a session."""
+    item_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    reached = set()
+    for statement in role_statements(stack, role):
+        if item_actions & set(as_list(statement["Action"])):
+            leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            assert leading, statement["Sid"]
+            reached |= set(leading)
+    assert reached == keys

@@ -400,6 +400,23 @@ def test_after_erasure_no_personal_value_can_be_read_back_anywhere(api, tokens, 
     assert request_id not in json.dumps(listed(api, tokens, ""))
 
 
+def test_erasure_takes_the_request_out_of_its_address_s_confirmation_count(api, tokens, dynamodb):
+    from chalicelib import wiring
+    from chalicelib.notify.confirmations import address_key
+    from chalicelib.storage.confirmations import ConfirmationCapRepository
+
+    kept, erased = post(api, email="henrike@example.com"), post(api, email="henrike@example.com", message="second")
+    cap = wiring.confirmation_cap()
+    assert cap.allow("henrike@example.com", kept) and cap.allow("henrike@example.com", erased)  # as confirmed
+    count = ConfirmationCapRepository(dynamodb, TABLE)
+    who = address_key("henrike@example.com", wiring.id_key()())
+    assert set(count.sends(who)[0]) == {kept, erased}
+
+    assert staff_call(api, tokens, "DELETE", f"/staff/appointments/{erased}", "admin").status_code == 200
+
+    assert set(count.sends(who)[0]) == {kept}
+
+
 def test_a_repeated_erasure_is_harmless(api, tokens):
     request_id = post(api)
     first = staff_call(api, tokens, "DELETE", f"/staff/appointments/{request_id}", "admin")

@@ -118,6 +118,32 @@ def test_a_retried_request_is_counted_once():
     assert not cap.allow("ana@example.com", "r4")
 
 
+def test_at_the_cap_a_request_s_own_retry_is_still_allowed():
+    cap = ConfirmationCap(FakeCapStore(), lambda: KEY, now=Clock(RECEIVED))
+    assert [cap.allow("ana@example.com", f"r{n}") for n in (1, 2, 3)] == [True] * CAP_PER_DAY
+    assert cap.allow("ana@example.com", "r3")  # its record retried: it was counted, so it may go
+    assert not cap.allow("ana@example.com", "r4")
+
+
+def test_an_erased_request_leaves_its_address_s_count_and_frees_its_place():
+    store = FakeCapStore()
+    cap = ConfirmationCap(store, lambda: KEY, now=Clock(RECEIVED))
+    assert all(cap.allow("ana@example.com", f"r{n}") for n in (1, 2, 3))
+    cap.forget("Ana@Example.com", "r2")
+    assert "r2" not in repr(store.items)
+    assert cap.allow("ana@example.com", "r4")
+
+
+def test_forgetting_a_request_the_count_does_not_hold_writes_nothing():
+    store = FakeCapStore()
+    cap = ConfirmationCap(store, lambda: KEY, now=Clock(RECEIVED))
+    cap.allow("ana@example.com", "r1")
+    before = dict(store.items)
+    cap.forget("ana@example.com", "r9")
+    cap.forget("nobody@example.com", "r1")
+    assert store.items == before
+
+
 def test_the_cap_keys_addresses_by_a_keyed_hash_never_the_address():
     store = FakeCapStore()
     ConfirmationCap(store, lambda: KEY).allow("Ana@Example.com", "r1")
