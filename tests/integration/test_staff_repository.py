@@ -1,6 +1,7 @@
 """The staff side of the DynamoDB adapter under moto: indexes not scans, pages, cursors, writes, tokens."""
 import base64
 import json
+from datetime import datetime, timezone
 
 import pytest
 from chalice.app import DynamoDBRecord
@@ -344,3 +345,29 @@ def test_tokens_are_listed_revoked_and_touched_in_the_table(dynamodb, table, set
     assert tokens.get(first.token_hash).last_used_at == "2026-11-25T15:03:00.000Z"
     assert revoked.revoked_at == again.revoked_at == "2026-11-25T15:01:00.000Z"
     assert tokens.get("0" * 64) is None
+
+
+@pytest.mark.parametrize("mark", ["alerted", "confirmed"])
+def test_a_mark_arriving_after_erasure_leaves_the_tombstone_as_it_is(staff, dynamodb, settings, mark):
+    """The stream function read the request, then staff erased it: its mark must not write onto the tombstone."""
+    request_id = seed(dynamodb, settings, "2026-11-25T15:00:00.000Z")
+    staff.erase(request_id, ANA)
+    tombstone = raw_item(dynamodb, request_id)
+    requests = AppointmentRepository(dynamodb, TABLE)
+    now = datetime(2026, 11, 25, 15, 0, 5, tzinfo=timezone.utc)
+
+    marked = requests.mark_alerted(request_id, "msg-1", now) if mark == "alerted" \
+        else requests.mark_confirmed(request_id, "sent", now)
+
+    assert marked is False
+    assert raw_item(dynamodb, request_id) == tombstone
+
+
+@pytest.mark.parametrize("mark", ["alerted", "confirmed"])
+def test_a_mark_for_a_request_that_is_gone_creates_nothing(dynamodb, table, mark):
+    requests = AppointmentRepository(dynamodb, TABLE)
+    now = datetime(2026, 11, 25, 15, 0, 5, tzinfo=timezone.utc)
+    marked = requests.mark_alerted("gone", "msg-1", now) if mark == "alerted" else requests.mark_confirmed(
+        "gone", "sent", now)
+    assert marked is False
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []

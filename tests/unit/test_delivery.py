@@ -1,4 +1,5 @@
 """Alert delivery from stream records, with hand-written fakes: exactly one alert per request."""
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -273,3 +274,15 @@ def test_a_batch_retried_past_a_sent_but_unmarked_request_alerts_it_once(deliver
     alerted = [alert.attributes["appointment_id"]["StringValue"] for alert in publisher.sent]
     assert sorted(alerted) == ["reqA", "reqB"]
     assert repository.items["reqA"].alerted_at and repository.items["reqB"].alerted_at
+
+
+def test_records_after_a_failed_one_are_still_delivered_in_the_same_batch(delivery_for):
+    """Lambda dead-letters a batch from its failed record on: requests behind it must not wait for that."""
+    a, b, c = stored_request("reqA"), stored_request("reqB"), stored_request("reqC")
+    repository, publisher = FakeRepository(a, b, c), FakePublisher()
+    real_publish = publisher.publish
+    publisher.publish = lambda alert: (_ for _ in ()).throw(AlertNotSent("Throttling")) \
+        if "reqA" in json.dumps(alert.attributes) else real_publish(alert)
+    batch = [record(a), record(b), record(c)]
+    assert delivery_for(repository, publisher).deliver(batch) == [batch[0].sequence_number]
+    assert [alert.attributes["appointment_id"]["StringValue"] for alert in publisher.sent] == ["reqB", "reqC"]
