@@ -70,9 +70,10 @@ staff-disable: $(STAMP) ## Disable a staff account (signed out at once): EMAIL=.
 
 # Staff tokens (docs/staff.md): against the stack `make run` started, or with AWS=1 the deployed STAGE.
 .PHONY: staff-token staff-tokens revoke-token
-staff-token: $(STAMP) ## Make a staff token: NAME="Their Name" ROLE=staff|admin; printed once, on the last line
-	@test -n "$(NAME)" || { echo 'make staff-token needs NAME="Their Name" (and ROLE=staff or ROLE=admin).' >&2; exit 2; }
-	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) create --name '$(subst ','\'',$(NAME))' --role '$(or $(ROLE),staff)'
+staff-token: $(STAMP) ## Make a staff token of an account: EMAIL=... (or, of no account, NAME="..." ROLE=staff|admin); printed once, on the last line
+	@test -n "$(EMAIL)$(NAME)" || { echo 'make staff-token needs EMAIL=... (a staff account, see make staff-list), or NAME="Their Name" ROLE=staff|admin for a token of no account.' >&2; exit 2; }
+	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) create \
+	  $(if $(EMAIL),--email '$(subst ','\'',$(EMAIL))',--name '$(subst ','\'',$(NAME))' --role '$(or $(ROLE),staff)')
 
 staff-tokens: $(STAMP) ## List staff tokens: id, name, role, made, last used, revoked
 	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) list

@@ -135,9 +135,11 @@ def staff_service():
 @lru_cache(maxsize=1)
 def staff_authenticator():
     from .staff.auth import Authenticator
+    from .storage.accounts import AccountRepository
     from .storage.tokens import TokenRepository
 
-    return Authenticator(TokenRepository(aws_client("dynamodb"), get_settings().table_name))
+    client, table = aws_client("dynamodb"), get_settings().table_name
+    return Authenticator(TokenRepository(client, table), AccountRepository(client, table))
 
 
 @lru_cache(maxsize=1)

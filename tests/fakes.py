@@ -167,7 +167,8 @@ class FakeTokens:
 
 
 class FakeAccounts:
-    """Staff accounts in a dict, as AccountRepository keeps them (created_at stays the first one's)."""
+    """Staff accounts in a dict, as AccountRepository keeps them (created_at stays the first one's, and
+    disabled_at the last disabling's)."""
 
     def __init__(self):
         self.accounts = {}
@@ -178,14 +179,14 @@ class FakeAccounts:
     def put(self, account):
         first = self.accounts.get(account.email)
         if first is not None:
-            account = replace(account, created_at=first.created_at)
+            account = replace(account, created_at=first.created_at, disabled_at=first.disabled_at)
         self.accounts[account.email] = account
         return account
 
     def disable(self, email, now):
         if email not in self.accounts:
             return None
-        self.accounts[email] = replace(self.accounts[email], active=False, updated_at=now)
+        self.accounts[email] = replace(self.accounts[email], active=False, updated_at=now, disabled_at=now)
         return self.accounts[email]
 
     def all(self):

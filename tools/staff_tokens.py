@@ -1,5 +1,6 @@
 """Make, list and revoke staff tokens for the staff API.
 
+    python -m tools.staff_tokens [--stage dev] [--aws] create --email EMAIL
     python -m tools.staff_tokens [--stage dev] [--aws] create --name NAME [--role staff|admin]
     python -m tools.staff_tokens [--stage dev] [--aws] list
     python -m tools.staff_tokens [--stage dev] [--aws] revoke ID
@@ -7,7 +8,9 @@
 By default it talks to the local stack that `make run` started (or to AWS_ENDPOINT_URL when
 that is set); with --aws, to the stage's table in real AWS, with your usual AWS credentials.
 A new token is printed once, alone on the last line; only its SHA-256 hash is stored.
-Revocation counts from the next request.
+Revocation counts from the next request. A token made with --email belongs to that staff
+account: it acts with the account's name and role, and disabling the account ends it for good.
+One made with --name (the older form, for a script of no one person) lasts until revoked.
 """
 import argparse
 import os
@@ -45,8 +48,10 @@ def command_line(description):
 def main(argv=None, client=None, out=sys.stdout):
     parser, commands = command_line(__doc__.splitlines()[0])
     create = commands.add_parser("create", help="make a token (shown once)")
-    create.add_argument("--name", required=True, help="the staff member's name, as the logs will show it")
-    create.add_argument("--role", default="staff", choices=("staff", "admin"))
+    owner = create.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--email", help="the staff account the token belongs to (see make staff-list)")
+    owner.add_argument("--name", help="a name for a token of no account, as the logs will show it")
+    create.add_argument("--role", default="staff", choices=("staff", "admin"), help="with --name only")
     commands.add_parser("list", help="every token: id, name, role, made, last used, revoked")
     revoke = commands.add_parser("revoke", help="revoke a token by its id (from list)")
     revoke.add_argument("id")
@@ -54,13 +59,15 @@ def main(argv=None, client=None, out=sys.stdout):
 
     from chalicelib.core.errors import NotFound, StorageUnavailable, ValidationFailed
     from chalicelib.staff.auth import TokenAdmin
+    from chalicelib.storage.accounts import AccountRepository
     from chalicelib.storage.tokens import TokenRepository
 
     table = stage_environment(args.stage)["APPOINTMENTS_TABLE"]
-    admin = TokenAdmin(TokenRepository(client or dynamodb_client(args.aws, args.aws_port), table))
+    client = client or dynamodb_client(args.aws, args.aws_port)
+    admin = TokenAdmin(TokenRepository(client, table), AccountRepository(client, table))
     try:
         if args.command == "create":
-            token, record = admin.create(args.name, args.role)
+            token, record = admin.create_for(args.email) if args.email else admin.create(args.name, args.role)
             print(f"Made a {record.role} token for {record.name} (id {record.id}) in table {table}.", file=out)
             print("It is shown only now: keep it somewhere safe. Send it as: Authorization: Bearer TOKEN", file=out)
             print(token, file=out)
@@ -95,9 +102,10 @@ def print_table(header, rows, empty, out):
 
 
 def _print_table(records, out):
-    print_table(("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"),
-                [(r.id, r.name, r.role, r.created_at, r.last_used_at or "-", r.revoked_at or "-") for r in records],
-                "(no tokens yet: make staff-token NAME=... ROLE=staff|admin)", out)
+    print_table(("ID", "NAME", "ROLE", "ACCOUNT", "CREATED", "LAST USED", "REVOKED"),
+                [(r.id, r.name, r.role, r.email or "-", r.created_at, r.last_used_at or "-", r.revoked_at or "-")
+                 for r in records],
+                "(no tokens yet: make staff-token EMAIL=...)", out)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 Adding is idempotent: adding an address again updates its name and role and makes it active.
 Disabling ends the account's sessions at once, because every session is checked against its
-account on every request (signin.py). The clinic always keeps an active admin: the last one
+account on every request (signin.py), and for good: a session, code or token that began before
+the last disabling stays void when the account is enabled again. The clinic always keeps an active admin: the last one
 can be neither demoted nor disabled (add another admin first).
 """
 import unicodedata
 from dataclasses import dataclass
+from typing import Optional
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import NotFound, ValidationFailed
@@ -29,6 +31,12 @@ class Account:
     active: bool
     created_at: str
     updated_at: str
+    disabled_at: Optional[str] = None  # the last time it was disabled: what began before then stays ended
+
+    def admits(self, since):
+        """True when something of this account's that began at `since` (a session, a code, a token) is valid:
+        the account is active and was not disabled after it began. Enabling it again brings none of it back."""
+        return self.active and (self.disabled_at is None or since > self.disabled_at)
 
     def as_json(self):
         return {"email": self.email, "name": self.name, "role": self.role, "active": self.active,

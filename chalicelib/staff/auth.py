@@ -48,10 +48,11 @@ class TokenRecord:
     created_at: str
     last_used_at: Optional[str] = None
     revoked_at: Optional[str] = None
+    email: Optional[str] = None  # the staff account it belongs to; None for a token made by name alone
 
     def as_json(self):
         return {"id": self.id, "name": self.name, "role": self.role, "created_at": self.created_at,
-                "last_used_at": self.last_used_at, "revoked_at": self.revoked_at}
+                "last_used_at": self.last_used_at, "revoked_at": self.revoked_at, "account": self.email}
 
 
 def new_token():
@@ -64,8 +65,9 @@ def token_hash(token):
 
 
 class Authenticator:
-    def __init__(self, tokens, *, now=utcnow):
+    def __init__(self, tokens, accounts=None, *, now=utcnow):
         self._tokens = tokens
+        self._accounts = accounts
         self._now = now
 
     def authenticate(self, authorization):
@@ -79,25 +81,48 @@ class Authenticator:
         record = self._tokens.get(digest)
         if record is None or record.revoked_at or not hmac.compare_digest(record.token_hash, digest):
             raise Unauthorized("This staff token is unknown or was revoked. Ask an admin for a new one.")
+        member = StaffMember(record.name, record.role, record.id)
+        if record.email is not None:
+            # A token of an account acts as the account is now: its name and role, and never once the
+            # account was disabled after the token was made (enabling it again brings the token back not).
+            account = self._accounts.get(record.email)
+            if account is None or not account.admits(record.created_at):
+                raise Unauthorized("This staff token's account is disabled. Ask an admin for a new one.")
+            member = StaffMember(account.name, account.role, record.id)
         now = self._now()
         if record.last_used_at is None or record.last_used_at <= utc_iso(now - LAST_USED_EVERY):
             try:
                 self._tokens.touch(digest, utc_iso(now), utc_iso(now - LAST_USED_EVERY))
             except StorageUnavailable:
                 pass  # bookkeeping only: the token was read and is valid
-        return StaffMember(record.name, record.role, record.id)
+        return member
 
 
 class TokenAdmin:
     """Make, list and revoke tokens (tools/staff_tokens.py; the same against moto and AWS)."""
 
-    def __init__(self, tokens, *, now=utcnow, make_token=new_token):
+    def __init__(self, tokens, accounts=None, *, now=utcnow, make_token=new_token):
         self._tokens = tokens
+        self._accounts = accounts
         self._now = now
         self._make_token = make_token
 
+    def create_for(self, email):
+        """A new token of the active staff account `email`, acting with its name and role while it stays
+        active: disabling the account ends it for good. Returns (token, record)."""
+        from .accounts import normalise_email
+
+        try:
+            address = normalise_email(email)
+        except ValueError as error:
+            raise ValidationFailed({"email": str(error)}) from None
+        account = self._accounts.get(address)
+        if account is None or not account.active:
+            raise NotFound("There is no active staff account with that e-mail address (see make staff-list).")
+        return self._add(account.name, account.role, email=address)
+
     def create(self, name, role):
-        """A new token for `name`: returns (token, record). The token itself is never stored."""
+        """A new token for `name`, of no account: returns (token, record). The token itself is never stored."""
         problems = {}
         name = unicodedata.normalize("NFC", (name or "").strip())
         if not name or len(name) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")
@@ -107,10 +132,13 @@ class TokenAdmin:
             problems["role"] = "Choose staff or admin."
         if problems:
             raise ValidationFailed(problems)
+        return self._add(name, role)
+
+    def _add(self, name, role, email=None):
         token = self._make_token()
         digest = token_hash(token)
         record = TokenRecord(id=digest[:12], name=name, role=role, token_hash=digest,
-                             created_at=utc_iso(self._now()))
+                             created_at=utc_iso(self._now()), email=email)
         self._tokens.add(record)
         return token, record
 

@@ -8,7 +8,8 @@ those limits a guesser gets at most 25 tries an hour at 10^8 codes.
 Asking for a code answers the same whether or not the address has an account; only an active
 account is mailed. Codes and session ids are stored only as hashes. A session ends after
 `STAFF_SESSION_IDLE_MINUTES` without use, 12 hours after sign-in, at sign-out, or as soon as its
-account is disabled (the account is read on every request).
+account is disabled (the account is read on every request), for good: enabling the account again
+brings back no session, and no code, from before.
 """
 import hashlib
 import hmac
@@ -180,8 +181,9 @@ class SignIn:
         if not self._store.use_code(address, state.code_hash, MAX_TRIES):
             raise SignInFailed("already_used")
         account = self._accounts.get(address)
-        if account is None or not account.active:
-            raise SignInFailed("no_account")
+        issued_at = utc_iso(_moment(state.valid_until) - CODE_VALID)
+        if account is None or not account.admits(issued_at):
+            raise SignInFailed("no_account")  # disabled, or disabled after this code was mailed
         session_id = self._make_session_id()
         self._store.add_session(SessionState(
             session_hash=session_hash(session_id), email=address, started_at=utc_iso(now), last_seen_at=utc_iso(now),
@@ -201,7 +203,8 @@ class SignIn:
         started = _moment(state.started_at)
         last_seen = _moment(state.last_seen_at)
         account = self._accounts.get(state.email)
-        if now >= started + SESSION_LIMIT or now >= last_seen + self._idle or account is None or not account.active:
+        if now >= started + SESSION_LIMIT or now >= last_seen + self._idle or account is None \
+                or not account.admits(state.started_at):
             self._store.end_session(digest)
             raise Unauthorized("Your session has ended. Sign in again.")
         if now - last_seen >= TOUCH_EVERY:

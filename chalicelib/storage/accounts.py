@@ -43,7 +43,7 @@ class AccountRepository:
                 self._client.update_item,
                 TableName=self._table,
                 Key=serialize(account_key(email)),
-                UpdateExpression="SET active = :false, updated_at = :now",
+                UpdateExpression="SET active = :false, updated_at = :now, disabled_at = :now",
                 ConditionExpression="entity = :entity",
                 ExpressionAttributeValues=serialize({":false": False, ":now": now, ":entity": ACCOUNT_ENTITY}),
                 ReturnValues="ALL_NEW",
@@ -61,4 +61,4 @@ def _account(item):
     if item.get("entity") != ACCOUNT_ENTITY:
         return None
     return Account(email=item["email"], name=item["name"], role=item["role"], active=bool(item["active"]),
-                   created_at=item["created_at"], updated_at=item["updated_at"])
+                   created_at=item["created_at"], updated_at=item["updated_at"], disabled_at=item.get("disabled_at"))

@@ -25,6 +25,7 @@ class TokenRepository:
             "role": record.role,
             "token_hash": record.token_hash,
             "created_at": record.created_at,
+            **({"email": record.email} if record.email else {}),
         }
         call(self._client.put_item, TableName=self._table, Item=serialize(item),
               ConditionExpression="attribute_not_exists(pk)")
@@ -75,6 +76,7 @@ def _token_record(item):
     return TokenRecord(
         id=item["id"], name=item["name"], role=item["role"], token_hash=item["token_hash"],
         created_at=item["created_at"], last_used_at=item.get("last_used_at"), revoked_at=item.get("revoked_at"),
+        email=item.get("email"),
     )
 
 

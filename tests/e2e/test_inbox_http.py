@@ -38,7 +38,7 @@ def test_an_active_account_signs_in_with_the_mailed_code(stack):
     assert listing.status_code == 200 and "Dana Desk" in listing.text
 
 
-def test_the_session_cookie_is_httponly_strict_and_scoped_to_staff(stack):
+def test_the_session_cookie_is_httponly_same_site_and_scoped_to_staff(stack):
     email = new_address()
     stack.add_staff(email, "Cookie Checker")
     _, answer = sign_in(stack, email)
@@ -109,3 +109,37 @@ def test_disabling_an_account_ends_its_session_at_once(stack):
 
     staff_accounts.main(["disable", "--email", email], client=stack.client("dynamodb"), out=io.StringIO())
     assert browser.get(stack.base_url + "/staff/appointments", timeout=10).status_code == 401
+
+
+def staff_accounts(stack, *argv):
+    """`make staff-add` / `make staff-disable` against the running stack."""
+    import io
+
+    from tools import staff_accounts as command
+
+    command.main(list(argv), client=stack.client("dynamodb"), out=io.StringIO())
+
+
+def test_disabling_ends_sessions_and_tokens_for_good_and_enabling_again_brings_none_back(stack):
+    import os
+    import subprocess
+    import sys
+
+    from tools.resources import ROOT
+
+    email = new_address()
+    stack.add_staff(email, "Lost Phone")
+    browser, _ = sign_in(stack, email)
+    made = subprocess.run([sys.executable, "-m", "tools.staff_tokens", "create", "--email", email], cwd=ROOT,
+                          env={**os.environ, **stack.aws_env}, capture_output=True, text=True, check=True)
+    bearer = {"Authorization": f"Bearer {made.stdout.splitlines()[-1]}"}
+    assert browser.get(stack.base_url + "/staff/appointments", timeout=10).status_code == 200
+    assert requests.get(stack.base_url + "/staff/appointments", headers=bearer, timeout=10).status_code == 200
+
+    staff_accounts(stack, "disable", "--email", email)
+    staff_accounts(stack, "add", "--email", email, "--name", "Lost Phone", "--role", "staff")  # enabled again
+
+    assert browser.get(stack.base_url + "/staff/appointments", timeout=10).status_code == 401
+    assert requests.get(stack.base_url + "/staff/appointments", headers=bearer, timeout=10).status_code == 401
+    fresh, _ = sign_in(stack, email)  # signing in anew works
+    assert fresh.get(stack.base_url + "/staff/appointments", timeout=10).status_code == 200

@@ -103,6 +103,15 @@ def test_disabling_keeps_the_account_inactive_and_an_unknown_one_is_none(account
     assert accounts.get("nobody@clinic.example") is None
 
 
+def test_enabling_again_keeps_when_the_account_was_last_disabled(accounts):
+    accounts.put(account())
+    accounts.disable("a@clinic.example", "2026-12-01T09:00:00.000Z")
+    enabled = accounts.put(account(at="2026-12-01T10:00:00.000Z"))
+    assert (enabled.active, enabled.disabled_at) == (True, "2026-12-01T09:00:00.000Z")
+    assert accounts.get("a@clinic.example") == enabled
+    assert accounts.disable("a@clinic.example", "2026-12-02T09:00:00.000Z").disabled_at == "2026-12-02T09:00:00.000Z"
+
+
 def test_all_accounts_newest_first(accounts):
     accounts.put(account("old@clinic.example", at="2026-11-01T00:00:00.000Z"))
     accounts.put(account("new@clinic.example", at="2026-11-30T00:00:00.000Z"))

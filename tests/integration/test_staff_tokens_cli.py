@@ -25,7 +25,7 @@ def test_create_prints_the_token_alone_on_the_last_line_and_list_never_shows_it(
     member = Authenticator(TokenRepository(dynamodb, table)).authenticate(f"Bearer {token}")
     assert (member.name, member.role) == ("Dr O'Brien", "admin")
     listing = run(dynamodb, "list")
-    assert listing[0].split() == ["ID", "NAME", "ROLE", "CREATED", "LAST", "USED", "REVOKED"]
+    assert listing[0].split() == ["ID", "NAME", "ROLE", "ACCOUNT", "CREATED", "LAST", "USED", "REVOKED"]
     assert "Dr O'Brien" in listing[1] and token not in "\n".join(listing)
 
 
@@ -40,9 +40,29 @@ def test_revoke_takes_the_id_from_the_list(dynamodb, table):
         Authenticator(TokenRepository(dynamodb, table)).authenticate(f"Bearer {token}")
 
 
+def test_a_token_made_for_an_account_ends_for_good_when_the_account_is_disabled(dynamodb, table):
+    from chalicelib.staff.accounts import AccountAdmin
+    from chalicelib.storage.accounts import AccountRepository
+
+    accounts = AccountRepository(dynamodb, table)
+    AccountAdmin(accounts).add("dana@clinic.example", "Dana Desk", "admin")
+    lines = run(dynamodb, "create", "--email", "Dana@Clinic.example")
+    authenticator = Authenticator(TokenRepository(dynamodb, table), accounts)
+    assert authenticator.authenticate(f"Bearer {lines[-1]}").name == "Dana Desk"
+    assert "dana@clinic.example" in run(dynamodb, "list")[1]
+
+    AccountAdmin(accounts).add("ana@clinic.example", "Ana Admin", "admin")  # so Dana is not the last admin
+    AccountAdmin(accounts).disable("dana@clinic.example")
+    AccountAdmin(accounts).add("dana@clinic.example", "Dana Desk", "admin")
+
+    with pytest.raises(Unauthorized):
+        authenticator.authenticate(f"Bearer {lines[-1]}")
+
+
 @pytest.mark.parametrize("argv, message", [
     (["revoke", "000000000000"], "There is no staff token with that id."),
     (["create", "--name", " "], "name: Give the staff member's name"),
+    (["create", "--email", "nobody@clinic.example"], "There is no active staff account"),
 ])
 def test_mistakes_exit_with_a_message(dynamodb, table, argv, message):
     with pytest.raises(SystemExit) as stopped:

@@ -6,8 +6,9 @@ import pytest
 
 from chalicelib.core.errors import NotFound, StorageUnavailable, Unauthorized, ValidationFailed
 from chalicelib.staff import auth
+from chalicelib.staff.accounts import AccountAdmin
 from chalicelib.staff.auth import Authenticator, StaffMember, TokenAdmin
-from tests.fakes import Clock, FakeTokens
+from tests.fakes import Clock, FakeAccounts, FakeTokens
 
 
 @pytest.fixture
@@ -21,13 +22,21 @@ def tokens():
 
 
 @pytest.fixture
-def admin(tokens, clock):
-    return TokenAdmin(tokens, now=clock)
+def accounts(clock):
+    accounts = FakeAccounts()
+    AccountAdmin(accounts, now=clock).add("ana@clinic.example", "Ana Admin", "admin")
+    AccountAdmin(accounts, now=clock).add("sam@clinic.example", "Sam Staff", "staff")
+    return accounts
 
 
 @pytest.fixture
-def authenticator(tokens, clock):
-    return Authenticator(tokens, now=clock)
+def admin(tokens, accounts, clock):
+    return TokenAdmin(tokens, accounts, now=clock)
+
+
+@pytest.fixture
+def authenticator(tokens, accounts, clock):
+    return Authenticator(tokens, accounts, now=clock)
 
 
 def bearer(token):
@@ -190,3 +199,44 @@ def test_a_token_needs_a_name_on_one_line_and_a_known_role(admin, tokens, name, 
 
     assert field in failure.value.fields
     assert tokens.records == {}
+
+
+# --- tokens that belong to a staff account --------------------------------------------------------
+
+def test_an_account_s_token_acts_with_the_account_s_name_and_role_as_they_are_now(admin, authenticator, accounts,
+                                                                                   clock):
+    token, record = admin.create_for("Sam@Clinic.example")
+    assert (record.email, record.name, record.role) == ("sam@clinic.example", "Sam Staff", "staff")
+    clock.advance(seconds=1)
+    AccountAdmin(accounts, now=clock).add("sam@clinic.example", "Sam S. Staff", "admin")
+    assert authenticator.authenticate(bearer(token)) == StaffMember("Sam S. Staff", "admin", record.id)
+
+
+def test_disabling_an_account_ends_its_tokens_for_good(admin, authenticator, accounts, clock):
+    token, _ = admin.create_for("sam@clinic.example")
+    clock.advance(minutes=5)
+    AccountAdmin(accounts, now=clock).disable("sam@clinic.example")
+    with pytest.raises(Unauthorized):
+        authenticator.authenticate(bearer(token))
+    clock.advance(minutes=5)
+    AccountAdmin(accounts, now=clock).add("sam@clinic.example", "Sam Staff", "staff")  # enabled again
+    with pytest.raises(Unauthorized):
+        authenticator.authenticate(bearer(token))
+    clock.advance(seconds=1)
+    fresh, _ = admin.create_for("sam@clinic.example")
+    assert authenticator.authenticate(bearer(fresh)).name == "Sam Staff"
+
+
+def test_a_token_is_made_only_for_an_active_account(admin, accounts, clock):
+    AccountAdmin(accounts, now=clock).disable("sam@clinic.example")
+    for email in ("sam@clinic.example", "nobody@clinic.example"):
+        with pytest.raises(NotFound):
+            admin.create_for(email)
+    with pytest.raises(ValidationFailed):
+        admin.create_for("not an address")
+
+
+def test_a_token_made_by_name_alone_belongs_to_no_account(admin, authenticator):
+    token, record = admin.create("Reporting Script", "staff")
+    assert record.email is None
+    assert authenticator.authenticate(bearer(token)).name == "Reporting Script"

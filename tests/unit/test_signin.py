@@ -272,3 +272,30 @@ def test_the_code_mail_says_nothing_but_the_code(world):
     mail = mailer.sent[0]
     assert mail.subject == "Your sign-in code for the staff inbox"
     assert "http" not in mail.text and "Dana" not in mail.text
+
+
+def test_enabling_a_disabled_account_again_brings_back_no_session(world, clock):
+    sign_in, accounts, _, _, _ = world
+    session = signed_in(world)
+    clock.advance(minutes=1)
+    AccountAdmin(accounts, now=clock).disable("dana@clinic.example")
+    clock.advance(minutes=1)
+    AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
+    with pytest.raises(Unauthorized):
+        sign_in.staff_member(session)
+
+
+def test_a_code_mailed_before_the_account_was_disabled_never_signs_it_in(world, clock):
+    sign_in, accounts, _, mailer, _ = world
+    sign_in.request_code("dana@clinic.example")
+    code = mailed_code(mailer)
+    clock.advance(minutes=1)
+    AccountAdmin(accounts, now=clock).disable("dana@clinic.example")
+    clock.advance(minutes=1)
+    AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
+    with pytest.raises(SignInFailed) as failure:
+        sign_in.verify("dana@clinic.example", code)
+    assert failure.value.reason == "no_account"
+    clock.advance(seconds=1)
+    sign_in.request_code("dana@clinic.example")  # a code asked for after it was enabled again works
+    assert sign_in.verify("dana@clinic.example", mailed_code(mailer))[1].name == "Dana Desk"
