@@ -211,6 +211,12 @@ def inbox_sign_out():
     return inbox_pages().sign_out(app.current_request)
 
 
+@app.route("/staff/export", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/export")
+def inbox_export(staff):
+    return inbox_pages().export(app.current_request, staff)
+
+
 @app.route("/staff/requests/{appointment_id}", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/requests/{id}")
 def inbox_request(appointment_id, staff):

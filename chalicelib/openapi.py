@@ -328,6 +328,8 @@ OPERATIONS.update({
     ("POST", "/staff/sign-in/code"): _page("Sign in with the code: sets the session cookie",
                                            (303, 401) + _POSTED, CodeForm, security=False),
     ("POST", "/staff/sign-out"): _page("Sign out: ends the session on the server", (200,) + _POSTED, security=False),
+    ("GET", "/staff/export"): _page("Every part of the filter's CSV export, each a download link", (200, 401, 422),
+                                    parameters=STAFF_FILTERS + (STAFF_CURSOR,)),
     ("GET", "/staff/requests/{appointment_id}"): _page("One request's page", (200,) + _ID_PAGE),
     ("POST", "/staff/requests/{appointment_id}/status"): _page(
         "Change the status, with an optional note", (303, 409, 422) + _ID_PAGE + _POSTED, StatusForm),

@@ -176,6 +176,19 @@ class InboxPages:
         response.headers["Set-Cookie"] = session_cookie("", self._settings, clear=True)
         return response, "signed_out"
 
+    def export(self, request, staff):
+        """The parts of a filter's CSV, each a download: one Lambda answer holds only so many rows."""
+        params = {name: values[-1] for name, values in web.query_lists(request).items() if values}
+        part = params.pop("part", "1")
+        first = int(part) if part.isdigit() and 0 < int(part) < 100_000 else 1
+        try:
+            parts, more = self._staff.export_parts({name: [value] for name, value in params.items()})
+        except ValidationFailed as error:
+            return page(422, inbox.message_page(self._base, "Export CSV", " ".join(error.fields.values()))), "invalid"
+        log.info("export offered", extra={"event": "export_offered", "actor": staff.name, "parts": len(parts)})
+        body = inbox.export_page(self._base, staff, params, self._settings.locations, parts, more, first)
+        return page(200, body), "page"
+
     def request(self, appointment_id, staff, params=None, error=None, status=200):
         """One request's page; `params` of the redirect after a change say what just happened."""
         params = params or {}

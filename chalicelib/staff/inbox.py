@@ -89,11 +89,43 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
         location_options=_options([("", "All locations"), *locations.items()], filters.get("location", "")),
         date_from=_e(filters.get("from", "")),
         date_to=_e(filters.get("to", "")),
-        export=_url(base, "appointments.csv", _query(filters)),  # every page of this filter: no cursor
+        export=_url(base, "export", _query(filters)),  # every page of this filter: no cursor
         results=_results(rows, filters, locations) if items else _empty(filters),
         paging=_paging(base, filters, listing.get("next_cursor")),
     )
     return _layout(base, "Requests", content, staff)
+
+
+def export_page(base, staff, filters, locations, parts, more_cursor, first=1):
+    """Every part of a filter's CSV as a download link ("Part 1 of 3"): one response holds only so much."""
+    filters = {name: str(value) for name, value in (filters or {}).items() if value and name in FILTERS}
+    known = more_cursor is None and first == 1
+    total = len(parts) if known else None
+    rows = sum(part.rows for part in parts)
+    if known and len(parts) == 1:
+        links = (f'<p><a class="button-link" href="{_url(base, "appointments.csv", _query(filters))}" '
+                 f'download="appointments.csv">Download appointments.csv</a> ({_count(rows)})</p>')
+    else:
+        items = []
+        for number, part in enumerate(parts, first):
+            of = f" of {total}" if total else ""
+            items.append(f'<li><a href="{_url(base, "appointments.csv", _query(filters, part.cursor))}" '
+                         f'download="appointments-part-{number}.csv">Part {number}{of}</a> ({_count(part.rows)})</li>')
+        intro = (f"<p>The export is in {total} parts: download each one.</p>" if total else
+                 "<p>The export is in several parts: download each one.</p>")
+        links = intro + '\n<ol class="parts">\n' + "\n".join(items) + "\n</ol>"
+    more = ""
+    if more_cursor:
+        query = _query(filters, more_cursor) + f"&part={first + len(parts)}"
+        more = f'<p><a class="button-link secondary" href="{_url(base, "export", query)}">More parts</a></p>'
+    content = STATIC.template("inbox-export.html").substitute(
+        summary=_e(_filter_summary(filters, locations)), parts=links, more=more, back=_url(base, "", _query(filters)),
+    )
+    return _layout(base, "Export CSV", content, staff)
+
+
+def _count(rows):
+    return "1 request" if rows == 1 else f"{rows} requests"
 
 
 def request_page(base, staff, view, transitions, timezone, reasons, labels, notice=None, error=None):

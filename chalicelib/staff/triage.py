@@ -42,6 +42,9 @@ EXPORT_BUDGET = 1_500_000
 # sparse filter on a big table, pages come back nearly empty, and walking the whole index in
 # one request would outlast the Lambda's timeout. The cursor goes on from where it stopped.
 EXPORT_PAGES = 3
+# The inbox's export page lists the parts of a filter's CSV, this many at a time (each read once to
+# find where the next starts), and links on to the rest.
+EXPORT_PARTS_SHOWN = 10
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LIMIT = re.compile(r"^\d{1,3}$")
@@ -108,6 +111,12 @@ class Export:
     text: str
     rows: int
     next_cursor: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Part:
+    cursor: Optional[str]  # where this part of an export starts (None: at the start)
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,22 @@ class StaffService:
     def export_csv(self, params):
         """The listing's filters as CSV, up to EXPORT_PAGES pages or EXPORT_BUDGET bytes; the cursor says where to go on."""
         query, _, cursor = self._listing(params, extra=("cursor",))
+        return self._export(query, cursor)
+
+    def export_parts(self, params, max_parts=EXPORT_PARTS_SHOWN):
+        """Where each part of the filter's CSV starts, for the inbox to offer every one of them: the parts
+        ([Part]) from `cursor` on, at most `max_parts`, and the cursor of the part after them (None: no more)."""
+        query, _, cursor = self._listing(params, extra=("cursor",))
+        parts = []
+        while len(parts) < max_parts:
+            export = self._export(query, cursor)
+            parts.append(Part(cursor, export.rows))
+            cursor = export.next_cursor
+            if cursor is None:
+                break
+        return parts, cursor
+
+    def _export(self, query, cursor):
         rows = []
         size = 0
         for _ in range(EXPORT_PAGES):

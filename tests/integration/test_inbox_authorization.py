@@ -22,6 +22,7 @@ def sessions(inbox, dynamodb, table):  # noqa: F811  (inbox: the fixture)
 # (method, path, form body, {who: status}); REF is a fresh request's id.
 ROUTES = [
     ("GET", "/staff/", None, {"signed out": 200, "staff": 200, "admin": 200}),
+    ("GET", "/staff/export", None, {"signed out": 401, "staff": 200, "admin": 200}),
     ("GET", "/staff/requests/REF", None, {"signed out": 401, "staff": 200, "admin": 200}),
     ("POST", "/staff/requests/REF/status", {"status": "contacted"}, {"signed out": 401, "staff": 303, "admin": 303}),
     ("GET", "/staff/requests/REF/erase", None, {"signed out": 401, "staff": 403, "admin": 200}),

@@ -191,3 +191,40 @@ def test_robots_txt_keeps_crawlers_out_of_the_staff_side(inbox):
     answer = inbox.request("GET", "/robots.txt")
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/plain")
     assert answer.body.decode().splitlines() == ["User-agent: *", "Disallow: /staff/"]
+
+
+def test_the_inbox_export_offers_every_row_in_parts_each_a_download(inbox, dynamodb, settings, monkeypatch):
+    import csv
+    import io
+    from html.parser import HTMLParser
+
+    from chalicelib.staff import triage
+    from tests.staffing import seed
+
+    monkeypatch.setattr(triage, "EXPORT_PAGES", 1)  # a part of 100 rows: the same logic, a third of the seeding
+    total = triage.MAX_LIMIT + 5  # one more part than a single answer holds
+    seeded = {seed(dynamodb, settings, f"2026-11-{1 + n // 60:02}T10:{n % 60:02}:00.000Z") for n in range(total)}
+    cookie = {"Cookie": cookie_of(sign_in(inbox))}
+    listing = inbox.request("GET", "/staff/", cookie).body.decode()
+    export = re.search(r'href="(/staff/export[^"]*)"', listing).group(1)
+    page = inbox.request("GET", export.replace("&amp;", "&"), cookie)
+    assert page.status_code == 200
+
+    class Links(HTMLParser):
+        found = []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "a" and "appointments.csv" in attrs.get("href", ""):
+                self.found.append((attrs["href"], attrs.get("download")))
+
+    parser = Links()
+    parser.feed(page.body.decode())
+    assert [download for _, download in parser.found] == ["appointments-part-1.csv", "appointments-part-2.csv"]
+    assert "Part 1 of 2" in page.body.decode()
+    exported = []
+    for href, _ in parser.found:
+        part = inbox.request("GET", href.replace("&amp;", "&"), cookie)
+        assert part.status_code == 200 and part.headers["Content-Type"].startswith("text/csv")
+        exported += [row["id"] for row in csv.DictReader(io.StringIO(part.body.decode("utf-8-sig")))]
+    assert len(exported) == total and set(exported) == seeded

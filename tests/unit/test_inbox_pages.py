@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.intake.models import LABELS, REASON_LABELS
 from chalicelib.staff import inbox
-from chalicelib.staff.triage import TRANSITIONS
+from chalicelib.staff.triage import TRANSITIONS, Part
 
 CLINIC_TIME = ZoneInfo("America/New_York")
 LOCATIONS = {"downtown": "Downtown", "northside": "Northside & Co"}
@@ -249,12 +249,40 @@ def test_export_keeps_the_filters_but_not_the_cursor():
                "cursor": "page-2-cursor"}
     page = Parsed(list_page(filters=filters, next_cursor="page-3-cursor"))
 
-    [export] = [a for a in page.all("a") if "appointments.csv" in a["href"]]
+    [export] = [a for a in page.all("a") if "/export" in a["href"]]
     url = urlsplit(export["href"])
-    assert url.path == "/staff/appointments.csv"
+    assert url.path == "/staff/export"
     assert dict(parse_qsl(url.query)) == {"status": "contacted", "location": "downtown",
                                           "from": "2026-11-01", "to": "2026-11-30"}
-    assert "download" in export
+
+
+def export_links(parts, more=None, first=1, filters=None):
+    html_text = inbox.export_page("", STAFF, filters or {"status": "closed"}, {"downtown": "Downtown"}, parts, more,
+                                  first)
+    page = Parsed(html_text)
+    links = [(a["href"], a.get("download")) for a in page.all("a") if "appointments" in a["href"] or "export" in
+             a["href"]]
+    return links, SimpleNamespace(text=" ".join(page.text), html=html_text)
+
+
+def test_an_export_of_one_part_is_one_download():
+    links, page = export_links([Part(None, 42)])
+    assert links == [("/staff/appointments.csv?status=closed", "appointments.csv")]
+    assert "42 requests" in page.text
+
+
+def test_an_export_of_several_parts_offers_each_numbered_with_its_cursor():
+    links, page = export_links([Part(None, 300), Part("c2", 300), Part("c3", 12)])
+    assert links == [("/staff/appointments.csv?status=closed", "appointments-part-1.csv"),
+                     ("/staff/appointments.csv?status=closed&cursor=c2", "appointments-part-2.csv"),
+                     ("/staff/appointments.csv?status=closed&cursor=c3", "appointments-part-3.csv")]
+    assert "Part 1 of 3" in page.text and "Part 3 of 3" in page.text and "12 requests" in page.text
+
+
+def test_more_parts_than_a_page_shows_link_on_numbered_from_where_they_stopped():
+    links, page = export_links([Part("c11", 300), Part("c12", 300)], more="c13", first=11)
+    assert links[-1] == ("/staff/export?status=closed&cursor=c13&part=13", None)
+    assert ">Part 11</a>" in page.html and ">Part 12</a>" in page.html  # how many in all is not known yet
 
 
 def test_paging_goes_on_with_the_same_filters_and_back_to_the_newest():

@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.staff.auth import StaffMember
-from chalicelib.staff.triage import ACTIVE, HistoryEntry, ListQuery, StaffRecord, StaffService
+from chalicelib.staff.triage import ACTIVE, HistoryEntry, ListQuery, Part, StaffRecord, StaffService
 from tests.conftest import remember_personal
 from tests.fakes import Clock, FakeStaffRepository
 
@@ -421,6 +421,39 @@ def test_a_sparse_export_reads_a_bounded_number_of_pages_and_hands_back_a_cursor
 
     assert index.pages_read == EXPORT_PAGES
     assert (export.rows, export.next_cursor) == (0, str(EXPORT_PAGES))
+
+
+def test_the_export_parts_together_hold_every_row_once(staff, repository):
+    from chalicelib.staff.triage import EXPORT_PAGES, MAX_LIMIT
+
+    for n in range(650):
+        repository.records[f"r{n:03}"] = a_record(f"r{n:03}", created_at=f"2026-11-25T1{n // 600}:{n // 60 % 10:02}:"
+                                                                         f"{n % 60:02}.000Z")
+    parts, more = staff.export_parts({})
+
+    per_part = EXPORT_PAGES * MAX_LIMIT
+    assert [part.rows for part in parts] == [per_part, per_part, 650 - 2 * per_part] and more is None
+    assert parts[0].cursor is None
+    rows = []
+    for part in parts:
+        text = staff.export_csv({"cursor": [part.cursor]} if part.cursor else {}).text
+        rows += text.splitlines()[1:]
+    assert len(rows) == len(set(rows)) == 650
+
+
+def test_the_export_parts_are_listed_a_few_at_a_time_with_where_the_rest_start(staff, repository):
+    for n in range(650):
+        repository.records[f"r{n:03}"] = a_record(f"r{n:03}", created_at=f"2026-11-25T1{n // 600}:{n // 60 % 10:02}:"
+                                                                         f"{n % 60:02}.000Z")
+    first, more = staff.export_parts({}, max_parts=2)
+    rest, end = staff.export_parts({"cursor": [more]}, max_parts=2)
+    assert (len(first), len(rest), end) == (2, 1, None)
+    assert rest[0].cursor == more
+    assert sum(part.rows for part in first + rest) == 650
+
+
+def test_an_empty_filter_is_one_part_of_no_rows(staff):
+    assert staff.export_parts({"status": ["closed"]}) == ([Part(None, 0)], None)
 
 
 def test_the_export_takes_no_limit(staff):
