@@ -17,12 +17,12 @@ STACK ?= appointments-$(STAGE)
 ARTIFACT_BUCKET ?=
 PARAMETERS ?=
 
-.PHONY: run test venv browser bench openapi screenshots clean package deploy
+.PHONY: run test venv browser checkov bench openapi screenshots clean package deploy
 
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
 
-test: $(STAMP) browser ## Set everything up and run every test
+test: $(STAMP) browser checkov ## Set everything up and run every test
 	$(PY) -m pytest
 
 venv: $(STAMP)
@@ -36,6 +36,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $@
 
 browser: $(CHROMIUM) $(NODE_STAMP) ## Headless Chromium and axe-core for the browser tests
+
+# checkov (tests/infra/test_checkov.py) pins its own boto3: it gets a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.txt | cksum | cut -d' ' -f1)
+
+checkov: $(CHECKOV_STAMP) ## checkov, in .venv-checkov, for the packaged template's check
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@python=$$(tools/find_python.sh '$(PYTHON)') && $$python -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
@@ -95,4 +106,4 @@ deploy: package ## Deploy STAGE to AWS: needs the AWS CLI, credentials and ARTIF
 	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 clean:
-	rm -rf $(VENV) node_modules build .pytest_cache .hypothesis test-output
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build .pytest_cache .hypothesis test-output

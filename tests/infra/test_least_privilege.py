@@ -41,7 +41,12 @@ def test_each_role_carries_its_policy_file_unchanged(stack):
 
 def test_the_stack_has_no_other_role_and_no_managed_policy(stack):
     roles = {name: r for name, r in stack["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
-    assert set(roles) == set(ROLES.values())
+    assert set(roles) == set(ROLES.values()) | {"ApiGatewayLoggingRoleForAccount"}
+    logging_role = roles.pop("ApiGatewayLoggingRoleForAccount")
+    assert logging_role["Condition"] == "CreateApiGatewayLoggingRole"  # only where the account has none yet
+    (trust,) = logging_role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"} and "ManagedPolicyArns" not in logging_role[
+        "Properties"]
     for role in roles.values():
         assert "ManagedPolicyArns" not in role["Properties"]
         (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -64,6 +69,10 @@ def test_no_role_statement_grants_a_wildcard_resource(stack):
             assert resource != "*", f"{name}: {statement.get('Sid')}"
             # Only the log streams of the function's own group, and the table's streams for
             # ListStreams (whose stream ids are not known in advance), end in a wildcard.
+            if name == "ApiGatewayLoggingRoleForAccount":
+                # API Gateway's one role per account writes the access logs of every API in the account.
+                assert resource == "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
+                continue
             if resource.endswith("*"):
                 assert resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-api:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-staff-alerts:*") \
@@ -154,7 +163,9 @@ def test_the_data_key_is_usable_only_through_the_services_that_hold_our_data(sta
             if any(a.startswith("kms:") for a in as_list(statement["Action"])):
                 assert statement["Resource"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
                 services = as_list(statement["Condition"]["StringEquals"]["kms:ViaService"])
-                assert {s["Fn::Sub"].split(".", 1)[0] for s in services} <= {"dynamodb", "sns", "sqs"}
+                assert {s["Fn::Sub"].split(".", 1)[0] for s in services} <= {"dynamodb", "sns", "sqs", "secretsmanager"}
+                if "secretsmanager.${AWS::Region}.amazonaws.com" in str(services):
+                    assert as_list(statement["Action"]) == ["kms:Decrypt"]  # reading the id key, nothing more
 
 
 def aws_calls_in(path, operations):

@@ -255,3 +255,60 @@ def test_a_stream_function_outlasts_a_whole_batch_against_a_hanging_service(stac
 def test_the_api_compresses_answers_over_a_kilobyte(stack):
     # The form page is about 17 KiB: gzip saves most of it on a phone.
     assert properties(stack, "RestAPI")["MinimumCompressionSize"] == 1024
+
+
+def test_every_log_group_is_encrypted_with_the_stack_s_key_and_has_a_retention(stack):
+    groups = resources(stack, "AWS::Logs::LogGroup")
+    assert {"ApiHandlerLogGroup", "SendStaffAlertsLogGroup", "SendConfirmationsLogGroup", "ApiAccessLogGroup",
+            "WafLogGroup"} <= set(groups)
+    for name, group in groups.items():
+        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, name
+        assert group["Properties"]["RetentionInDays"] > 0, name
+    (logs,) = [s for s in properties(stack, "DataKey")["KeyPolicy"]["Statement"]
+               if s["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}]
+    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+
+
+def test_the_id_key_secret_is_encrypted_with_the_stack_s_key(stack):
+    assert properties(stack, "DedupeKeySecret")["KmsKeyId"] == {"Ref": "DataKey"}
+
+
+def test_api_gateway_logs_every_request_without_ip_query_string_or_header(stack):
+    import json
+    import re
+
+    (stage,) = resources(stack, "AWS::ApiGateway::Stage").values()
+    setting = stage["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(re.sub(r"\$context\.[A-Za-z.]+", "x", setting["Format"]))  # one JSON object a line
+    assert set(line) == {"requestId", "time", "method", "resource", "status", "latencyMs", "integrationLatencyMs",
+                         "integrationStatus", "integrationError", "error", "wafStatus", "wafError"}
+    variables = set(re.findall(r"\$context\.[A-Za-z.]+", setting["Format"]))
+    assert not {v for v in variables if v.startswith(("$context.identity", "$context.path", "$context.domain"))}
+    assert "$context.resourcePath" in variables  # the route's template, never a request's id
+    assert properties(stack, "ApiAccessLogGroup")["LogGroupName"] == {"Fn::Sub": "/aws/apigateway/${AWS::StackName}-access"}
+
+
+def test_the_account_s_api_gateway_logging_role_is_set_only_when_asked(stack):
+    assert stack["Parameters"]["ApiGatewayLoggingRole"]["AllowedValues"] == ["create", "keep"]
+    account = resources(stack, "AWS::ApiGateway::Account")["ApiGatewayAccount"]
+    assert account["Condition"] == "CreateApiGatewayLoggingRole"
+
+
+def test_waf_logs_the_requests_it_blocked_and_only_those(stack):
+    (logging,) = resources(stack, "AWS::WAFv2::LoggingConfiguration").values()
+    props = logging["Properties"]
+    assert props["ResourceArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    assert props["LogDestinationConfigs"] == [{"Fn::GetAtt": ["WafLogGroup", "Arn"]}]
+    assert props["LoggingFilter"] == {"DefaultBehavior": "DROP", "Filters": [
+        {"Behavior": "KEEP", "Requirement": "MEETS_ANY", "Conditions": [{"ActionCondition": {"Action": "BLOCK"}}]}]}
+    assert {"QueryString": {}} in props["RedactedFields"]
+    group = properties(stack, "WafLogGroup")
+    assert group["LogGroupName"]["Fn::Sub"].startswith("aws-waf-logs-")  # WAF's rule for its log groups
+    assert group["RetentionInDays"] <= 30  # WAF's format carries the client's IP
+
+
+def test_the_public_function_has_a_reserved_concurrency_from_a_parameter(stack):
+    assert properties(stack, "APIHandler")["ReservedConcurrentExecutions"] == {"Ref": "ApiReservedConcurrency"}
+    limit = stack["Parameters"]["ApiReservedConcurrency"]
+    assert limit["Default"] >= 10 and limit["MinValue"] >= 1
