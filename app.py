@@ -15,6 +15,7 @@ app.register_middleware(coldstart.resume_after_first_event, "all")
 # Deployment wires the real stream by reference (Fn::GetAtt in the merge template);
 # this value only names the event source in the generated template.
 TABLE_STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/appointments/stream/set-by-template"
+SIGN_IN_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:set-by-template"  # the same for the sign-in code queue
 
 
 # Chalice answers a Content-Type outside a route's list with its own 415, before our code runs
@@ -191,6 +192,17 @@ def _inbox_endpoint(route, role=None, signed_in=True, headers=web.STAFF_HEADERS)
 @_inbox_endpoint("GET /staff/", signed_in=False)
 def inbox_home():
     return inbox_pages().home(app.current_request)
+
+
+# Sign-in codes are mailed off the request path: asking costs one SQS message whatever the address,
+# so neither the answer nor its timing tells who has an account. No retries: a code is of use for
+# minutes, and the person asks again.
+@app.on_sqs_message(queue_arn=SIGN_IN_QUEUE_ARN, batch_size=10, maximum_concurrency=2)
+def send_sign_in_codes(event):
+    from chalicelib.storage import signin_queue  # here: the request path never needs it
+
+    logs.request_id.set(getattr(event.context, "aws_request_id", None))
+    signin_queue.handle_messages((record.body for record in event), sign_in().send_code)
 
 
 @app.route("/staff/sign-in", methods=["POST"], content_types=["*/*"])

@@ -18,3 +18,19 @@ def api_event(unique):
                            "stage": "api", "path": "/api/appointments", "identity": {"sourceIp": "203.0.113.9"}},
         "body": body, "isBase64Encoded": False,
     }
+
+
+def sign_in_event(unique, email, origin="http://127.0.0.1:8000"):
+    """POST /staff/sign-in from the inbox's own sign-in page: ask for a code for `email`."""
+    from urllib.parse import urlencode
+
+    headers = {"content-type": "application/x-www-form-urlencoded", "accept": "text/html", "origin": origin}
+    return {
+        "resource": "/staff/sign-in", "path": "/staff/sign-in", "httpMethod": "POST",
+        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None,
+        "requestContext": {"resourcePath": "/staff/sign-in", "httpMethod": "POST", "requestId": unique,
+                           "stage": "api", "path": "/api/staff/sign-in", "identity": {"sourceIp": "203.0.113.9"}},
+        "body": urlencode({"email": email}), "isBase64Encoded": False,
+    }

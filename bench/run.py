@@ -181,10 +181,52 @@ def package_size(path):
             "zip_bytes": deployment.stat().st_size, "unzipped_bytes": unpacked}
 
 
+def sign_in_requests(env, requests):
+    """POST /staff/sign-in for a staff address and for an unknown one, alternately, in this process: median
+    latency and AWS calls of each. Neither may tell who has an account."""
+    import time
+    import uuid
+
+    from botocore.client import BaseClient
+
+    os.environ.update(env)
+    from app import app
+    from bench.events import sign_in_event
+    from tools import staff_accounts
+
+    staff_accounts.main(["add", "--email", "bench.staff@clinic.example", "--name", "Bench Staff", "--role", "staff"],
+                        out=open(os.devnull, "w"))
+    calls = {"staff": [], "unknown": []}
+    times = {"staff": [], "unknown": []}
+    addresses = {"staff": "bench.staff@clinic.example", "unknown": "nobody.here@clinic.example"}
+    app(sign_in_event("warm", addresses["unknown"]), None)
+    original = BaseClient._make_api_call
+    who = {"now": None}
+
+    def counting(self, operation, params):
+        calls[who["now"]].append(f"{self.meta.service_model.service_name}:{operation}")
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counting
+    try:
+        for _ in range(requests):
+            for kind in ("staff", "unknown"):
+                who["now"] = kind
+                started = time.perf_counter()
+                response = app(sign_in_event(uuid.uuid4().hex, addresses[kind]), None)
+                times[kind].append((time.perf_counter() - started) * 1000)
+                assert response["statusCode"] == 200, response
+    finally:
+        BaseClient._make_api_call = original
+    return {kind: {"median_ms": statistics.median(times[kind]), "calls_per_request": len(calls[kind]) / requests,
+                   "calls": sorted(set(calls[kind]))} for kind in times}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold-runs", type=int, default=11)
     parser.add_argument("--warm-requests", type=int, default=1000)
+    parser.add_argument("--sign-in-requests", type=int, default=200, help="per address kind")
     parser.add_argument("--idle-seconds", type=float, default=30.0,
                         help="how long to leave the local stack idle (0: skip that measurement)")
     parser.add_argument("--package", default=str(ROOT / "build" / "package"),
@@ -205,6 +247,7 @@ def main(argv=None):
         cold = cold_starts(env, args.cold_runs)
         ours, naive = cold["ours"], cold["naive"]
         hot = warm(env, args.warm_requests)
+        sign_in = sign_in_requests(env, args.sign_in_requests)
     finally:
         moto.terminate()
         moto.wait(timeout=10)
@@ -221,6 +264,12 @@ def main(argv=None):
     print(f"  median {hot['median_ms']:.2f} ms, p99 {hot['p99_ms']:.2f} ms")
     print(f"\nAWS calls in the request path per accepted request: {hot['aws_calls_per_request']:.2f} "
           f"({', '.join(hot['calls'])})")
+    print(f"\nPOST /staff/sign-in ({args.sign_in_requests} each, alternately; the code is mailed off the request "
+          "path):")
+    for kind, label in (("staff", "a staff address"), ("unknown", "an unknown address")):
+        figures = sign_in[kind]
+        print(f"  {label:20} median {figures['median_ms']:.2f} ms, {figures['calls_per_request']:.2f} AWS calls "
+              f"({', '.join(figures['calls'])})")
     if package:
         print(f"\nDeployment package ({package['zip']}): {package['zip_bytes'] / 1e6:.2f} MB zipped, "
               f"{package['unzipped_bytes'] / 1e6:.2f} MB unzipped")

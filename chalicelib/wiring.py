@@ -21,7 +21,7 @@ CLIENT_CONFIG = {
 # The services the app calls, and botocore's endpoint data cut to them (tools/aws_data.py): the
 # whole file is 1.2 MB of JSON, about 7 MiB and 40 ms of every cold start. A service missing
 # here would have no endpoint data at all, so aws_client refuses it.
-AWS_SERVICES = ("dynamodb", "sns", "secretsmanager", "sesv2")
+AWS_SERVICES = ("dynamodb", "sns", "secretsmanager", "sesv2", "sqs")
 AWS_DATA = Path(__file__).parent / "aws_data"
 
 
@@ -163,11 +163,21 @@ def sign_in():
     from .staff.signin import SignIn
     from .storage.accounts import AccountRepository
     from .storage.sessions import SignInRepository
+    from .storage.signin_queue import SignInQueue
 
     settings = get_settings()
     client = aws_client("dynamodb")
     return SignIn(AccountRepository(client, settings.table_name), SignInRepository(client, settings.table_name),
-                  mailer(), settings)
+                  mailer(), settings, device_key, SignInQueue(aws_client("sqs"), settings.sign_in_queue_url))
+
+
+@lru_cache(maxsize=1)
+def device_key():
+    """The key that signs staff device cookies: derived from the deployment's secret key, for this use only."""
+    import hashlib
+    import hmac
+
+    return hmac.new(id_key()(), b"staff device cookie", hashlib.sha256).digest()
 
 
 @lru_cache(maxsize=1)
@@ -192,4 +202,5 @@ def reset():
     confirmation_cap.cache_clear()
     account_admin.cache_clear()
     sign_in.cache_clear()
+    device_key.cache_clear()
     inbox_pages.cache_clear()

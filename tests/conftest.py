@@ -12,7 +12,7 @@ import pytest
 from chalicelib.core import logs
 from chalicelib.core.config import Settings
 from tools.resources import (
-    ROOT, create_dedupe_key_secret, create_mail_configuration_set, create_mail_identity, create_table, create_topic,
+    ROOT, create_dedupe_key_secret, create_mail_configuration_set, create_sign_in_queue, create_mail_identity, create_table, create_topic,
     stage_environment,
 )
 
@@ -147,7 +147,14 @@ def id_key():
 
 
 @pytest.fixture
-def api(table, topic, dedupe_key_secret, monkeypatch):
+def sign_in_queue(mocked_aws):
+    import boto3
+
+    return create_sign_in_queue(boto3.client("sqs", region_name="us-east-1"), STAGE_ENV["SIGN_IN_QUEUE_URL"])
+
+
+@pytest.fixture
+def api(table, topic, dedupe_key_secret, sign_in_queue, monkeypatch):
     """Chalice's own test client, with the dev stage's settings, against moto."""
     from chalice.test import Client
 
@@ -191,3 +198,16 @@ class Api:
 
 def response_json(response):
     return json.loads(response.body)
+
+
+def deliver_sign_in_codes():
+    """Run the sign-in code queue's consumer on what is queued in moto, as Lambda's SQS event source does."""
+    import boto3
+
+    from app import send_sign_in_codes
+    from tools.stream_driver import QueueDriver
+
+    driver = QueueDriver(send_sign_in_codes, boto3.client("sqs", region_name="us-east-1"),
+                         STAGE_ENV["SIGN_IN_QUEUE_URL"])
+    while driver.poll_once():
+        pass

@@ -239,6 +239,20 @@ class FakeSignInStore:
         self.sessions.pop(session_hash, None)
 
 
+class FakeCodeQueue:
+    """Sign-in code requests as the queue holds them. With a `consumer` (SignIn.send_code), each is handled as
+    soon as it is put, as the queue's consumer does moments later; without one, they wait in `pending`."""
+
+    def __init__(self, consumer=None):
+        self.pending = []
+        self.consumer = consumer
+
+    def put(self, request):
+        self.pending.append(request)
+        while self.consumer and self.pending:
+            self.consumer(self.pending.pop(0))
+
+
 class FakeMailer:
     """Keeps what it was asked to send; `failing` makes it refuse like SES when it is down."""
 

@@ -25,7 +25,7 @@ from tools.resources import ROOT, TEMPLATE, stage_environment
 
 DEFAULT_OUT = ROOT / "build" / "package"
 CONFIG = ROOT / ".chalice" / "config.json"
-FUNCTIONS = ("APIHandler", "SendStaffAlerts", "SendConfirmations")  # the logical ids `chalice package` gives them
+FUNCTIONS = ("APIHandler", "SendStaffAlerts", "SendConfirmations", "SendSignInCodes")  # the logical ids `chalice package` gives them
 # What `aws cloudformation package` puts in place of the local zip before AWS runs the transform.
 UPLOADED_CODE = "s3://artifact-bucket/deployment.zip"
 
@@ -91,6 +91,11 @@ def build(stage, out=DEFAULT_OUT, project=ROOT):
         if isinstance(stream, str):
             raise SystemExit(f"{function}'s stream event source still names {stream!r}: infra/resources.json must "
                              "wire it to the table with Fn::GetAtt.")
+    queue = template["Resources"]["SendSignInCodes"]["Properties"]["Events"]["SendSignInCodesSqsEventSource"][
+        "Properties"]["Queue"]
+    if queue != {"Fn::GetAtt": ["SignInCodeQueue", "Arn"]}:
+        raise SystemExit(f"SendSignInCodes's queue is {queue!r}: infra/resources.json must wire it to SignInCodeQueue "
+                         "with Fn::GetAtt.")
     if order_custom_domain_mapping(template):
         package.template.write_text(json.dumps(template, indent=2) + "\n")
     return package

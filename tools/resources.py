@@ -84,6 +84,13 @@ def create_dead_letter_queue(sqs, stage):
     return sqs.create_queue(QueueName=dead_letter_queue_name(stage), Attributes=attributes)["QueueUrl"]
 
 
+def create_sign_in_queue(sqs, queue_url):
+    """The queue of sign-in code requests, named as the stage's SIGN_IN_QUEUE_URL names it, as the template makes it."""
+    props = template_resource("SignInCodeQueue")["Properties"]
+    attributes = {name: str(props[name]) for name in ("MessageRetentionPeriod", "VisibilityTimeout")}
+    return sqs.create_queue(QueueName=queue_url.rsplit("/", 1)[1], Attributes=attributes)["QueueUrl"]
+
+
 def create_dedupe_key_secret(secretsmanager, name):
     """The local stack's own key for request ids (deployed stacks get theirs from the template)."""
     import secrets

@@ -2,6 +2,9 @@
 
     python -m tools.stream_driver [--stage dev] [--max-retries 20]
 
+It also runs the consumer of the sign-in code queue (SQS), as Lambda's SQS event source does: it
+receives up to 10 messages, invokes the handler with them and deletes them once it returns.
+
 For each of the two handlers (staff alerts, confirmations), as for each of the two mappings in
 AWS, it reads the table's stream from moto on its own and invokes the same Chalice handler that AWS would,
 with the real event shape (moto's GetRecords output plus `eventSourceARN`), honouring
@@ -171,7 +174,7 @@ def main(argv=None):
     faults.install_from_env("stream")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     import boto3
 
-    from app import send_confirmations, send_staff_alerts
+    from app import send_confirmations, send_sign_in_codes, send_staff_alerts
     from tools.resources import dead_letter_queue_name
 
     table = os.environ["APPOINTMENTS_TABLE"]
@@ -183,12 +186,52 @@ def main(argv=None):
                      function_name=f"appointments-local-{name}")
         for handler, what, name in ((send_staff_alerts, "staff alert", "staff-alerts"),
                                     (send_confirmations, "patient's confirmation", "confirmations"))
-    ])
+    ] + [QueueDriver(send_sign_in_codes, sqs, os.environ["SIGN_IN_QUEUE_URL"])])
     try:
         for pause in idle_pauses(driver, args.poll_interval, args.idle_interval):
             time.sleep(pause)
     except KeyboardInterrupt:
         pass
+
+
+def sqs_event(messages, queue_arn):
+    """ReceiveMessage's messages as Lambda's SQS event records."""
+    return {"Records": [{
+        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+        "attributes": message.get("Attributes", {}), "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    } for message in messages]}
+
+
+class QueueDriver:
+    """One SQS event source: receive a batch, invoke the handler, delete the batch once the handler returns
+    (an exception leaves it to come back after the visibility timeout, as in AWS)."""
+
+    def __init__(self, handler, sqs, queue_url, batch_size=10, function_name="appointments-local-sign-in-codes"):
+        self._handler = handler
+        self._sqs = sqs
+        self._url = queue_url
+        self._batch_size = batch_size
+        self._function_name = function_name
+        self._arn = None
+
+    def poll_once(self):
+        if self._arn is None:
+            self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+        messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=self._batch_size).get(
+            "Messages", [])
+        if not messages:
+            return 0
+        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=self._function_name)
+        self._handler(sqs_event(messages, self._arn), context)
+        self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
+            {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"]} for number, message in enumerate(messages)])
+        return len(messages)
+
+    def seconds_to_next_retry(self):
+        return None
 
 
 class Consumers:

@@ -15,6 +15,8 @@ from .errors import ConfigError
 
 NOTIFY_DETAILS = ("full", "minimal")
 DEFAULT_RESPONSE_TIME = "within one business day"
+# A queue URL as SQS gives it (GetQueueUrl, or Ref in a template): https://sqs.REGION.amazonaws.com/ACCOUNT/NAME.
+_QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LOCATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -43,6 +45,7 @@ class Settings:
     confirmations: bool = True
     confirmation_response_time: str = DEFAULT_RESPONSE_TIME
     confirmation_reply_to: str = ""
+    sign_in_queue_url: str = ""
 
     @property
     def public_origin(self):
@@ -83,6 +86,7 @@ class Settings:
             confirmation_response_time=_response_time(env.get("CONFIRMATION_RESPONSE_TIME", "").strip()
                                                       or DEFAULT_RESPONSE_TIME),
             confirmation_reply_to=_reply_to(env.get("CONFIRMATION_REPLY_TO", "").strip()),
+            sign_in_queue_url=_queue_url(_required(env, "SIGN_IN_QUEUE_URL")),
         )
 
 
@@ -107,6 +111,12 @@ def _table_name(value):
 def _topic_arn(value):
     if not _TOPIC_ARN.match(value):
         raise ConfigError("NOTIFY_TOPIC_ARN", "expected an SNS topic ARN like arn:aws:sns:REGION:ACCOUNT:NAME")
+    return value
+
+
+def _queue_url(value):
+    if not _QUEUE_URL.match(value):
+        raise ConfigError("SIGN_IN_QUEUE_URL", "expected an SQS queue URL like https://sqs.REGION.amazonaws.com/ACCOUNT/NAME")
     return value
 
 

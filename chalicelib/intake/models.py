@@ -342,7 +342,6 @@ class AppointmentRequest(BaseModel):
     alerted_at: Optional[str] = None
     confirmed_at: Optional[str] = None  # the confirmation e-mail was sent, or deliberately not (see confirmation)
     confirmation: Optional[str] = None
-    rescued_from_spam: bool = False  # staff moved it from suspected_spam to new (its history says so)
 
     @property
     def location(self):

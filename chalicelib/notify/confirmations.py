@@ -21,19 +21,13 @@ from ..core.clock import utc_iso, utcnow
 from ..core.errors import MailNotSent, StorageUnavailable
 from ..core.logs import get_logger
 from ..core.mail import Email
-from ..storage.appointments import id_from_stream_keys
-from .delivery import Unmarked, each_record, mark_hard
+from .delivery import Unmarked, due_request_id, due_statuses, each_record, mark_hard
 
 log = get_logger(__name__)
 
 CAP_PER_DAY = 3
 CAP_WINDOW = timedelta(hours=24)
 SUBJECT = "We have received your appointment request"
-# Read after the record, as for alerts: a new request, or one staff moved out of suspected spam.
-CONFIRMING_EVENTS = {
-    "INSERT": ("new", "contacted", "scheduled", "closed"),
-    "MODIFY": ("new",),
-}
 CONTACT_WORDS = {"phone": "by phone", "email": "by e-mail", "text": "by text message"}
 
 
@@ -124,14 +118,12 @@ class ConfirmationDelivery:
         return each_record(records, self._deliver, "confirmation")
 
     def _deliver(self, record):
-        request_id = id_from_stream_keys(record.keys)
-        if record.event_name not in CONFIRMING_EVENTS or request_id is None:
+        request_id = due_request_id(record)  # as for alerts: a new request, or a new rescue from suspected spam
+        if request_id is None:
             return
         current = self._repository.get(request_id)
-        if current is None or current.confirmed_at or current.status not in CONFIRMING_EVENTS[record.event_name]:
+        if current is None or current.confirmed_at or current.status not in due_statuses(record):
             return
-        if record.event_name == "MODIFY" and not current.rescued_from_spam:
-            return  # an alert's mark, say: the INSERT's own record confirms (or is retried until it does)
         decided = self._unmarked.get(current.id)
         if decided is not None:
             self._mark(current.id, decided)  # decided (and perhaps sent) here before: only the mark is missing

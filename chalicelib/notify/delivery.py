@@ -19,7 +19,7 @@ from dataclasses import replace
 from ..core.clock import utcnow
 from ..core.errors import AlertNotSent, MailNotSent, StorageUnavailable
 from ..core.logs import get_logger
-from ..storage.appointments import id_from_stream_keys
+from ..storage.appointments import stream_subject
 from .alerts import compose_alert
 
 log = get_logger(__name__)
@@ -58,13 +58,24 @@ def mark_hard(mark, *, sleep=time.sleep):
                 raise
             sleep(pause)
 
-# Which statuses, read after the record, make a request due for its alert. A change (MODIFY) is
-# due only as a request staff moved out of suspected spam: any other change is to a request
-# already alerted, or already in staff hands.
-ALERTING_EVENTS = {
-    "INSERT": ("new", "contacted", "scheduled", "closed"),
-    "MODIFY": ("new",),
+# Only new items make a request due for its alert and its confirmation: the request's own INSERT, and the
+# INSERT of its rescue from suspected spam (an item of its own, written with the status change). A change
+# to the request item (MODIFY: a staff change, or either consumer's mark) never is, so a mark that failed in
+# one consumer cannot make the other act twice. Which statuses, read after the record, make it due:
+DUE_STATUSES = {
+    "request": ("new", "contacted", "scheduled", "closed"),
+    "rescue": ("new",),
 }
+
+
+def due_request_id(record):
+    """The id of the request a stream record makes due for delivery, or None."""
+    kind, request_id = stream_subject(record.keys)
+    return request_id if record.event_name == "INSERT" and kind else None
+
+
+def due_statuses(record):
+    return DUE_STATUSES[stream_subject(record.keys)[0]]
 
 
 def each_record(records, handle, what):
@@ -107,16 +118,14 @@ class AlertDelivery:
         return each_record(records, self._deliver, "alert")
 
     def _deliver(self, record):
-        request_id = id_from_stream_keys(record.keys)
-        if record.event_name not in ALERTING_EVENTS or request_id is None:
-            return  # expiry deletions and other kinds of item alert nobody
+        request_id = due_request_id(record)
+        if request_id is None:
+            return  # changes, expiry deletions and other kinds of item alert nobody
         # The stream carries keys only (so that it keeps no copy of personal data): the item as it
         # is now decides, erased meanwhile, suspected spam, or a retry of one already delivered.
         current = self._repository.get(request_id)
-        if current is None or current.alerted_at or current.status not in ALERTING_EVENTS[record.event_name]:
+        if current is None or current.alerted_at or current.status not in due_statuses(record):
             return
-        if record.event_name == "MODIFY" and not current.rescued_from_spam:
-            return  # a mark (a confirmation's, or an alert's whose own mark failed): never an alert of its own
         message_id = self._unmarked.get(current.id)
         if message_id is None:
             message_id = self._publish(current)

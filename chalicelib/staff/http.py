@@ -20,34 +20,51 @@ from ..core.errors import Conflict, Forbidden, NotFound, StorageUnavailable, Una
 from ..core.logs import get_logger
 from ..intake.models import LABELS, REASON_LABELS
 from . import inbox
+from .signin import new_browser_id
 from .triage import TRANSITIONS
 
 log = get_logger(__name__)
 
 SESSION_COOKIE = "staff_session"
+# The browser's sign-in id: a code works only in the browser that asked for it.
+BROWSER_COOKIE = "staff_signin"
+# Signed proof that this browser signed in as an address before: it keeps getting codes during a flood.
+DEVICE_COOKIE = "staff_device"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # the most a browser keeps a cookie (Chrome caps Max-Age at 400 days)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 # --- the session cookie and the same-origin rule ----------------------------------------------------
 
-def session_id(headers):
-    """The session id from the Cookie header, or None."""
+def cookie(headers, name):
+    """A cookie's value from the Cookie header, or None."""
     for part in (headers.get("cookie") or "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == SESSION_COOKIE and value:
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
             return value
     return None
 
 
-def session_cookie(value, settings, clear=False):
-    attributes = [f"{SESSION_COOKIE}={'' if clear else value}", f"Path={settings.public_path}/staff", "HttpOnly",
+def session_id(headers):
+    """The session id from the Cookie header, or None."""
+    return cookie(headers, SESSION_COOKIE)
+
+
+def set_cookie(name, value, settings, clear=False, max_age=None):
+    attributes = [f"{name}={'' if clear else value}", f"Path={settings.public_path}/staff", "HttpOnly",
                   "SameSite=Lax"]
     if settings.secure_cookies:
         attributes.append("Secure")
     if clear:
         attributes.append("Max-Age=0")
+    elif max_age:
+        attributes.append(f"Max-Age={max_age}")
     return "; ".join(attributes)
+
+
+def session_cookie(value, settings, clear=False):
+    return set_cookie(SESSION_COOKIE, value, settings, clear)
 
 
 def require_same_origin(headers, settings):
@@ -84,10 +101,10 @@ def page(status, body):
     return web.html_response(status, body, inbox.inbox_headers())
 
 
-def see_other(settings, path, cookie=None):
+def see_other(settings, path, cookies=()):
     headers = {"Location": f"{settings.public_path}/staff/{path}", "Cache-Control": "no-store"}
-    if cookie:
-        headers["Set-Cookie"] = cookie
+    if cookies:
+        headers["Set-Cookie"] = list(cookies)
     return Response(body="", status_code=303, headers=headers)
 
 
@@ -150,23 +167,32 @@ class InboxPages:
         require_same_origin(request.headers, self._settings)
         form = read_form(request)
         next_id = next_request_id(form.get("next"))
+        browser = cookie(request.headers, BROWSER_COOKIE)
+        if not browser or not re.fullmatch(r"[A-Za-z0-9_-]{43}", browser):
+            browser = new_browser_id()
         try:
-            self._sign_in.request_code(form.get("email"))
+            self._sign_in.request_code(form.get("email"), browser, cookie(request.headers, DEVICE_COOKIE))
         except ValidationFailed as error:
             return page(422, inbox.sign_in_page(self._base, next_id, error.fields["email"])), "invalid"
-        return page(200, inbox.code_page(self._base, form.get("email", "").strip(), next_id)), "code_requested"
+        response = page(200, inbox.code_page(self._base, form.get("email", "").strip(), next_id))
+        response.headers["Set-Cookie"] = set_cookie(BROWSER_COOKIE, browser, self._settings)
+        return response, "code_requested"
 
     def verify_code(self, request):
         require_same_origin(request.headers, self._settings)
         form = read_form(request)
         next_id = next_request_id(form.get("next"))
         try:
-            session, staff = self._sign_in.verify(form.get("email"), form.get("code"))
+            session, staff = self._sign_in.verify(form.get("email"), form.get("code"),
+                                                  cookie(request.headers, BROWSER_COOKIE))
         except Unauthorized as error:
             body = inbox.code_page(self._base, (form.get("email") or "").strip(), next_id, error.message)
             return page(401, body), "sign_in_failed"
         target = f"requests/{next_id}" if next_id else ""
-        return see_other(self._settings, target, session_cookie(session, self._settings)), "signed_in"
+        device = self._sign_in.device_cookie_value(cookie(request.headers, DEVICE_COOKIE), staff.email)
+        return see_other(self._settings, target, (session_cookie(session, self._settings),
+                                                  set_cookie(DEVICE_COOKIE, device, self._settings,
+                                                             max_age=DEVICE_MAX_AGE))), "signed_in"
 
     def sign_out(self, request):
         require_same_origin(request.headers, self._settings)

@@ -22,6 +22,16 @@ def item_key(request_id):
     return {"pk": f"APPT#{request_id}", "sk": "APPT"}
 
 
+# The rescue of a request from suspected spam is an item of its own, beside the request (same key),
+# written in one transaction with the status change. Its INSERT is what alerts and confirms a rescued
+# request: changes to the request item itself (staff moving it on, the consumers' own marks) never do.
+RESCUE_SK = "RESCUE"
+
+
+def rescue_key(request_id):
+    return {"pk": f"APPT#{request_id}", "sk": RESCUE_SK}
+
+
 def to_item(request: AppointmentRequest):
     consent = {"contact": request.contact_consent.model_dump()}
     if request.sms_consent:
@@ -57,18 +67,18 @@ def from_item(item):
         alerted_at=item.get("alerted_at"),
         confirmed_at=item.get("confirmed_at"),
         confirmation=item.get("confirmation"),
-        rescued_from_spam=any(entry.get("from") == "suspected_spam" and entry.get("to") == "new"
-                              for entry in item.get("history", [])),
     )
 
 
-def id_from_stream_keys(keys):
-    """The request id in a stream record's keys (DynamoDB JSON), or None for other kinds of item."""
+def stream_subject(keys):
+    """What a stream record's keys (DynamoDB JSON) are about: ("request", id) for a request item,
+    ("rescue", id) for a request's rescue from suspected spam, or (None, None) for any other item."""
     key = deserialize(keys or {})
     pk = key.get("pk")
-    if key.get("sk") != "APPT" or not isinstance(pk, str) or not pk.startswith("APPT#"):
-        return None
-    return pk.split("#", 1)[1]
+    if not isinstance(pk, str) or not pk.startswith("APPT#"):
+        return None, None
+    kind = {"APPT": "request", RESCUE_SK: "rescue"}.get(key.get("sk"))
+    return (kind, pk.split("#", 1)[1]) if kind else (None, None)
 
 
 class AppointmentRepository:

@@ -8,8 +8,8 @@ from datetime import datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..staff.triage import HistoryEntry, InvalidCursor, Page, StaffRecord
-from .appointments import ENTITY, AppointmentRepository, item_key
-from .dynamo import ConditionFailed, call, deserialize, plain, serialize
+from .appointments import ENTITY, AppointmentRepository, item_key, rescue_key
+from .dynamo import ConditionFailed, call, deserialize, plain, serialize, unavailable
 
 ERASED_ENTITY = "erased_appointment"
 # A page is filled from several Query calls when a FilterExpression drops items (DynamoDB applies
@@ -185,27 +185,52 @@ class StaffRepository(AppointmentRepository):
         return Page([to_staff_record(item) for item in page], next_cursor)
 
     def change_status(self, record, entry, expires_at=None):
-        """Move `record` on, only if nobody did meanwhile. The updated record, or None when someone did."""
+        """Move `record` on, only if nobody did meanwhile. The updated record, or None when someone did.
+
+        A rescue from suspected spam (to `new`) also writes the request's rescue item, in the same
+        transaction: its INSERT on the stream is what alerts and confirms the request, once."""
         sets = ["#status = :to", "history = list_append(if_not_exists(history, :none), :entry)", "updated_at = :at"]
         values = {":to": entry.to_status, ":from": record.status, ":entity": ENTITY, ":none": [],
                   ":entry": [history_item(entry)], ":at": entry.at}
         if expires_at is not None:
             sets.append("expires_at = :expires")
             values[":expires"] = expires_at
+        update = {
+            "TableName": self._table,
+            "Key": serialize(item_key(record.id)),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "entity = :entity AND #status = :from",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": serialize(values),
+        }
+        if record.status == "suspected_spam" and entry.to_status == "new":
+            return self._rescue(record, update, expires_at)
         try:
-            response = call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=serialize(item_key(record.id)),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="entity = :entity AND #status = :from",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=serialize(values),
-                ReturnValues="ALL_NEW",
-            )
+            response = call(self._client.update_item, **update, ReturnValues="ALL_NEW")
         except ConditionFailed:
             return None
         return to_staff_record(deserialize(response["Attributes"]))
+
+    def _rescue(self, record, update, expires_at):
+        rescue = {**rescue_key(record.id), "entity": "rescue", "id": record.id, "at": update[
+            "ExpressionAttributeValues"][":at"]["S"]}
+        if expires_at is not None:
+            rescue["expires_at"] = expires_at
+        try:
+            self._client.transact_write_items(TransactItems=[
+                {"Update": update},
+                # Put, not a condition on absence: a request moved back to spam and rescued again has
+                # been alerted already, and its consumers find it so.
+                {"Put": {"TableName": self._table, "Item": serialize(rescue)}},
+            ])
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+                return None
+            raise unavailable(error) from None
+        except BotoCoreError as error:
+            raise unavailable(error) from None
+        return self.record(record.id)
 
     def erase(self, record, tombstone):
         """Replace the request by its tombstone, only if it is still as read. False when it changed."""

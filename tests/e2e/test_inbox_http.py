@@ -42,11 +42,17 @@ def test_the_session_cookie_is_httponly_same_site_and_scoped_to_staff(stack):
     email = new_address()
     stack.add_staff(email, "Cookie Checker")
     _, answer = sign_in(stack, email)
-    cookie = answer.headers["Set-Cookie"]
-    attributes = [part.strip() for part in cookie.split(";")]
-    name, value = attributes[0].split("=", 1)
-    assert name == "staff_session" and re.fullmatch(r"[A-Za-z0-9_-]{43}", value)
-    assert set(attributes[1:]) == {"Path=/staff", "HttpOnly", "SameSite=Lax"}  # no Secure over http://
+    cookies = {}
+    for cookie in answer.raw.headers.getlist("Set-Cookie"):
+        attributes = [part.strip() for part in cookie.split(";")]
+        name, value = attributes[0].split("=", 1)
+        cookies[name] = (value, set(attributes[1:]))
+    value, attributes = cookies["staff_session"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value)
+    assert attributes == {"Path=/staff", "HttpOnly", "SameSite=Lax"}  # no Secure over http://
+    value, attributes = cookies["staff_device"]  # this browser signed in before: it keeps getting codes
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}\.[0-9a-f]{32}", value)
+    assert attributes == {"Path=/staff", "HttpOnly", "SameSite=Lax", "Max-Age=34560000"}
 
 
 def test_an_unknown_address_gets_the_same_page_and_no_mail(stack):

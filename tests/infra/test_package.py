@@ -29,8 +29,9 @@ def test_cfn_lint_accepts_the_transformed_template_and_its_iam_action_names(stac
 def test_the_sam_transform_accepts_the_template(template, stack):
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     assert not [r for r in stack["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
-    assert set(resources(stack, "AWS::Lambda::Function")) == {"APIHandler", "SendStaffAlerts", "SendConfirmations"}
-    assert len(resources(stack, "AWS::Lambda::EventSourceMapping")) == 2
+    assert set(resources(stack, "AWS::Lambda::Function")) == {"APIHandler", "SendStaffAlerts", "SendConfirmations",
+                                                                  "SendSignInCodes"}
+    assert len(resources(stack, "AWS::Lambda::EventSourceMapping")) == 3  # the stream, twice, and the sign-in code queue
 
 
 def test_the_dev_stage_builds_and_lints_clean_too(tmp_path):

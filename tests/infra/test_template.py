@@ -78,7 +78,8 @@ def test_nothing_names_an_account_or_a_placeholder(template):
 def stream_mappings(stack):
     """The stream's two consumers, each with a mapping of its own: function -> its properties."""
     mappings = {m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
-                for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()}
+                for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()
+                if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["AppointmentsTable", "StreamArn"]}}
     assert set(mappings) == {"SendStaffAlerts", "SendConfirmations"}
     return mappings
 
@@ -103,10 +104,11 @@ def test_deliveries_that_use_up_their_retries_go_to_the_dead_letter_queue(stack,
 
 @pytest.mark.parametrize("function", ["SendStaffAlerts", "SendConfirmations"])
 def test_only_new_requests_invoke_the_stream_functions(stack, function):
-    """Staff updates, the marks and TTL deletions alert and confirm nobody: Lambda filters them out."""
+    """Staff updates, the marks and TTL deletions alert and confirm nobody: Lambda filters them out. A request
+    moved out of suspected spam is alerted by the INSERT of its rescue item (APPT#id, RESCUE)."""
     (pattern,) = stream_mappings(stack)[function]["FilterCriteria"]["Filters"]
     assert json.loads(pattern["Pattern"]) == {
-        "eventName": ["INSERT", "MODIFY"],  # MODIFY: a request moved out of suspected spam is alerted then
+        "eventName": ["INSERT"],
         "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "APPT#"}]}}},
     }
 
@@ -114,7 +116,7 @@ def test_only_new_requests_invoke_the_stream_functions(stack, function):
 def alarm_metrics(alarm):
     props = alarm["Properties"]
     if "MetricName" in props:
-        yield props["Namespace"], props["MetricName"], {d["Name"]: d["Value"] for d in props["Dimensions"]}
+        yield props["Namespace"], props["MetricName"], {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
     for query in props.get("Metrics", []):
         if "MetricStat" in query:
             metric = query["MetricStat"]["Metric"]
@@ -142,6 +144,9 @@ def test_alarms_watch_the_dead_letters_errors_5xx_and_throttles(stack):
         assert watches("AWS/Lambda", "Throttles", FunctionName=function)
     assert watches("AWS/Lambda", "IteratorAge", FunctionName={"Ref": "SendStaffAlerts"})
     assert watches("AWS/Lambda", "IteratorAge", FunctionName={"Ref": "SendConfirmations"})
+    assert watches("AWS/Lambda", "Errors", FunctionName={"Ref": "SendSignInCodes"})
+    assert watches("AWS/SQS", "ApproximateAgeOfOldestMessage",
+                   QueueName={"Fn::GetAtt": ["SignInCodeQueue", "QueueName"]})
     assert watches("AWS/ApiGateway", "5XXError", ApiName={"Ref": "AWS::StackName"}, Stage={"Ref": "RestAPIapiStage"})
     assert watches("AWS/DynamoDB", "WriteThrottleEvents", TableName={"Ref": "AppointmentsTable"})
 
@@ -312,3 +317,28 @@ def test_the_public_function_has_a_reserved_concurrency_from_a_parameter(stack):
     assert properties(stack, "APIHandler")["ReservedConcurrentExecutions"] == {"Ref": "ApiReservedConcurrency"}
     limit = stack["Parameters"]["ApiReservedConcurrency"]
     assert limit["Default"] >= 10 and limit["MinValue"] >= 1
+
+
+def test_sign_in_codes_are_queued_and_mailed_by_a_consumer_of_bounded_concurrency(stack):
+    (mapping,) = [m["Properties"] for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["FunctionName"] == {"Ref": "SendSignInCodes"}]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["SignInCodeQueue", "Arn"]}
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    queue = properties(stack, "SignInCodeQueue")
+    assert queue["KmsMasterKeyId"] == {"Ref": "DataKey"}
+    assert queue["MessageRetentionPeriod"] == 600  # a code is of use for 10 minutes
+    # Lambda's advice: a visibility timeout of at least six times the function's timeout.
+    timeout = properties(stack, "SendSignInCodes")["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_failed_sign_ins_are_counted_and_alarm(stack):
+    (metric_filter,) = resources(stack, "AWS::Logs::MetricFilter").values()
+    props = metric_filter["Properties"]
+    assert props["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"}
+    assert props["FilterPattern"] == '{ $.event = "sign_in" && $.outcome = "failure" }'
+    (transformation,) = props["MetricTransformations"]
+    alarm = properties(stack, "FailedSignInsAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (transformation["MetricNamespace"],
+                                                         transformation["MetricName"])
+    assert alarm["AlarmActions"] == [{"Ref": "OperationsTopic"}]

@@ -15,7 +15,8 @@ CALLS = {"dynamodb": ("put_item", {"TableName": "t", "Item": {"pk": {"S": "x"}}}
          "sns": ("publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}),
          "secretsmanager": ("get_secret_value", {"SecretId": "appointments-dedupe-key"}),
          "sesv2": ("send_email", {"FromEmailAddress": "a@clinic.example", "Destination": {"ToAddresses": ["b@x.example"]},
-                                  "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}}})}
+                                  "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}}}),
+         "sqs": ("send_message", {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q", "MessageBody": "m"})}
 
 
 class Sent(Exception):

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.staff.accounts import AccountAdmin
 from chalicelib.storage.accounts import AccountRepository
-from tests.conftest import STAGE_ENV, captured_log_lines, valid_fields
+from tests.conftest import STAGE_ENV, captured_log_lines, deliver_sign_in_codes, valid_fields
 from tests.staffing import TABLE, Tokens
 from tools.resources import ROOT, create_mail_identity
 
@@ -27,22 +27,31 @@ def inbox(api, dynamodb, table):
 
 def mailed_code(to):
     from moto.core import DEFAULT_ACCOUNT_ID
+
+    deliver_sign_in_codes()
     from moto.ses.models import ses_backends
 
     sent = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if to in m.destinations["ToAddresses"]]
     return re.search(r"\b(\d{4}) (\d{4})\b", sent[-1].body).group(0).replace(" ", "")
 
 
-def sign_in(api, email="ana@clinic.example", next_id=None, code=None):
+def sign_in(api, email="ana@clinic.example", next_id=None, code=None, cookies=""):
+    """Ask for a code and type it in, as one browser: the code works only in the browser that asked."""
     extra = {"next": next_id} if next_id else {}
-    asked = api.request("POST", "/staff/sign-in", FORM, urlencode({"email": email, **extra}))
+    asked = api.request("POST", "/staff/sign-in", {**FORM, "Cookie": cookies}, urlencode({"email": email, **extra}))
     assert asked.status_code == 200
-    return api.request("POST", "/staff/sign-in/code", FORM,
+    browser = cookie_of(asked, "staff_signin")
+    return api.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": "; ".join(filter(None, (cookies, browser)))},
                        urlencode({"email": email, "code": code or mailed_code(email), **extra}))
 
 
-def cookie_of(response):
-    return response.headers["Set-Cookie"].split(";")[0]
+def cookie_of(response, name="staff_session"):
+    """`name=value` of a cookie the response sets (one Set-Cookie header, or several)."""
+    values = response.headers["Set-Cookie"]
+    for value in values if isinstance(values, list) else [values]:
+        if value.startswith(name + "="):
+            return value.split(";")[0]
+    raise AssertionError(f"no {name} cookie in {values!r}")
 
 
 def new_request(api):
@@ -112,7 +121,8 @@ def test_reading_needs_only_the_session_but_a_change_needs_the_inbox_s_own_origi
     assert refused.status_code == 403
 
 
-def test_on_a_deployed_stage_the_cookie_is_secure_and_scoped_under_the_stage(tmp_path, table, topic, dynamodb):
+def test_on_a_deployed_stage_the_cookie_is_secure_and_scoped_under_the_stage(tmp_path, table, topic, dynamodb, dedupe_key_secret,
+                                                                           sign_in_queue):
     import boto3
     from chalice.test import Client
 
@@ -130,14 +140,16 @@ def test_on_a_deployed_stage_the_cookie_is_secure_and_scoped_under_the_stage(tmp
     try:
         with Client(app, stage_name="dev", project_dir=str(tmp_path)) as client:
             headers = {**FORM, "Origin": "https://abc123.execute-api.us-east-1.amazonaws.com"}
-            client.http.post("/staff/sign-in", headers=headers, body=urlencode({"email": "ana@clinic.example"}))
-            answer = client.http.post("/staff/sign-in/code", headers=headers, body=urlencode(
+            asked = client.http.post("/staff/sign-in", headers=headers, body=urlencode({"email": "ana@clinic.example"}))
+            browser = cookie_of(asked, "staff_signin")
+            answer = client.http.post("/staff/sign-in/code", headers={**headers, "Cookie": browser}, body=urlencode(
                 {"email": "ana@clinic.example", "code": mailed_code("ana@clinic.example")}))
     finally:
         wiring.reset()
     assert answer.headers["Location"] == "/api/staff/"
-    attributes = set(answer.headers["Set-Cookie"].split("; ")[1:])
-    assert attributes == {"Path=/api/staff", "HttpOnly", "SameSite=Lax", "Secure"}
+    for set_cookie in [asked.headers["Set-Cookie"]] + answer.headers["Set-Cookie"]:
+        attributes = set(set_cookie.split("; ")[1:])
+        assert attributes - {"Max-Age=34560000"} == {"Path=/api/staff", "HttpOnly", "SameSite=Lax", "Secure"}, set_cookie
 
 
 @pytest.mark.parametrize("zero", ["\u0660", "\u06f0", "\uff10"])
@@ -145,7 +157,7 @@ def test_a_code_typed_in_arabic_persian_or_full_width_digits_signs_in(inbox, zer
     asked = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "ana@clinic.example"}))
     assert asked.status_code == 200
     typed = "".join(chr(ord(zero) + int(digit)) for digit in mailed_code("ana@clinic.example"))
-    answer = inbox.request("POST", "/staff/sign-in/code", FORM,
+    answer = inbox.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": cookie_of(asked, "staff_signin")},
                            urlencode({"email": "ana@clinic.example", "code": typed}))
     assert answer.status_code == 303
 
@@ -228,3 +240,49 @@ def test_the_inbox_export_offers_every_row_in_parts_each_a_download(inbox, dynam
         assert part.status_code == 200 and part.headers["Content-Type"].startswith("text/csv")
         exported += [row["id"] for row in csv.DictReader(io.StringIO(part.body.decode("utf-8-sig")))]
     assert len(exported) == total and set(exported) == seeded
+
+
+def codes_mailed_to(to):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    deliver_sign_in_codes()
+    return sum(to in m.destinations["ToAddresses"] for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+def test_a_stranger_s_flood_and_wrong_guesses_do_not_lock_a_staff_member_out(inbox):
+    device = cookie_of(sign_in(inbox), "staff_device")  # Ana signed in on this browser before
+    for _ in range(6):  # a stranger asks from fresh browsers, and guesses in each
+        asked = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "ana@clinic.example"}))
+        assert asked.status_code == 200
+        for _ in range(5):
+            guessed = inbox.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": cookie_of(asked, "staff_signin")},
+                                    urlencode({"email": "ana@clinic.example", "code": "00000000"}))
+            assert guessed.status_code == 401
+    mailed = codes_mailed_to("ana@clinic.example")
+    assert mailed == 5  # the anonymous share: Ana's first code and 4 of the stranger's, then no more
+    answer = sign_in(inbox, cookies=device)
+    assert answer.status_code == 303 and codes_mailed_to("ana@clinic.example") == mailed + 1
+
+
+def test_a_code_signs_in_only_in_the_browser_that_asked_for_it(inbox):
+    asked = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "ana@clinic.example"}))
+    code = mailed_code("ana@clinic.example")
+    other = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "nobody@clinic.example"}))
+    for cookies in ("", cookie_of(other, "staff_signin")):
+        refused = inbox.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": cookies},
+                                urlencode({"email": "ana@clinic.example", "code": code}))
+        assert refused.status_code == 401
+    answer = inbox.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": cookie_of(asked, "staff_signin")},
+                           urlencode({"email": "ana@clinic.example", "code": code}))
+    assert answer.status_code == 303
+
+
+def test_asking_for_a_code_while_its_queue_is_unreachable_is_a_page_to_try_again(inbox):
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=STAGE_ENV["SIGN_IN_QUEUE_URL"].rsplit("/", 1)[1])["QueueUrl"])
+    asked = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "ana@clinic.example"}))
+    assert asked.status_code == 503 and asked.headers["Retry-After"] == "5"
+    assert "Please try again" in asked.body.decode()

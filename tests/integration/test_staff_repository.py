@@ -237,6 +237,44 @@ def test_a_status_change_appends_to_history_only_if_nobody_changed_it(repository
     assert len(deserialize(raw_item(dynamodb, request_id))["history"]) == 1
 
 
+def rescue_item(dynamodb, request_id):
+    return dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": f"APPT#{request_id}"}, "sk": {"S": "RESCUE"}},
+                             ConsistentRead=True).get("Item")
+
+
+def test_a_rescue_from_spam_writes_its_rescue_item_with_the_status_change(repository, dynamodb, settings):
+    request_id = seed(dynamodb, settings, "2026-11-25T15:00:00.000Z", status="suspected_spam")
+    record = repository.record(request_id)
+    entry = HistoryEntry("2026-11-25T15:05:00.000Z", "Sam Staff", "suspected_spam", "new", "A real patient.")
+
+    updated = repository.change_status(record, entry, expires_at=1_900_000_000)
+
+    assert updated.status == "new" and updated.history == (entry,)
+    rescue = deserialize(rescue_item(dynamodb, request_id))
+    # the id, when, and the request's new expiry: nothing personal, not even the note
+    assert rescue == {"pk": f"APPT#{request_id}", "sk": "RESCUE", "entity": "rescue", "id": request_id,
+                      "at": entry.at, "expires_at": 1_900_000_000}
+
+
+def test_a_rescue_that_lost_a_race_writes_nothing(repository, dynamodb, settings):
+    request_id = seed(dynamodb, settings, "2026-11-25T15:00:00.000Z", status="suspected_spam")
+    record = repository.record(request_id)
+    entry = HistoryEntry("2026-11-25T15:05:00.000Z", "Sam Staff", "suspected_spam", "new")
+    assert repository.change_status(record, entry) is not None
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": f"APPT#{request_id}"}, "sk": {"S": "RESCUE"}})
+
+    assert repository.change_status(record, entry) is None  # someone rescued it first: a conflict
+    assert rescue_item(dynamodb, request_id) is None
+    assert len(deserialize(raw_item(dynamodb, request_id))["history"]) == 1
+
+
+def test_other_status_changes_write_no_rescue_item(repository, dynamodb, settings):
+    request_id = seed(dynamodb, settings, "2026-11-25T15:00:00.000Z")
+    repository.change_status(repository.record(request_id),
+                             HistoryEntry("2026-11-25T15:05:00.000Z", "Sam Staff", "new", "contacted"))
+    assert rescue_item(dynamodb, request_id) is None
+
+
 def test_erasure_writes_the_tombstone_whole(repository, staff, dynamodb, settings):
     request_id = seed(dynamodb, settings, "2026-11-25T15:00:00.000Z", preferred_contact="text", sms_consent=True,
                       insurance="Aetna 4471")

@@ -12,7 +12,7 @@ from chalicelib.notify.confirmations import (
 from chalicelib.notify.delivery import MARK_ROUNDS
 from tests.alerting import REF, RECEIVED, stored_request
 from tests.fakes import Clock, FakeMailer
-from tests.unit.test_delivery import FakeRepository, record
+from tests.unit.test_delivery import FakeRepository, record, rescue
 
 KEY = b"k" * 32
 HOSTILE = {
@@ -192,8 +192,23 @@ def test_suspected_spam_is_never_confirmed_until_staff_rescue_it(confirm_setting
     confirm = delivery(repository, mailer, confirm_settings)
     confirm.deliver([record(spam)])
     assert mailer.sent == []
-    repository.items[REF] = spam.model_copy(update={"status": "new", "rescued_from_spam": True})
-    confirm.deliver([record(spam, event_name="MODIFY")])
+    repository.items[REF] = spam.model_copy(update={"status": "new"})
+    confirm.deliver([record(spam, event_name="MODIFY")])  # the status change itself confirms nothing
+    assert mailer.sent == []
+    confirm.deliver([rescue(spam)])
+    assert len(mailer.sent) == 1
+
+
+def test_a_rescued_request_is_confirmed_once_though_its_mark_fails_and_the_alert_s_mark_arrives(confirm_settings):
+    """Item 14 of the review: the confirmation of a rescued request is sent but its mark fails; the alert's
+    mark (a MODIFY of the request) then reaches a fresh consumer, which knows nothing of the first."""
+    spam = stored_request().model_copy(update={"status": "new"})
+    repository, mailer = MarkingRepository(spam), FakeMailer()
+    repository.fail_confirm_marks = 10**6  # the mark fails, however often it is tried
+    delivery(repository, mailer, confirm_settings).deliver([rescue(spam)])
+    assert len(mailer.sent) == 1
+    fresh = delivery(repository, mailer, confirm_settings)  # another Lambda container: no memory of the send
+    assert fresh.deliver([record(spam, event_name="MODIFY")]) == []
     assert len(mailer.sent) == 1
 
 

@@ -8,7 +8,7 @@ from chalice.app import DynamoDBRecord
 from chalicelib.core.errors import AlertNotSent, StorageUnavailable
 from chalicelib.intake.models import AppointmentRequest, ConsentEvidence
 from chalicelib.notify.delivery import MARK_ROUNDS, AlertDelivery
-from chalicelib.storage.appointments import item_key
+from chalicelib.storage.appointments import item_key, rescue_key
 from chalicelib.storage.dynamo import serialize
 from tests.conftest import remember_personal
 
@@ -37,6 +37,15 @@ def record(request=None, event_name="INSERT", keys=None):
     """A record of the table's KEYS_ONLY stream: which item changed, and nothing of its content."""
     if keys is None:
         keys = serialize(item_key(request.id))
+    return _record(keys, event_name)
+
+
+def rescue(request, event_name="INSERT"):
+    """The stream record of a request's rescue item, written when staff move it out of suspected spam."""
+    return _record(serialize(rescue_key(request.id)), event_name)
+
+
+def _record(keys, event_name):
     return DynamoDBRecord({
         "eventID": "e1", "eventName": event_name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1", "eventSourceARN": STREAM_ARN,
@@ -131,16 +140,35 @@ def test_other_kinds_of_item_are_not_read(delivery_for):
     assert repository.reads == [] and publisher.sent == []
 
 
-def test_a_request_rescued_from_spam_is_alerted_exactly_once(delivery_for):
-    # read after staff moved it out of suspected_spam (its history says so)
-    rescued = stored_request("spam1", status="new").model_copy(update={"rescued_from_spam": True})
+def test_a_request_rescued_from_spam_is_alerted_exactly_once_by_its_rescue_item(delivery_for):
+    rescued = stored_request("spam1", status="new")  # read after staff moved it out of suspected spam
     repository, publisher = FakeRepository(rescued), FakePublisher()
     delivery = delivery_for(repository, publisher)
-    change = record(rescued, event_name="MODIFY")
-    assert delivery.deliver([change]) == []
-    assert delivery.deliver([change, record(rescued, event_name="MODIFY")]) == []  # a retry, then the mark
+    assert delivery.deliver([record(rescued, event_name="MODIFY")]) == []  # the status change itself
+    assert publisher.sent == []
+    assert delivery.deliver([rescue(rescued)]) == []
+    assert delivery.deliver([rescue(rescued), record(rescued, event_name="MODIFY")]) == []  # a retry, the mark
     assert len(publisher.sent) == 1
     assert repository.items["spam1"].alerted_at
+
+
+def test_a_rescue_of_a_request_still_in_spam_or_moved_on_alerts_nobody(delivery_for):
+    """The rescue item is read against the request as it is now: only a `new` request is due."""
+    for status in ("suspected_spam", "contacted"):
+        request = stored_request("spam2", status=status)
+        repository, publisher = FakeRepository(request), FakePublisher()
+        assert delivery_for(repository, publisher).deliver([rescue(request), rescue(request, "MODIFY")]) == []
+        assert publisher.sent == []
+
+
+def test_a_rescued_request_s_changes_never_alert_even_before_its_mark(delivery_for):
+    """The review's case: the confirmation's mark (a MODIFY) reaches the alert consumer of a rescued request
+    that is not marked alerted yet; only the rescue's own INSERT may alert it."""
+    rescued = stored_request("spam3", status="new")
+    repository, publisher = FakeRepository(rescued), FakePublisher()
+    for _ in range(3):
+        assert delivery_for(repository, publisher).deliver([record(rescued, event_name="MODIFY")]) == []
+    assert publisher.sent == []
 
 
 def test_a_mark_on_a_new_request_whose_alert_mark_failed_sends_no_second_alert(delivery_for):
