@@ -5,8 +5,8 @@ from chalicelib.core import logs, web
 from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
-    alert_delivery, appointment_service, confirmation_delivery, inbox_pages, sign_in, staff_authenticator,
-    staff_service,
+    alert_delivery, appointment_service, confirmation_delivery, inbox_pages, new_form_token, sign_in,
+    staff_authenticator, staff_service,
 )
 
 app = Chalice(app_name="appointments")
@@ -88,7 +88,17 @@ def form_page():
     if location:
         return web.redirect(location), "redirect"
     settings = get_settings()
-    return web.html_response(200, page.form_page(settings), page.form_headers(settings)), "page"
+    return web.html_response(200, page.form_page(settings, new_form_token()), page.form_headers(settings)), "page"
+
+
+@app.route("/form-token", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@_endpoint("GET /form-token")
+def form_token():
+    """A fresh form token, for a form on the clinic's own site (form.js asks for one when its form has none)."""
+    request = app.current_request
+    headers = {**web.cors_headers(request.headers.get("origin"), _origins()), "Cache-Control": "no-store"}
+    body = {"form_token": new_form_token(), "min_fill_seconds": get_settings().min_fill_seconds}
+    return web.json_response(200, body, headers), "issued"
 
 
 @app.route("/robots.txt", methods=["GET"], content_types=ANY_CONTENT_TYPE)

@@ -21,6 +21,12 @@ class Receipt(BaseModel):
     status: Literal["received"]
 
 
+class FormToken(BaseModel):
+    form_token: str = Field(description="Put it in the form's hidden `form_token` field, and send it with the request.")
+    min_fill_seconds: int = Field(description="A request sent sooner than this after the token was issued is "
+                                              "kept as possible spam (too_fast).")
+
+
 class ErrorBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -108,6 +114,16 @@ OPERATIONS = {
         responses={
             200: Response("The form page.", media_type=_HTML),
             303: Response("Add the trailing slash to the stage URL.", media_type=None, headers=("Location",)),
+            **_errors(("server_misconfigured", "A setting is missing or invalid (logged with its name).")),
+        },
+    ),
+    ("GET", "/form-token"): Operation(
+        summary="A fresh form token, for a form on the clinic's own website",
+        description="form.js asks for one when its form has none. Cache-Control: no-store; CORS for "
+                    "ALLOWED_ORIGINS. A token is good for FORM_TOKEN_MAX_AGE_HOURS and for one request.",
+        tags=("public",),
+        responses={
+            200: Response("A token and the time trap.", FormToken),
             **_errors(("server_misconfigured", "A setting is missing or invalid (logged with its name).")),
         },
     ),

@@ -92,6 +92,21 @@ def appointment_service():
     return AppointmentService(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings, id_key())
 
 
+def new_form_token():
+    """A fresh form token (intake.spam), signed with a key derived from the deployment's secret key."""
+    from .core.clock import utcnow
+    from .intake import spam
+
+    return spam.issue_token(_form_token_key(), utcnow())
+
+
+@lru_cache(maxsize=1)
+def _form_token_key():
+    from .intake import spam
+
+    return spam.token_key(id_key()())
+
+
 @lru_cache(maxsize=1)
 def confirmation_cap():
     from .notify.confirmations import ConfirmationCap
@@ -203,4 +218,5 @@ def reset():
     account_admin.cache_clear()
     sign_in.cache_clear()
     device_key.cache_clear()
+    _form_token_key.cache_clear()
     inbox_pages.cache_clear()

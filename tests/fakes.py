@@ -105,7 +105,7 @@ class FakeStaffRepository:
         more = start + limit < len(matching)
         return Page(matching[start:start + limit], str(start + limit) if more else None)
 
-    def change_status(self, record, entry, expires_at=None):
+    def change_status(self, record, entry, expires_at=None, spam_reasons=None):
         from dataclasses import replace
 
         self._colleague()
@@ -113,6 +113,8 @@ class FakeStaffRepository:
         if current is None or current.erased or current.status != record.status:
             return None
         updated = replace(current, status=entry.to_status, history=current.history + (entry,))
+        if spam_reasons is not None:
+            updated = replace(updated, spam_reasons=tuple(spam_reasons))
         self.records[record.id] = updated
         if expires_at is not None:
             self.expires_at[record.id] = expires_at

@@ -46,6 +46,9 @@ class Settings:
     confirmation_response_time: str = DEFAULT_RESPONSE_TIME
     confirmation_reply_to: str = ""
     sign_in_queue_url: str = ""
+    form_tokens: str = "optional"  # "required": a request without a form token is suspected (no_token)
+    form_token_max_age_hours: int = 24
+    min_fill_seconds: int = 3
 
     @property
     def public_origin(self):
@@ -87,6 +90,11 @@ class Settings:
                                                       or DEFAULT_RESPONSE_TIME),
             confirmation_reply_to=_reply_to(env.get("CONFIRMATION_REPLY_TO", "").strip()),
             sign_in_queue_url=_queue_url(_required(env, "SIGN_IN_QUEUE_URL")),
+            form_tokens=_choice("FORM_TOKENS", env.get("FORM_TOKENS", "").strip() or "optional",
+                                ("optional", "required")),
+            form_token_max_age_hours=_whole("FORM_TOKEN_MAX_AGE_HOURS", env.get("FORM_TOKEN_MAX_AGE_HOURS", ""), 24,
+                                            1, 168, "hours"),
+            min_fill_seconds=_whole("MIN_FILL_SECONDS", env.get("MIN_FILL_SECONDS", ""), 3, 0, 60, "seconds"),
         )
 
 
@@ -296,6 +304,15 @@ def _mail_from(value):
 def _minutes(value):
     if not re.fullmatch(r"\d{1,4}", value) or not 5 <= int(value) <= 720:
         raise ConfigError("STAFF_SESSION_IDLE_MINUTES", f"{value!r} is not a whole number of minutes from 5 to 720")
+    return int(value)
+
+
+def _whole(name, value, default, low, high, unit):
+    value = value.strip()
+    if not value:
+        return default
+    if not re.fullmatch(r"\d{1,4}", value) or not low <= int(value) <= high:
+        raise ConfigError(name, f"{value!r} is not a whole number of {unit} from {low} to {high}")
     return int(value)
 
 

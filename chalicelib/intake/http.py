@@ -48,7 +48,7 @@ def _form_fields(text):
         raise InvalidBody("The form body could not be read as UTF-8 URL-encoded fields.") from None
     fields = {}
     for name, value in pairs:
-        if value.strip():
+        if value.strip() or name == "form_token":  # an empty token was sent, and is invalid: not absent
             fields[name] = value
     for name in BOOLEAN_FIELDS:
         # An unticked checkbox is simply not sent: absent means false.

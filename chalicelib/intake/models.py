@@ -58,6 +58,7 @@ LABELS = {
     "sms_consent": "Consent to text messages",
     "consent_version": "Consent wording",
     "submission_id": "Submission id",
+    "form_token": "Form token",
     "Idempotency-Key": "Idempotency-Key",
 }
 BOOLEAN_FIELDS = ("new_patient", "has_referral", "contact_consent", "sms_consent")
@@ -152,6 +153,9 @@ class AppointmentForm(BaseModel):
     sms_consent: Optional[StrictBool] = Field(default=None, validate_default=True)
     consent_version: Optional[str] = Field(default=None, strict=True,
                                            description="The consent wording the form showed (its hidden field).")
+    form_token: Optional[str] = Field(default=None, strict=True,
+                                      description="The form's hidden token (GET /form-token gives one); "
+                                                  "checked by the spam rules, never refused.")
     suspected_spam: bool = False
 
     @model_validator(mode="before")
@@ -271,7 +275,11 @@ class AppointmentForm(BaseModel):
 
     def fields(self):
         """The patient's answers as stored: only what was given."""
-        return self.model_dump(exclude_none=True, exclude={"suspected_spam", "consent_version"})
+        return self.model_dump(exclude_none=True, exclude={"suspected_spam", "consent_version", "form_token"})
+
+    def content(self):
+        """What tells a replay from other content: everything sent but the token."""
+        return self.model_dump(exclude={"form_token"})
 
 
 def _is_filled(value):
@@ -342,6 +350,8 @@ class AppointmentRequest(BaseModel):
     alerted_at: Optional[str] = None
     confirmed_at: Optional[str] = None  # the confirmation e-mail was sent, or deliberately not (see confirmation)
     confirmation: Optional[str] = None
+    spam_reasons: tuple = ()  # reason codes (intake.spam.REASONS) of a suspected request
+    spam_signals: dict = {}  # the figures behind them: {"fill_ms": 1200, "links": 2}
 
     @property
     def location(self):

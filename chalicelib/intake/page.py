@@ -5,7 +5,6 @@ other hosts). Everything that comes from config is HTML-escaped.
 """
 import html
 import re
-import secrets
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,12 +27,9 @@ _PLAIN_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _HOST_SOURCE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
-def new_submission_id():
-    return secrets.token_urlsafe(24)
-
-
-def form_page(settings, *, now=None, submission_id=None):
-    """The form, with the clinic's locations, today's date limits and a fresh submission id."""
+def form_page(settings, form_token="", *, now=None):
+    """The form, with the clinic's locations, today's date limits and a fresh form token (intake.spam): the
+    token's nonce is also what makes the page's retries replays, as a submission id did."""
     today = (now or datetime.now(timezone.utc)).astimezone(settings.timezone).date()
     return STATIC.template("form.html").substitute(
         css_url=asset_url("form.css"),
@@ -47,7 +43,7 @@ def form_page(settings, *, now=None, submission_id=None):
         sms_consent_text=html.escape(SMS_CONSENT_TEXT),
         sms_disclosure=html.escape(SMS_DISCLOSURE),
         consent_version=html.escape(settings.consent_version),
-        submission_id=html.escape(submission_id or new_submission_id()),
+        form_token=html.escape(form_token),
     )
 
 

@@ -10,7 +10,11 @@ from datetime import timedelta
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
+from ..core.logs import get_logger
+from . import spam
 from .models import AppointmentRequest, ConsentEvidence, validate_form
+
+log = get_logger(__name__)
 
 KEY_WINDOW = timedelta(hours=24)
 REPLAY_WINDOW = timedelta(minutes=10)
@@ -82,12 +86,23 @@ class AppointmentService:
             raise ValidationFailed(problems)
 
         key = self._id_key()
-        content_hash = content_digest(form.model_dump(), key)
-        if idempotency_key is not None:
+        settings = self._settings
+        read = spam.read_token(spam.token_key(key), form.form_token, now,
+                               timedelta(hours=settings.form_token_max_age_hours)) if form.form_token is not None \
+            else None
+        verdict = spam.judge(honeypot=form.suspected_spam, token=form.form_token, read=read, now=now,
+                             fields=form.fields(), min_fill=settings.min_fill_seconds,
+                             tokens_required=settings.form_tokens == "required")
+        content_hash = content_digest(form.content(), key)
+        if read is not None and read.valid:
+            # The token's nonce is the page load's own key: its retries are replays, and the same token
+            # with other content is a reused token. Spending it costs no call beyond the one write.
+            dedupe_key, window = f"token:{read.nonce}", timedelta(hours=settings.form_token_max_age_hours)
+        elif idempotency_key is not None:
             dedupe_key, window = f"key:{idempotency_key}", KEY_WINDOW
         else:
             dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
-        request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash)
+        request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash, verdict)
 
         # An id taken by an older request (outside its window) or by something else is never
         # overwritten. The request goes to a slot named for the current window instead, where a
@@ -96,24 +111,49 @@ class AppointmentService:
         for attempt in range(4):
             existing = self._repository.add(request)
             if existing is None:
-                return Receipt(request.id, replayed=False)
-            receipt = _replay(existing, request, window)
-            if receipt is None and attempt == 0:
-                receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", key)), request, window)
+                return self._stored(request)
+            try:
+                receipt = _replay(existing, request, window)
+                if receipt is None and attempt == 0:
+                    receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", key)), request,
+                                      window)
+            except IdempotencyConflict:
+                if not dedupe_key.startswith("token:"):
+                    raise
+                return self._reused_token(form, now, content_hash, verdict)
             if receipt is not None:
                 return receipt
             next_id = derived_id(f"{dedupe_key}#{slot}", key) if attempt == 0 else self._new_id()
             request = request.model_copy(update={"id": next_id})
         raise StorageUnavailable()
 
-    def _request(self, form, now, request_id, dedupe_key, content_hash):
+    def _reused_token(self, form, now, content_hash, verdict):
+        """Other content under a spent token: kept, under an id of its own, as suspected spam."""
+        for _ in range(4):
+            request_id = self._new_id()
+            request = self._request(form, now, request_id, f"reused:{request_id}", content_hash,
+                                    verdict.with_reason("token_reused"))
+            if self._repository.add(request) is None:
+                return self._stored(request)
+        raise StorageUnavailable()
+
+    def _stored(self, request):
+        if request.status == "suspected_spam":
+            # Reason codes only: nothing the sender typed. The answer is a success's all the same.
+            log.info("spam suspected", extra={"event": "spam_suspected", "appointment_id": request.id,
+                                              "reasons": list(request.spam_reasons)})
+        return Receipt(request.id, replayed=False)
+
+    def _request(self, form, now, request_id, dedupe_key, content_hash, verdict):
         settings = self._settings
         # The version the patient was shown (the form's hidden field); a script without one agrees to the current.
         consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version)
-        retention = SPAM_RETENTION_DAYS if form.suspected_spam else settings.retention_days
+        retention = SPAM_RETENTION_DAYS if verdict.suspected else settings.retention_days
         return AppointmentRequest(
             id=request_id,
-            status="suspected_spam" if form.suspected_spam else "new",
+            status="suspected_spam" if verdict.suspected else "new",
+            spam_reasons=verdict.reasons,
+            spam_signals=verdict.signals() if verdict.suspected else {},
             created_at=now,
             expires_at=int((now + timedelta(days=retention)).timestamp()),
             fields=form.fields(),

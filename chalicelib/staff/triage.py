@@ -15,6 +15,7 @@ from typing import Optional
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.logs import get_logger
+from ..intake.service import SPAM_RETENTION_DAYS
 from . import csv_export
 
 log = get_logger(__name__)
@@ -22,9 +23,10 @@ log = get_logger(__name__)
 ACTIVE = ("new", "contacted", "scheduled", "closed")
 STATUSES = ACTIVE + ("suspected_spam", "erased")
 # new → contacted → scheduled or closed; scheduled → closed once the visit is done or called off;
-# suspected_spam → new when it was a person after all. Closed and erased are final.
+# suspected_spam → new when it was a person after all, new → suspected_spam when it was not (reason
+# "staff", and spam's short retention). Closed and erased are final.
 TRANSITIONS = {
-    "new": ("contacted",),
+    "new": ("contacted", "suspected_spam"),
     "contacted": ("scheduled", "closed"),
     "scheduled": ("closed",),
     "closed": (),
@@ -84,6 +86,8 @@ class StaffRecord:
     history: tuple = ()
     erased_at: Optional[str] = None
     erased_by: Optional[str] = None
+    spam_reasons: tuple = ()  # why it is in "Possible spam" (intake.spam.REASONS)
+    spam_signals: Optional[dict] = None  # the figures behind the reasons
 
     @property
     def erased(self):
@@ -176,8 +180,13 @@ class StaffService:
         record = self._record(request_id)
         _check_transition(record.status, target)
         entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note)
-        expires_at = self._retention_end(record) if record.status == "suspected_spam" else None
-        updated = self._repository.change_status(record, entry, expires_at=expires_at)
+        expires_at, spam_reasons = None, None
+        if record.status == "suspected_spam":
+            expires_at = self._retention_end(record)
+        elif target == "suspected_spam":
+            expires_at = int((self._now() + timedelta(days=SPAM_RETENTION_DAYS)).timestamp())
+            spam_reasons = ("staff",)
+        updated = self._repository.change_status(record, entry, expires_at=expires_at, spam_reasons=spam_reasons)
         if updated is None:
             current = self._record(request_id)
             raise Conflict(f"Someone else changed this request meanwhile: it is now {current.status}. "
@@ -252,6 +261,8 @@ class StaffService:
             data.update(erased_at=record.erased_at, erased_by=record.erased_by)
         else:
             data.update(fields=record.fields, consent=record.consent, alerted_at=record.alerted_at)
+        if record.status == "suspected_spam":
+            data["spam_reasons"] = list(record.spam_reasons)
         if history:
             data["history"] = [entry.as_json() for entry in record.history]
         return data

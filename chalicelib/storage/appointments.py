@@ -36,8 +36,12 @@ def to_item(request: AppointmentRequest):
     consent = {"contact": request.contact_consent.model_dump()}
     if request.sms_consent:
         consent["sms"] = request.sms_consent.model_dump()
+    spam = {"spam_reasons": list(request.spam_reasons)} if request.spam_reasons else {}
+    if request.spam_signals:
+        spam["spam_signals"] = dict(request.spam_signals)
     return {
         **item_key(request.id),
+        **spam,
         "entity": ENTITY,
         "id": request.id,
         "status": request.status,
@@ -67,6 +71,8 @@ def from_item(item):
         alerted_at=item.get("alerted_at"),
         confirmed_at=item.get("confirmed_at"),
         confirmation=item.get("confirmation"),
+        spam_reasons=tuple(item.get("spam_reasons", ())),
+        spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
     )
 
 

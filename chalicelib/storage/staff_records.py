@@ -40,6 +40,8 @@ def to_staff_record(item):
         ),
         erased_at=item.get("erased_at"),
         erased_by=item.get("erased_by"),
+        spam_reasons=tuple(item.get("spam_reasons", ())),
+        spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
     )
 
 
@@ -184,7 +186,7 @@ class StaffRepository(AppointmentRepository):
             next_cursor = None
         return Page([to_staff_record(item) for item in page], next_cursor)
 
-    def change_status(self, record, entry, expires_at=None):
+    def change_status(self, record, entry, expires_at=None, spam_reasons=None):
         """Move `record` on, only if nobody did meanwhile. The updated record, or None when someone did.
 
         A rescue from suspected spam (to `new`) also writes the request's rescue item, in the same
@@ -195,6 +197,9 @@ class StaffRepository(AppointmentRepository):
         if expires_at is not None:
             sets.append("expires_at = :expires")
             values[":expires"] = expires_at
+        if spam_reasons is not None:
+            sets.append("spam_reasons = :reasons")
+            values[":reasons"] = list(spam_reasons)
         update = {
             "TableName": self._table,
             "Key": serialize(item_key(record.id)),

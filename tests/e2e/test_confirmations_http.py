@@ -12,14 +12,14 @@ import pytest
 from tests.conftest import valid_fields
 from tests.e2e.conftest import stack_log_lines
 from tests.e2e.test_alerts_http import collect, subscribe_queue
-from tests.e2e.test_intake_http import post_json
+from tests.e2e.test_intake_http import post_as_a_person, post_json
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 15.0
 HOSTILE_MESSAGE = (
     "Please call me back http://evil.example/phish?x=1\n"
-    "<a href=\"https://evil.example/login\">Reset your password</a>\r\n"
+    "<a href=\"//evil.example/login\">Reset your password</a>\r\n"
     "Bcc: victim@example.org\n"
     "<script>alert(1)</script> my back pain \u202eexe.txt\u202c"
 )
@@ -64,8 +64,11 @@ def test_one_request_is_confirmed_once_with_nothing_the_sender_typed(stack, sett
     address = fresh_address()
     fields = valid_fields(email=address, first_name="Siobhán-Zoë", last_name="Nguyễn d'Arcy-Øberg",
                           location="lakeview", reason="back_pain", preferred_contact="email",
-                          insurance="<b>Acme</b> http://evil.example/ins", message=HOSTILE_MESSAGE)
-    reference = submit(stack, fields)
+                          insurance="<b>Acme</b> evil.example/ins", message=HOSTILE_MESSAGE)
+    # One web address, in a request with a form token: a person's (two would be "Possible spam").
+    status, _, body = post_as_a_person(stack, fields)
+    assert status == 201, body
+    reference = json.loads(body)["id"]
     mail_to(stack, address)
     handled_so_far(stack)
     mails = stack.sent_mail(to=address)

@@ -6,6 +6,7 @@ against the local stack exactly as `make run` starts it.
 import json
 import re
 import threading
+import time
 import urllib.request
 import uuid
 from datetime import datetime, timedelta
@@ -36,6 +37,8 @@ PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 EMBED_ORIGIN_PORT = 8080
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# A person takes longer than the form's time trap (MIN_FILL_SECONDS, 3 under make run) to fill it in.
+HUMAN_FILL_SECONDS = 4.5
 
 
 # --- the browser ---------------------------------------------------------------------------
@@ -73,6 +76,7 @@ def open_page(browser):
         page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
         page.on("console", lambda message: _console_problem(page, message))
         page.goto(url)
+        page.opened_at = time.monotonic()
         return page
 
     yield open_
@@ -102,7 +106,9 @@ def patient(**overrides):
     return {name: value for name, value in fields.items() if value is not ...}
 
 
-def fill(page, fields):
+def fill(page, fields, human=True):
+    """Fills the form as a person would: typing short answers, pasting long ones, never faster than a
+    person. `human=False` fills it as a script does: all at once."""
     remember_personal(fields)
     for name, value in fields.items():
         control = page.locator(f'[name="{name}"]')
@@ -112,8 +118,18 @@ def fill(page, fields):
             control.set_checked(value)
         elif control.evaluate("element => element.tagName") == "SELECT":
             control.select_option(value)
+        elif human and len(value) <= 60 and control.get_attribute("type") != "date":
+            control.clear()
+            control.press_sequentially(value, delay=15)
         else:
             control.fill(value)
+    if human:
+        at_human_pace(page)
+
+
+def at_human_pace(page):
+    """Waits until a person could have filled the form in since the page was opened."""
+    page.wait_for_timeout(max(0.0, HUMAN_FILL_SECONDS - (time.monotonic() - page.opened_at)) * 1000)
 
 
 def stored_with_message(stack, message):
@@ -196,8 +212,9 @@ def test_every_field_is_labelled_with_the_right_type_and_autocomplete(stack, ope
     expect(page.locator("#preferred_date")).to_have_attribute("min", today.isoformat())
     expect(page.locator("#preferred_date")).to_have_attribute("max", (today + timedelta(days=180)).isoformat())
     expect(page.locator("form")).to_contain_text(f"Consent wording version {stack.settings_env['CONSENT_VERSION']}")
-    key = page.locator('input[name="submission_id"]').input_value()
-    assert re.fullmatch(r"[A-Za-z0-9_-]{8,128}", key)
+    token = page.locator('input[name="form_token"]')
+    expect(token).to_have_attribute("type", "hidden")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{54}", token.input_value())
     assert page.problems == []
 
 
@@ -245,7 +262,7 @@ def test_submit_with_javascript_shows_success_and_stores_the_request(stack, open
         preferred_date=preferred_date, preferred_time="morning", has_referral=True, insurance="Acme Health PPO",
     )
     fill(page, fields)
-    key = page.locator('input[name="submission_id"]').input_value()
+    token = page.locator('input[name="form_token"]').input_value()
 
     with page.expect_request("**/appointments") as sent:
         answer = submit_and_wait_for_answer(page, 201)
@@ -257,7 +274,8 @@ def test_submit_with_javascript_shows_success_and_stores_the_request(stack, open
     request_id = answer.json()["id"]
     expect(success).to_contain_text(request_id)
     expect(page.locator("form")).to_be_hidden()
-    assert sent.value.headers["idempotency-key"] == key
+    assert re.fullmatch(r"[A-Za-z0-9_-]{8,128}", sent.value.headers["idempotency-key"])
+    assert sent.value.post_data_json["form_token"] == token
     assert "application/json" in sent.value.headers["accept"]
 
     [item] = stored_with_message(stack, fields["message"])
@@ -340,10 +358,11 @@ def test_a_failed_send_shows_a_friendly_retry_message_and_keeps_the_key(stack, o
     page = open_page(stack.base_url + "/")
     fields = patient()
     fill(page, fields)
-    keys, answers = [], iter(["network failure", "503", "the real service"])
+    keys, tokens, answers = [], [], iter(["network failure", "503", "the real service"])
 
     def flaky(route):
         keys.append(route.request.headers["idempotency-key"])
+        tokens.append(route.request.post_data_json["form_token"])
         what = next(answers)
         if what == "network failure":
             route.abort("internetdisconnected")
@@ -370,7 +389,7 @@ def test_a_failed_send_shows_a_friendly_retry_message_and_keeps_the_key(stack, o
     page.keyboard.press("Enter")
     expect(page.locator(".form-success")).to_be_visible()
     assert len(keys) == 3 and len(set(keys)) == 1
-    assert keys[0] == page.locator('input[name="submission_id"]').input_value()
+    assert set(tokens) == {page.locator('input[name="form_token"]').input_value()}
     assert len(stored_with_message(stack, fields["message"])) == 1
 
 
@@ -431,7 +450,7 @@ def embedded_page(api):
         served = response.read().decode()
     form = re.search(r"<form .*?</form>", served, re.S).group(0)
     form = form.replace('action="appointments"', f'action="{api}/appointments"')
-    form = re.sub(r'\s*<input type="hidden" name="submission_id"[^>]*>', "", form)
+    form = re.sub(r'\s*<input type="hidden" name="form_token"[^>]*>', "", form)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -607,6 +626,7 @@ def test_keyboard_alone_fills_and_sends_the_form(stack, open_page):
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Send request")).to_be_focused()
+    at_human_pace(page)
     with page.expect_response("**/appointments") as answer:
         page.keyboard.press("Enter")
 

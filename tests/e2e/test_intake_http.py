@@ -1,5 +1,6 @@
 """POST /appointments over real HTTP against the running local stack."""
 import json
+import time
 import urllib.request
 import uuid
 
@@ -23,6 +24,15 @@ def post_json(stack, fields, headers=None):
     remember_personal(fields)
     return http(stack, "POST", "/appointments", json.dumps(fields).encode(),
                 {"Content-Type": "application/json", **(headers or {})})
+
+
+def post_as_a_person(stack, fields):
+    """Posts as the form does for a person: with a fresh form token, no sooner than its time trap allows."""
+    status, _, body = http(stack, "GET", "/form-token")
+    assert status == 200, body
+    answer = json.loads(body)
+    time.sleep(answer["min_fill_seconds"] + 0.2)
+    return post_json(stack, {**fields, "form_token": answer["form_token"]})
 
 
 def stored(stack, request_id):

@@ -14,7 +14,7 @@ from tools.resources import ROOT, stage_environment
 SPEC_FIELDS = {
     "first_name", "last_name", "email", "phone", "location", "preferred_contact", "new_patient", "reason",
     "preferred_date", "preferred_time", "has_referral", "insurance", "message", "contact_consent",
-    "sms_consent", "website",
+    "sms_consent", "website", "form_token",
 }
 # The consent wording each CONSENT_VERSION in use stands for. New wording, new version, new line.
 CONSENT_WORDING = {
@@ -47,7 +47,7 @@ def test_every_field_of_the_spec_is_on_the_form_with_a_label():
     controls = Controls(page.form_page(settings()))
 
     names = {control.get("name") for control in controls.controls}
-    assert names == SPEC_FIELDS | {"submission_id", "consent_version"}
+    assert names == SPEC_FIELDS | {"consent_version"}
     for control in controls.controls:
         if control.get("type") != "hidden":
             assert control["id"] in controls.labels, control
@@ -63,7 +63,8 @@ def test_locations_come_from_config_and_are_escaped():
 
 
 def test_consent_version_is_shown_and_escaped():
-    text = page.form_page(settings(CONSENT_VERSION="v2<script>"))
+    text = page.form_page(settings(CONSENT_VERSION="v2<script>"), '"><script>')
+    assert '"><script>' not in text
 
     assert "Consent wording version v2&lt;script&gt;." in text
     assert "<script>" not in text.replace('<script src="', "")
@@ -84,13 +85,10 @@ def test_date_limits_are_today_to_180_days_in_the_clinics_time_zone():
     assert 'max="2027-05-23"' in text
 
 
-def test_each_render_has_its_own_submission_id():
-    first, second = (
-        re.search(r'name="submission_id" value="([^"]*)"', page.form_page(settings())).group(1) for _ in range(2)
-    )
-    assert first != second
-    assert re.fullmatch(r"[A-Za-z0-9_-]{8,128}", first)
-    assert 'name="submission_id" value="fixed-id-1234"' in page.form_page(settings(), submission_id="fixed-id-1234")
+def test_the_page_carries_its_form_token_in_a_hidden_field_and_no_submission_id():
+    text = page.form_page(settings(), "a" * 54)
+    assert '<input type="hidden" name="form_token" value="' + "a" * 54 + '">' in text
+    assert "submission_id" not in text  # the token's nonce stands in for it
 
 
 def test_urls_are_relative_so_the_page_works_under_a_stage_prefix():

@@ -14,7 +14,7 @@ SAM = StaffMember("Sam Staff", "staff", "tok-sam")
 CREATED = "2026-11-25T15:00:00.000Z"
 # The contract: new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new.
 ALLOWED = {("new", "contacted"), ("contacted", "scheduled"), ("contacted", "closed"), ("scheduled", "closed"),
-           ("suspected_spam", "new")}
+           ("suspected_spam", "new"), ("new", "suspected_spam")}
 FROM = ("new", "contacted", "scheduled", "closed", "suspected_spam")
 TO = ("new", "contacted", "scheduled", "closed", "suspected_spam")
 
@@ -461,3 +461,11 @@ def test_the_export_takes_no_limit(staff):
         staff.export_csv({"limit": ["5"]})
 
     assert "limit" in fields_of(failure)
+
+
+def test_staff_marking_a_new_request_as_spam_gives_reason_staff_and_spam_s_short_retention(staff, repository,
+                                                                                           clock):
+    repository.records["req1"] = a_record(status="new")
+    answer = staff.update_status("req1", {"status": "suspected_spam"}, SAM)
+    assert answer["status"] == "suspected_spam" and answer["spam_reasons"] == ["staff"]
+    assert repository.records["req1"].spam_reasons == ("staff",)

@@ -16,7 +16,7 @@
   };
 
   var form = document.querySelector("form.appointment-form");
-  if (!form || !window.fetch || !window.FormData || !window.URLSearchParams || !window.crypto) {
+  if (!form || !window.fetch || !window.FormData || !window.URLSearchParams || !window.URL || !window.crypto) {
     return;
   }
   var button = form.querySelector("button[type=submit]");
@@ -29,6 +29,10 @@
   if (keyField) {
     keyField.value = idempotencyKey;
   }
+  // A form copied onto another site has no token of its own: fetch one now, when the page loads,
+  // as the service's own page gets one when it is served.
+  var tokenField = form.elements.namedItem("form_token");
+  var tokenFetch = tokenField && tokenField.value ? Promise.resolve() : fetchToken();
 
   var summary = element("div", "error-summary");
   summary.tabIndex = -1;
@@ -50,12 +54,33 @@
     }
   });
 
+  function fetchToken() {
+    return fetch(new URL("form-token", form.action).href, { credentials: "omit", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (answer) {
+        if (typeof answer.form_token !== "string") {
+          return;
+        }
+        if (!tokenField) {
+          tokenField = element("input");
+          tokenField.type = "hidden";
+          tokenField.name = "form_token";
+          form.append(tokenField);
+        }
+        tokenField.value = answer.form_token;
+      })
+      .catch(function () { /* the request goes without a token: it is still stored */ });
+  }
+
   function send() {
     sending = true;
     button.disabled = true;
     clearErrors();
     showStatus(MESSAGES.sending);
+    tokenFetch.then(post);
+  }
 
+  function post() {
     fetch(form.action, {
       method: "POST",
       body: JSON.stringify(answers()),

@@ -1,0 +1,140 @@
+"""Telling people from bots, without a third party and without JavaScript: form tokens and the rules.
+
+Every form the service serves carries a form token: when it was issued (milliseconds) and a random
+nonce, signed with a key derived from the deployment's secret key. Each rule below yields a reason
+code, never a score, and staff see the reasons in words. A suspected request is stored all the
+same (status `suspected_spam`): nothing a person sends is lost, and the answer is a success's.
+
+- `honeypot`: the hidden field people never see is filled in.
+- `token_invalid`: a token that is empty, malformed, signed with another key, from the future, or
+  older than FORM_TOKEN_MAX_AGE_HOURS.
+- `too_fast`: sent less than MIN_FILL_SECONDS after its token was issued.
+- `token_reused`: a token already spent on a request with other content (the service finds that
+  out from the one conditional write it makes anyway; the same content again is a replay).
+- `links`: two or more web addresses (http://, https:// or www.) in the fields a person types, or
+  one in a request without a token.
+- `no_token`: no token at all, only when FORM_TOKENS=required.
+- `staff`: a staff member marked the request as spam (the inbox, not these rules).
+"""
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+REASONS = ("honeypot", "token_invalid", "too_fast", "token_reused", "links", "no_token", "staff")
+_ISSUED_BYTES, _NONCE_BYTES, _SIGNATURE_BYTES = 8, 16, 16
+TOKEN_LENGTH = 54  # base64url without padding of 8 + 16 + 16 bytes
+_TOKEN = re.compile(rf"^[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}$")
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+# The fields a person types freely (choices, dates, the phone and the address cannot hold a link).
+TYPED_FIELDS = ("first_name", "last_name", "insurance", "message")
+
+
+def token_key(id_key):
+    """The key that signs form tokens: derived from the deployment's secret key, for this use only."""
+    return hmac.new(id_key, b"form token", hashlib.sha256).digest()
+
+
+def issue_token(key, now, nonce=None):
+    """A fresh form token issued at `now` (an aware datetime)."""
+    issued = int(now.timestamp() * 1000).to_bytes(_ISSUED_BYTES, "big")
+    body = issued + (nonce if nonce is not None else secrets.token_bytes(_NONCE_BYTES))
+    signature = hmac.new(key, body, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+    return base64.urlsafe_b64encode(body + signature).decode("ascii").rstrip("=")
+
+
+@dataclass(frozen=True)
+class TokenRead:
+    valid: bool
+    issued_at: Optional[datetime] = None
+    nonce: Optional[str] = None  # hex: what a request's dedupe key is made of when its token is valid
+
+
+def read_token(key, token, now, max_age):
+    """What a form token says, checked: TokenRead(valid=False) for anything forged, malformed or out of date."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        return TokenRead(False)
+    try:
+        raw = base64.urlsafe_b64decode(token + "==")
+    except (binascii.Error, ValueError):
+        return TokenRead(False)
+    body, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
+    if len(raw) != _ISSUED_BYTES + _NONCE_BYTES + _SIGNATURE_BYTES or not hmac.compare_digest(
+            signature, hmac.new(key, body, hashlib.sha256).digest()[:_SIGNATURE_BYTES]):
+        return TokenRead(False)
+    issued_at = datetime.fromtimestamp(int.from_bytes(body[:_ISSUED_BYTES], "big") / 1000, tz=timezone.utc)
+    if issued_at > now or now - issued_at > max_age:
+        return TokenRead(False)
+    return TokenRead(True, issued_at, body[_ISSUED_BYTES:].hex())
+
+
+def count_links(fields):
+    return sum(len(_LINK.findall(value)) for name in TYPED_FIELDS
+               if isinstance(value := fields.get(name), str))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reasons: tuple  # in the order of REASONS; empty: nothing suspicious
+    fill_ms: Optional[int] = None  # from the token's issue to the request, when the token was valid
+    links: int = 0
+
+    @property
+    def suspected(self):
+        return bool(self.reasons)
+
+    def signals(self):
+        """What staff are shown beside the reasons (numbers only, nothing the sender typed)."""
+        found = {"links": self.links} if self.links else {}
+        if self.fill_ms is not None:
+            found["fill_ms"] = self.fill_ms
+        return found
+
+    def with_reason(self, reason):
+        return Verdict(tuple(r for r in REASONS if r in self.reasons or r == reason), self.fill_ms, self.links)
+
+
+def judge(*, honeypot, token, read, now, fields, min_fill, tokens_required):
+    """The reasons to suspect a request. `token` is what was sent (None: no token at all); `read` its TokenRead."""
+    reasons = set()
+    if honeypot:
+        reasons.add("honeypot")
+    fill_ms = None
+    if token is not None and not read.valid:
+        reasons.add("token_invalid")
+    elif token is not None:
+        fill_ms = int((now - read.issued_at) / timedelta(milliseconds=1))
+        if fill_ms < min_fill * 1000:
+            reasons.add("too_fast")
+    if token is None and tokens_required:
+        reasons.add("no_token")
+    links = count_links(fields)
+    if links >= 2 or (links == 1 and token is None):
+        reasons.add("links")
+    return Verdict(tuple(r for r in REASONS if r in reasons), fill_ms, links)
+
+
+REASON_WORDS = {
+    "honeypot": "a field that people cannot see was filled in",
+    "token_invalid": "its form token was forged, malformed or out of date",
+    "too_fast": "sent too soon after the page was served",
+    "token_reused": "its form token had already been used for another request",
+    "links": "web addresses in the text",
+    "no_token": "sent without a form token",
+    "staff": "marked as spam by staff",
+}
+
+
+def reason_words(reason, signals):
+    """One reason in words for staff, with its figures: "sent 1.2 seconds after the page was served"."""
+    if reason == "too_fast" and "fill_ms" in signals:
+        return f"sent {int(signals['fill_ms']) / 1000:.1f} seconds after the page was served"
+    if reason == "links" and signals.get("links"):
+        count = int(signals["links"])
+        return "1 web address, and no form token" if count == 1 else f"{count} web addresses in the text"
+    return REASON_WORDS.get(reason, reason)
