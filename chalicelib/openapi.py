@@ -178,6 +178,11 @@ class StaffAppointment(BaseModel):
     alerted_at: Optional[str] = None
     erased_at: Optional[str] = None
     erased_by: Optional[str] = None
+    spam_reasons: Optional[List[str]] = Field(
+        default=None, description="Possible spam only: why, as reason codes (honeypot, token_invalid, too_fast, "
+                                  "token_reused, links, no_token, staff).")
+    spam_signals: Optional[dict] = Field(
+        default=None, description="Possible spam only: the figures behind the reasons (fill_ms, links).")
     history: Optional[List[StaffHistoryEntry]] = Field(
         default=None, description="Status changes, oldest first (not in listings)."
     )
@@ -192,7 +197,8 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["new", "contacted", "scheduled", "closed", "suspected_spam"] = Field(
-        description="new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new."
+        description="new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new; "
+                    "new → suspected_spam; suspected_spam → suspected_spam (staff confirm it is spam, once)."
     )
     note: Optional[str] = Field(default=None, json_schema_extra={"maxLength": MAX_NOTE})
 
@@ -298,6 +304,7 @@ class CodeForm(BaseModel):
 
 class StatusForm(BaseModel):
     status: str = Field(description="The status to move to.")
+    back: Optional[str] = Field(default=None, description="`spam`: return to the Possible spam view afterwards.")
     note: Optional[str] = Field(default=None, description=f"At most {MAX_NOTE} characters.")
 
 

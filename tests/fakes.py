@@ -105,6 +105,9 @@ class FakeStaffRepository:
         more = start + limit < len(matching)
         return Page(matching[start:start + limit], str(start + limit) if more else None)
 
+    def count(self, status, created_from):
+        return sum(r.status == status and r.created_at >= created_from for r in self.records.values()), True
+
     def change_status(self, record, entry, expires_at=None, spam_reasons=None):
         from dataclasses import replace
 

@@ -21,7 +21,7 @@ from ..core.logs import get_logger
 from ..intake.models import LABELS, REASON_LABELS
 from . import inbox
 from .signin import new_browser_id
-from .triage import TRANSITIONS
+from .triage import allowed_transitions
 
 log = get_logger(__name__)
 
@@ -150,14 +150,15 @@ class InboxPages:
                 response.headers["Set-Cookie"] = session_cookie("", self._settings, clear=True)
             return response, "sign_in_page"
         filters = {name: values[-1] for name, values in web.query_lists(request).items() if values}
+        notice = inbox.SPAM_DECISIONS.get(filters.pop("decided", None))
         try:
             listing = self._staff.list({name: [value] for name, value in filters.items()})
-            notice = None
         except ValidationFailed as error:
             listing = {"items": [], "next_cursor": None}
             notice = " ".join(error.fields.values())
         body = inbox.list_page(self._base, staff, listing, filters, self._settings.locations,
-                               self._settings.timezone, REASON_LABELS, notice=notice)
+                               self._settings.timezone, REASON_LABELS, notice=notice,
+                               spam_count=self._staff.spam_count(inbox.SPAM_DAYS))
         # This page signs nobody in first (it is also the sign-in page), so the access line has no actor.
         log.info("inbox listed", extra={"event": "inbox_listed", "actor": staff.name,
                                         "rows": len(listing["items"])})
@@ -222,7 +223,7 @@ class InboxPages:
                   if params.get("changed") in inbox.STATUS_LABELS
                   else "The request was erased." if params.get("erased") == "1" else None)
         view = self._staff.get(appointment_id, staff)
-        transitions = () if view["status"] == "erased" else TRANSITIONS[view["status"]]
+        transitions = allowed_transitions(view)
         body = inbox.request_page(self._base, staff, view, transitions, self._settings.timezone, REASON_LABELS,
                                   LABELS, notice=notice, error=error)
         return page(status, body)
@@ -238,8 +239,11 @@ class InboxPages:
             return self.request(appointment_id, staff, error=" ".join(error.fields.values()), status=422), "invalid"
         except Conflict as error:
             return self.request(appointment_id, staff, error=error.message, status=409), "conflict"
-        return see_other(self._settings, f"requests/{appointment_id}?" + urlencode({"changed": change["status"]})), \
-            "updated"
+        if form.get("back") == "spam":  # decided in the "Possible spam" view: back to it, for the next one
+            target = "?" + urlencode({"status": "suspected_spam", "decided": change["status"]})
+        else:
+            target = f"requests/{appointment_id}?" + urlencode({"changed": change["status"]})
+        return see_other(self._settings, target), "updated"
 
     def erase_confirmation(self, appointment_id, staff):
         view = self._staff.get(appointment_id, staff)

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from ..core.pages import COMMON_HEADERS, StaticFiles
 from ..intake.models import CONTACT_LABELS, TIME_LABELS
+from ..intake.spam import reason_words
 
 STATIC = StaticFiles(Path(__file__).resolve().parent / "static")
 POLICY = (
@@ -29,7 +30,7 @@ STATUS_LABELS = {
     "contacted": "Contacted",
     "scheduled": "Scheduled",
     "closed": "Closed",
-    "suspected_spam": "Suspected spam",
+    "suspected_spam": "Possible spam",
     "erased": "Erased",
 }
 STATUS_CHOICES = (("", "Active (new to closed)"),) + tuple(STATUS_LABELS.items())
@@ -38,7 +39,14 @@ TRANSITION_LABELS = {
     "contacted": "Contacted",
     "scheduled": "Scheduled",
     "closed": "Closed",
+    "suspected_spam": "Spam",
 }
+# What a decision in the "Possible spam" view did, for the notice on the view it returns to.
+SPAM_DECISIONS = {
+    "new": "Moved to New as not spam: staff are alerted and the patient gets their confirmation.",
+    "suspected_spam": "Marked as spam. It is deleted with the rest of the spam a week after it arrived.",
+}
+SPAM_DAYS = 7
 ROLE_LABELS = {"staff": "Staff", "admin": "Admin"}
 ACCOUNT_FIELDS = ("email", "name", "role")
 CODE_SENT = ("If this address has a staff account, we have e-mailed it a sign-in code. "
@@ -78,11 +86,20 @@ def code_page(base, email, next_id=None, error=None):
     return _layout(base, "Enter your sign-in code", content)
 
 
-def list_page(base, staff, listing, filters, locations, timezone, reasons, notice=None):
+def list_page(base, staff, listing, filters, locations, timezone, reasons, notice=None, spam_count=None):
+    """The list of requests; with status=suspected_spam, the "Possible spam" view with its reasons and decisions.
+    `spam_count` is (how many arrived as possible spam in the last SPAM_DAYS days, whether that is exact)."""
     filters = {name: str(value) for name, value in (filters or {}).items() if value}
     items = listing.get("items") or []
-    rows = "\n".join(_list_row(base, view, timezone, reasons) for view in items)
+    spam_view = filters.get("status") == "suspected_spam"
+    if spam_view:
+        results = _spam_results(base, items, filters, locations, timezone) if items else _empty(filters)
+    else:
+        rows = "\n".join(_list_row(base, view, timezone, reasons) for view in items)
+        results = _results(rows, filters, locations) if items else _empty(filters)
     content = STATIC.template("inbox-list.html").substitute(
+        heading="Possible spam" if spam_view else "Requests",
+        spam_count=_spam_count(base, spam_count, spam_view),
         notice=_notice(notice),
         action=_url(base),
         status_options=_options(STATUS_CHOICES, filters.get("status", "")),
@@ -90,10 +107,10 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
         date_from=_e(filters.get("from", "")),
         date_to=_e(filters.get("to", "")),
         export=_url(base, "export", _query(filters)),  # every page of this filter: no cursor
-        results=_results(rows, filters, locations) if items else _empty(filters),
+        results=results,
         paging=_paging(base, filters, listing.get("next_cursor")),
     )
-    return _layout(base, "Requests", content, staff)
+    return _layout(base, "Possible spam" if spam_view else "Requests", content, staff)
 
 
 def export_page(base, staff, filters, locations, parts, more_cursor, first=1):
@@ -135,7 +152,8 @@ def request_page(base, staff, view, transitions, timezone, reasons, labels, noti
         heading="Erased request" if erased else _name(view),
         messages=_error_region(error) + _notice(notice),
         summary=_summary(view, timezone),
-        details=_erased_details(view, timezone) if erased else _details(view, timezone, reasons, labels),
+        details=_erased_details(view, timezone) if erased else _why_spam(view) + _details(view, timezone, reasons,
+                                                                                          labels),
         change=_status_form(base, view, transitions) if not erased else "",
         history=_history(view.get("history") or [], timezone),
         erase=_erase_link(base, view) if _is_admin(staff) and not erased else "",
@@ -256,6 +274,72 @@ def _list_row(base, view, zone, reasons):
     )
 
 
+def _spam_count(base, spam_count, spam_view):
+    """How many requests arrived as possible spam lately, on every list, so the view is never forgotten."""
+    if spam_count is None:
+        return ""
+    count, exact = spam_count
+    many = "" if exact else "More than "
+    if count == 0:
+        text = f"No possible spam arrived in the last {SPAM_DAYS} days."
+    elif count == 1 and exact:
+        text = f"1 possible-spam request arrived in the last {SPAM_DAYS} days."
+    else:
+        text = f"{many}{count} possible-spam requests arrived in the last {SPAM_DAYS} days."
+    link = "" if spam_view or count == 0 else (
+        f' <a href="{_url(base, "", _query({"status": "suspected_spam"}))}">Review possible spam</a>')
+    return f'<p class="spam-count">{_e(text)}{link}</p>'
+
+
+def _spam_results(base, items, filters, locations, zone):
+    rows = "\n".join(_spam_row(base, view, zone) for view in items)
+    return (
+        '<table class="requests spam">\n'
+        f"<caption>{_e(_filter_summary(filters, locations))}</caption>\n"
+        '<thead><tr><th scope="col">Received</th><th scope="col">Name</th><th scope="col">Location</th>'
+        '<th scope="col">Why</th><th scope="col">Decide</th></tr></thead>\n'
+        f"<tbody>\n{rows}\n</tbody>\n</table>"
+    )
+
+
+def _spam_row(base, view, zone):
+    link = _url(base, f"requests/{_id(view['id'])}")
+    name = f'<a href="{link}">{_name(view)}</a>' if view.get("fields") else _e("Erased")
+    return (
+        "<tr>"
+        f'<td data-label="Received">{_time(view.get("created_at"), zone)}</td>'
+        f'<td data-label="Name">{name}</td>'
+        f'<td data-label="Location">{_e(view.get("location_name") or view.get("location", ""))}</td>'
+        f'<td data-label="Why">{_spam_reasons(view)}</td>'
+        f'<td data-label="Decide">{_spam_decisions(base, view, zone)}</td>'
+        "</tr>"
+    )
+
+
+def _spam_reasons(view):
+    signals = view.get("spam_signals") or {}
+    reasons = view.get("spam_reasons") or []
+    if not reasons:
+        return _none("No reason recorded")
+    items = "".join(f"<li>{_e(reason_words(reason, signals))}</li>" for reason in reasons)
+    return f'<ul class="reasons">{items}</ul>'
+
+
+def _spam_decisions(base, view, zone):
+    """ "Not spam" and "Spam", each a form of its own: one press decides, and works without JavaScript."""
+    action = _url(base, f"requests/{_id(view['id'])}/status")
+    who = f'<span class="visually-hidden">: {_name(view)}, received {_time(view.get("created_at"), zone)}</span>'
+    buttons = [("new", "Not spam", "")]
+    if "staff" not in (view.get("spam_reasons") or []):
+        buttons.append(("suspected_spam", "Spam", ' class="secondary"'))
+    forms = "".join(
+        f'<form class="inline" action="{action}" method="post">{_hidden("status", status)}{_hidden("back", "spam")}'
+        f"<button type=\"submit\"{kind}>{label}{who}</button></form>"
+        for status, label, kind in buttons
+    )
+    return f'<div class="decisions">{forms}</div>'
+
+
 def _results(rows, filters, locations):
     return (
         '<table class="requests">\n'
@@ -310,6 +394,13 @@ def _summary(view, zone):
         alerted = view.get("alerted_at")
         rows.append(("Staff alerted", _time(alerted, zone) if alerted else _none("Not yet")))
     return _dl(rows, "facts")
+
+
+def _why_spam(view):
+    if view.get("status") != "suspected_spam":
+        return ""
+    return ('<section aria-labelledby="why-heading">\n<h2 id="why-heading">Why it is in possible spam</h2>\n'
+            f"{_spam_reasons(view)}\n</section>\n")
 
 
 def _details(view, zone, reasons, labels):

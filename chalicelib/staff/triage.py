@@ -15,6 +15,7 @@ from typing import Optional
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.logs import get_logger
+from ..intake import spam
 from ..intake.service import SPAM_RETENTION_DAYS
 from . import csv_export
 
@@ -24,13 +25,14 @@ ACTIVE = ("new", "contacted", "scheduled", "closed")
 STATUSES = ACTIVE + ("suspected_spam", "erased")
 # new → contacted → scheduled or closed; scheduled → closed once the visit is done or called off;
 # suspected_spam → new when it was a person after all, new → suspected_spam when it was not (reason
-# "staff", and spam's short retention). Closed and erased are final.
+# "staff", and spam's short retention); suspected_spam → suspected_spam is staff confirming it is spam
+# (reason "staff" added, once). Closed and erased are final.
 TRANSITIONS = {
     "new": ("contacted", "suspected_spam"),
     "contacted": ("scheduled", "closed"),
     "scheduled": ("closed",),
     "closed": (),
-    "suspected_spam": ("new",),
+    "suspected_spam": ("new", "suspected_spam"),
     "erased": (),
 }
 DEFAULT_LIMIT = 25
@@ -166,6 +168,10 @@ class StaffService:
         page = self._page(query, limit, cursor)
         return {"items": [self.view(r, history=False) for r in page.records], "next_cursor": page.next_cursor}
 
+    def spam_count(self, days=7):
+        """How many requests arrived as possible spam in the last `days` days: (count, whether exact)."""
+        return self._repository.count("suspected_spam", utc_iso(self._now() - timedelta(days=days)))
+
     def get(self, request_id, viewer=None):
         """One request with its history; with `viewer`, the audit line that they opened it."""
         record = self._record(request_id)
@@ -178,14 +184,15 @@ class StaffService:
         """Apply {"status": ..., "note": ...} by `staff`; raise ValidationFailed, NotFound or Conflict."""
         target, note = _status_change(change)
         record = self._record(request_id)
-        _check_transition(record.status, target)
+        _check_transition(record, target)
         entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note)
         expires_at, spam_reasons = None, None
-        if record.status == "suspected_spam":
+        if target == "suspected_spam":
+            spam_reasons = tuple(r for r in spam.REASONS if r in record.spam_reasons or r == "staff")
+            if record.status != "suspected_spam":
+                expires_at = int((self._now() + timedelta(days=SPAM_RETENTION_DAYS)).timestamp())
+        elif record.status == "suspected_spam":
             expires_at = self._retention_end(record)
-        elif target == "suspected_spam":
-            expires_at = int((self._now() + timedelta(days=SPAM_RETENTION_DAYS)).timestamp())
-            spam_reasons = ("staff",)
         updated = self._repository.change_status(record, entry, expires_at=expires_at, spam_reasons=spam_reasons)
         if updated is None:
             current = self._record(request_id)
@@ -263,6 +270,7 @@ class StaffService:
             data.update(fields=record.fields, consent=record.consent, alerted_at=record.alerted_at)
         if record.status == "suspected_spam":
             data["spam_reasons"] = list(record.spam_reasons)
+            data["spam_signals"] = dict(record.spam_signals or {})
         if history:
             data["history"] = [entry.as_json() for entry in record.history]
         return data
@@ -369,9 +377,20 @@ def _clean_note(note):
     return note or None
 
 
-def _check_transition(current, target):
+def allowed_transitions(view):
+    """The statuses a request (a view) can move to now."""
+    status = view["status"]
+    if status == "suspected_spam" and "staff" in view.get("spam_reasons", ()):
+        return ("new",)
+    return TRANSITIONS.get(status, ())
+
+
+def _check_transition(record, target):
+    current = record.status
     if current == "erased":
         raise Invalid({"status": "This request was erased; its status cannot change."})
+    if current == target == "suspected_spam" and "staff" in record.spam_reasons:
+        raise Invalid({"status": "This request is already marked as spam by staff."})
     allowed = TRANSITIONS[current]
     if target not in allowed:
         where = ("it cannot change any more" if not allowed

@@ -333,8 +333,7 @@ def test_sign_in_codes_are_queued_and_mailed_by_a_consumer_of_bounded_concurrenc
 
 
 def test_failed_sign_ins_are_counted_and_alarm(stack):
-    (metric_filter,) = resources(stack, "AWS::Logs::MetricFilter").values()
-    props = metric_filter["Properties"]
+    props = properties(stack, "FailedSignInsMetricFilter")
     assert props["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"}
     assert props["FilterPattern"] == '{ $.event = "sign_in" && $.outcome = "failure" }'
     (transformation,) = props["MetricTransformations"]
@@ -342,3 +341,81 @@ def test_failed_sign_ins_are_counted_and_alarm(stack):
     assert (alarm["Namespace"], alarm["MetricName"]) == (transformation["MetricNamespace"],
                                                          transformation["MetricName"])
     assert alarm["AlarmActions"] == [{"Ref": "OperationsTopic"}]
+
+
+# --- telling people from bots ---------------------------------------------------------------
+
+def test_ses_keeps_the_suppression_list_and_publishes_reputation(stack):
+    props = properties(stack, "MailConfigurationSet")
+    assert props["SuppressionOptions"] == {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}
+    assert props["ReputationOptions"] == {"ReputationMetricsEnabled": True}
+
+
+@pytest.mark.parametrize("name, metric, review", [
+    ("SesBounceRateAlarm", "Reputation.BounceRate", 0.05),
+    ("SesComplaintRateAlarm", "Reputation.ComplaintRate", 0.001),
+])
+def test_ses_reputation_alarms_fire_well_before_ses_reviews_the_account(stack, name, metric, review):
+    alarm = properties(stack, name)
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SES", metric)
+    assert "Dimensions" not in alarm  # the account's rate: what SES reviews
+    # The metrics are fractions (0.05 is 5 %): a threshold of 5 would never fire.
+    assert 0 < alarm["Threshold"] <= review / 2
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"  # no mail sent, no rate
+    assert alarm["AlarmActions"] == alarm["OKActions"] == OPERATIONS
+
+
+def matches(pattern, line):
+    """CloudWatch Logs' JSON filter pattern language, the part these filters use: { $.a = "x" },
+    $.a[0], &&, || and parentheses. Enough to hold the patterns to the log lines the service writes."""
+    import re
+
+    def value(path):
+        current = line
+        for name, index in re.findall(r"\.?([A-Za-z_]+)|\[(\d+)\]", path):
+            try:
+                current = current[int(index)] if index else current[name]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return current
+
+    body = pattern.strip()
+    assert body.startswith("{") and body.endswith("}"), pattern
+    expression = re.sub(r'\$((?:\.[A-Za-z_]+|\[\d+\])+)\s*=\s*("[^"]*")', lambda m: f"(value({m.group(1)!r}) == {m.group(2)})",
+                        body[1:-1])
+    expression = expression.replace("&&", " and ").replace("||", " or ")
+    assert set(re.sub(r"\(value\('[^']*'\) == \"[^\"]*\"\)", "", expression)) <= set(" ()andor"), expression
+    return eval(expression, {"value": value})  # noqa: S307 (the template's own patterns, in a test)
+
+
+def spam_lines():
+    """The spam_suspected line for every set of reasons the rules can give together (up to 5 of them)."""
+    from itertools import combinations
+
+    from chalicelib.intake.spam import REASONS
+
+    rules = [reason for reason in REASONS if reason != "staff"]
+    for size in range(1, 6):
+        for reasons in combinations(rules, size):
+            yield {"event": "spam_suspected", "level": "INFO", "appointment_id": "x", "reasons": list(reasons)}
+
+
+def test_each_spam_reason_is_counted_as_a_metric_wherever_it_stands(stack):
+    from chalicelib.intake.spam import REASONS
+
+    filters = {props["MetricTransformations"][0]["MetricName"]: props for props in
+               (f["Properties"] for f in resources(stack, "AWS::Logs::MetricFilter").values())}
+    names = {reason: "Spam" + "".join(part.title() for part in reason.split("_")) for reason in REASONS
+             if reason != "staff"}
+    assert set(names.values()) | {"SpamSuspected"} <= set(filters)
+    for line in spam_lines():
+        assert matches(filters["SpamSuspected"]["FilterPattern"], line)
+        for reason, name in names.items():
+            assert matches(filters[name]["FilterPattern"], line) == (reason in line["reasons"]), (name, line)
+    other = {"event": "request", "reasons": ["links"]}
+    assert not any(matches(filters[name]["FilterPattern"], other) for name in [*names.values(), "SpamSuspected"])
+    for props in (filters[name] for name in [*names.values(), "SpamSuspected"]):
+        assert props["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"}
+        assert props["MetricTransformations"][0]["MetricNamespace"] == {"Fn::Sub": "${AWS::StackName}/Intake"}
+        assert len(props["FilterPattern"]) <= 1024  # CloudWatch Logs' limit on a filter pattern

@@ -42,6 +42,12 @@ def view(request_id="r-1", status="new", **fields):
     }
 
 
+def spam_view(request_id="r-spam", reasons=("too_fast", "links"), signals=None, **fields):
+    record = view(request_id, "suspected_spam", **fields)
+    record.update(spam_reasons=list(reasons), spam_signals={"fill_ms": 1234, "links": 2} if signals is None else signals)
+    return record
+
+
 def erased(request_id="r-gone"):
     return {
         "id": request_id, "status": "erased", "created_at": "2026-11-29T09:00:00.000Z", "location": "downtown",
@@ -78,6 +84,9 @@ def every_page(base="", staff=ADMIN, record=None):
         "code": inbox.code_page(base, "ana@clinic.example", next_id="r-1", error="That code is not right."),
         "list": list_page(base, staff, items=[record, erased()], filters={"status": "new"}, next_cursor="c2"),
         "request": request_page(base, staff, record, notice="Status changed to contacted.", error="Conflict."),
+        "possible-spam": list_page(base, staff, items=[{**spam_view(), "fields": record["fields"]}, erased()],
+                                   filters={"status": "suspected_spam"}, spam_count=(2, True),
+                                   notice=inbox.SPAM_DECISIONS["new"]),
         "erase": inbox.erase_page(base, staff, record),
         "accounts": inbox.accounts_page(base, staff, accounts(), error="Check the form.",
                                         fields={"email": "Enter an e-mail address."}, notice="Saved."),
@@ -229,7 +238,7 @@ def test_the_filter_form_shows_the_current_filters():
 
     [form] = page.all("form", method="get")
     assert form["action"] == "/staff/"
-    assert '<option value="suspected_spam" selected>Suspected spam</option>' in text
+    assert '<option value="suspected_spam" selected>Possible spam</option>' in text
     assert '<option value="northside" selected>Northside &amp; Co</option>' in text
     assert '<option value="">Active (new to closed)</option>' in text
     assert '<option value="erased">Erased</option>' in text
@@ -534,3 +543,70 @@ def test_the_assets_stay_small_and_load_nothing_from_elsewhere():
         assert len(body.encode()) < 12_000, name
         assert "http:" not in body and "https:" not in body and "//" not in body.replace("// ", ""), name
         assert "@import" not in body and "url(" not in body, name
+
+
+# --- the "Possible spam" view ---------------------------------------------------------------
+
+def spam_list(items=None, **options):
+    return list_page(items=[spam_view()] if items is None else items, filters={"status": "suspected_spam"},
+                     spam_count=(1, True), **options)
+
+
+def test_the_possible_spam_view_gives_each_reason_in_words_with_its_figures():
+    page = Parsed(spam_list())
+
+    text = " ".join(page.text)
+    assert "sent 1.2 seconds after the page was served" in text
+    assert "2 web addresses in the text" in text
+    assert "Possible spam" in text and "Why" in text
+
+
+def test_each_possible_spam_request_has_not_spam_and_spam_buttons_that_come_back_to_the_view():
+    text = spam_list()
+    page = Parsed(text)
+
+    forms = page.all("form", action="/staff/requests/r-spam/status", method="post")
+    assert len(forms) == 2
+    decisions = [value for tag, attrs in page.elements if tag == "input" and attrs.get("name") == "status"
+                 for value in [attrs["value"]]]
+    assert decisions == ["new", "suspected_spam"]
+    assert len(page.all("input", type="hidden", name="back", value="spam")) == 2
+    labels = [re.sub(r"<[^>]+>", "", label) for label in re.findall(r"<button[^>]*>(.*?)</button>", text)]
+    decided = [label for label in labels if label.startswith(("Not spam", "Spam"))]
+    # Each button names its request, for a screen reader going from button to button.
+    assert [label.split(":")[0] for label in decided] == ["Not spam", "Spam"]
+    assert all("Zoë Okonkwo-Lindqvist" in label for label in decided)
+
+
+def test_a_request_staff_confirmed_as_spam_offers_only_not_spam():
+    page = Parsed(spam_list([spam_view(reasons=("too_fast", "staff"))]))
+
+    assert [attrs["value"] for attrs in page.all("input", name="status")] == ["new"]
+    assert "marked as spam by staff" in " ".join(page.text)
+
+
+@pytest.mark.parametrize("count, words, link", [
+    ((0, True), "No possible spam arrived in the last 7 days.", False),
+    ((1, True), "1 possible-spam request arrived in the last 7 days.", True),
+    ((12, True), "12 possible-spam requests arrived in the last 7 days.", True),
+    ((2000, False), "More than 2000 possible-spam requests arrived in the last 7 days.", True),
+])
+def test_the_list_says_how_much_possible_spam_arrived_this_week(count, words, link):
+    text = list_page(spam_count=count)
+
+    assert words in text
+    assert ('href="/staff/?status=suspected_spam"' in text) == link
+
+
+def test_the_possible_spam_view_does_not_link_to_itself():
+    assert 'href="/staff/?status=suspected_spam"' not in spam_list()
+
+
+def test_a_suspected_requests_page_says_why():
+    page = Parsed(request_page(record=spam_view(), transitions=("new", "suspected_spam")))
+
+    text = " ".join(page.text)
+    assert "Why it is in possible spam" in text
+    assert "sent 1.2 seconds after the page was served" in text
+    assert [attrs["value"] for attrs in page.all("input", type="radio")] == ["new", "suspected_spam"]
+    assert "Why it is in possible spam" not in request_page()

@@ -1,20 +1,25 @@
 """The staff service with an in-memory repository: transitions, history, erasure, listing rules."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from chalicelib.core.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.staff.auth import StaffMember
-from chalicelib.staff.triage import ACTIVE, HistoryEntry, ListQuery, Part, StaffRecord, StaffService
+from chalicelib.core.clock import utc_iso
+from chalicelib.staff.triage import (
+    ACTIVE, HistoryEntry, ListQuery, Part, StaffRecord, StaffService, allowed_transitions,
+)
 from tests.conftest import remember_personal
 from tests.fakes import Clock, FakeStaffRepository
 
 ANA = StaffMember("Ana Admin", "admin", "tok-ana")
 SAM = StaffMember("Sam Staff", "staff", "tok-sam")
 CREATED = "2026-11-25T15:00:00.000Z"
-# The contract: new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new.
+# The contract: new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new; new →
+# suspected_spam; and staff confirming a suspected request is spam (suspected_spam → suspected_spam, once).
 ALLOWED = {("new", "contacted"), ("contacted", "scheduled"), ("contacted", "closed"), ("scheduled", "closed"),
-           ("suspected_spam", "new"), ("new", "suspected_spam")}
+           ("suspected_spam", "new"), ("new", "suspected_spam"), ("suspected_spam", "suspected_spam")}
 FROM = ("new", "contacted", "scheduled", "closed", "suspected_spam")
 TO = ("new", "contacted", "scheduled", "closed", "suspected_spam")
 
@@ -469,3 +474,35 @@ def test_staff_marking_a_new_request_as_spam_gives_reason_staff_and_spam_s_short
     answer = staff.update_status("req1", {"status": "suspected_spam"}, SAM)
     assert answer["status"] == "suspected_spam" and answer["spam_reasons"] == ["staff"]
     assert repository.records["req1"].spam_reasons == ("staff",)
+
+
+def test_staff_confirming_spam_adds_reason_staff_once_and_keeps_the_retention(staff, repository):
+    repository.records["req1"] = replace(a_record(status="suspected_spam"), spam_reasons=("too_fast", "links"),
+                                         spam_signals={"fill_ms": 800, "links": 3})
+
+    answer = staff.update_status("req1", {"status": "suspected_spam"}, SAM)
+
+    assert answer["spam_reasons"] == ["too_fast", "links", "staff"]
+    assert answer["spam_signals"] == {"fill_ms": 800, "links": 3}
+    assert "req1" not in repository.expires_at  # still gone a week after it arrived
+    with pytest.raises(ValidationFailed) as failure:
+        staff.update_status("req1", {"status": "suspected_spam"}, SAM)
+    assert "already marked as spam" in fields_of(failure)["status"]
+    assert len(repository.records["req1"].history) == 1
+
+
+def test_a_request_confirmed_as_spam_can_still_be_rescued(staff, repository):
+    repository.records["req1"] = replace(a_record(status="suspected_spam"), spam_reasons=("staff",))
+
+    assert allowed_transitions(staff.get("req1")) == ("new",)
+    assert staff.update_status("req1", {"status": "new"}, SAM)["status"] == "new"
+
+
+def test_the_possible_spam_of_the_last_7_days_is_counted_from_the_clock(staff, repository, clock):
+    now = clock()
+    for name, age in (("fresh", timedelta(days=6, hours=23)), ("edge", timedelta(days=7)),
+                      ("old", timedelta(days=7, milliseconds=1))):
+        repository.records[name] = a_record(name, status="suspected_spam", created_at=utc_iso(now - age))
+    repository.records["person"] = a_record("person", status="new", created_at=utc_iso(now))
+
+    assert staff.spam_count(7) == (2, True)
