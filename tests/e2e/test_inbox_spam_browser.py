@@ -37,7 +37,7 @@ def row(page, request_id):
 
 def test_staff_review_possible_spam_rescue_a_person_and_the_screenshot_is_saved(stack, context):
     quick, quick_fields = sent_by_a_script(stack, "Priya", "Raman")
-    linky, _ = sent_by_a_script(stack, "Best", "Deals", message="Cheap pills http://a.example www.b.example")
+    linky, _ = sent_by_a_script(stack, "Cheapo", "Pillsworth", message="Cheap pills http://a.example www.b.example")
     queue = subscribe_queue(stack)
     # axe is injected as an inline script, which the pages' own policy rightly forbids.
     page = signed_in_page(context, stack, new_account(stack), viewport=PHONE, bypass_csp=True)
@@ -65,7 +65,7 @@ def test_staff_review_possible_spam_rescue_a_person_and_the_screenshot_is_saved(
     alerts = collect(stack, queue, lambda got: any(quick in m["Message"] for m in got))
     assert sum(quick in alert["Message"] for alert in alerts) == 1
 
-    row(page, linky).get_by_role("button", name=re.compile(r"^Spam\W+Best Deals")).click()
+    row(page, linky).get_by_role("button", name=re.compile(r"^Spam\W+Cheapo Pillsworth")).click()
 
     expect(page.get_by_role("status")).to_contain_text("Marked as spam")
     expect(row(page, linky)).to_contain_text("marked as spam by staff")

@@ -86,13 +86,13 @@ def test_an_unknown_decision_is_no_filter(inbox, signed_in):
 def test_every_list_page_counts_the_weeks_possible_spam(inbox, signed_in, dynamodb, table):
     from datetime import datetime, timedelta, timezone
 
-    for n in range(3):
-        possible_spam(inbox, first_name=f"Bot{'x' * n}")
-    old = possible_spam(inbox, first_name="Older")
+    for name in ("Ysolde", "Yvaine", "Yrsabel"):
+        possible_spam(inbox, first_name=name)
+    old = possible_spam(inbox, first_name="Ottoline")
     eight_days_ago = (datetime.now(timezone.utc) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     dynamodb.update_item(TableName=table, Key={"pk": {"S": f"APPT#{old}"}, "sk": {"S": "APPT"}},
                          UpdateExpression="SET created_at = :at", ExpressionAttributeValues={":at": {"S": eight_days_ago}})
-    inbox.post_json(valid_fields(first_name="Person"))
+    inbox.post_json(valid_fields(first_name="Perpetua"))
 
     page = inbox.request("GET", "/staff/", signed_in).body.decode()
 
