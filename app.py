@@ -1,11 +1,11 @@
 from chalicelib.core import coldstart  # first of all: it pauses the garbage collector for the cold start
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 from chalicelib.core import logs, web
 from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
-    alert_delivery, appointment_service, confirmation_delivery, inbox_pages, new_form_token, sign_in,
+    alert_delivery, appointment_service, confirmation_delivery, escalation, inbox_pages, new_form_token, sign_in,
     staff_authenticator, staff_service,
 )
 
@@ -202,6 +202,13 @@ def _inbox_endpoint(route, role=None, signed_in=True, headers=web.STAFF_HEADERS)
 @_inbox_endpoint("GET /staff/", signed_in=False)
 def inbox_home():
     return inbox_pages().home(app.current_request)
+
+
+# Requests still new past their due time, escalated once per location; the local stack runs it every 30 s.
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def escalate_overdue(event):
+    logs.request_id.set(getattr(event.context, "aws_request_id", None))
+    escalation().run()
 
 
 # Sign-in codes are mailed off the request path: asking costs one SQS message whatever the address,

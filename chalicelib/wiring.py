@@ -202,6 +202,17 @@ def inbox_pages():
     return InboxPages(get_settings(), staff_service(), sign_in(), account_admin())
 
 
+@lru_cache(maxsize=1)
+def escalation():
+    from .notify.alerts import AlertPublisher
+    from .notify.escalation import Escalation
+    from .storage.due import DueRepository
+
+    settings = get_settings()
+    return Escalation(DueRepository(aws_client("dynamodb"), settings.table_name),
+                      AlertPublisher(aws_client("sns"), settings.topic_arn), settings)
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
@@ -220,3 +231,4 @@ def reset():
     device_key.cache_clear()
     _form_token_key.cache_clear()
     inbox_pages.cache_clear()
+    escalation.cache_clear()

@@ -96,7 +96,8 @@ class FakeStaffRepository:
              if r.status in query.statuses
              and (query.location is None or r.location == query.location)
              and (query.created_from is None or r.created_at >= query.created_from)
-             and (query.created_to is None or r.created_at <= query.created_to)),
+             and (query.created_to is None or r.created_at <= query.created_to)
+             and (query.due_by is None or (r.due_at is not None and r.due_at <= query.due_by))),
             key=lambda r: (r.created_at, r.id), reverse=True,
         )
         if cursor is not None and not cursor.isdigit():
@@ -105,10 +106,13 @@ class FakeStaffRepository:
         more = start + limit < len(matching)
         return Page(matching[start:start + limit], str(start + limit) if more else None)
 
-    def count(self, status, created_from):
-        return sum(r.status == status and r.created_at >= created_from for r in self.records.values()), True
+    def count(self, status, created_from=None, location=None, due_by=None):
+        return sum(r.status == status and (created_from is None or r.created_at >= created_from)
+                   and (location is None or r.location == location)
+                   and (due_by is None or (r.due_at is not None and r.due_at <= due_by))
+                   for r in self.records.values()), True
 
-    def change_status(self, record, entry, expires_at=None, spam_reasons=None):
+    def change_status(self, record, entry, expires_at=None, spam_reasons=None, due_at=None, first_contact=None):
         from dataclasses import replace
 
         self._colleague()
@@ -118,6 +122,10 @@ class FakeStaffRepository:
         updated = replace(current, status=entry.to_status, history=current.history + (entry,))
         if spam_reasons is not None:
             updated = replace(updated, spam_reasons=tuple(spam_reasons))
+        if first_contact is not None:
+            updated = replace(updated, first_contact=dict(first_contact))
+        if due_at is not None:
+            updated = replace(updated, due_at=due_at)
         self.records[record.id] = updated
         if expires_at is not None:
             self.expires_at[record.id] = expires_at
@@ -272,3 +280,50 @@ class FakeMailer:
             raise MailNotSent(self.failing)
         self.sent.append(email)
         return f"message-{len(self.sent)}"
+
+
+class FakeDueRepository:
+    """New requests waiting for their due time, and the escalation's claims: conditional like the real ones.
+    tests/integration/test_escalation.py holds it and storage.due.DueRepository to one contract."""
+
+    def __init__(self):
+        self.items = {}  # id -> {"location", "due_at", "status", "queued", "escalated_at"}
+
+    def wait(self, request_id, location, due_at, status="new"):
+        self.items[request_id] = {"location": location, "due_at": due_at, "status": status, "queued": status == "new",
+                                  "escalated_at": None}
+
+    def overdue(self, now):
+        from chalicelib.storage.due import Waiting
+
+        return [Waiting(request_id, item["location"], item["due_at"])
+                for request_id, item in sorted(self.items.items(), key=lambda pair: pair[1]["due_at"])
+                if item["queued"] and item["due_at"] <= now]
+
+    def claim(self, request_id, at):
+        item = self.items.get(request_id)
+        if not item or item["status"] != "new" or not item["queued"]:
+            return False
+        item.update(queued=False, escalated_at=at)
+        return True
+
+    def release(self, request_id, at):
+        item = self.items.get(request_id)
+        if item and item["status"] == "new" and item["escalated_at"] == at:
+            item.update(queued=True, escalated_at=None)
+
+
+class FakePublisher:
+    """SNS as the escalation sees it: what it took, or a refusal while `failing`."""
+
+    def __init__(self):
+        self.sent = []
+        self.failing = False
+
+    def publish(self, alert):
+        from chalicelib.core.errors import AlertNotSent
+
+        if self.failing:
+            raise AlertNotSent("SNS did not take the alert (Throttling)", retryable=True)
+        self.sent.append(alert)
+        return f"msg-{len(self.sent)}"

@@ -165,6 +165,9 @@ def main(argv=None):
     parser.add_argument("--poll-interval", type=float, default=0.1, help="seconds between polls while busy")
     parser.add_argument("--idle-interval", type=float, default=1.0,
                         help="at most this long between polls once idle: a new request is seen within it")
+    parser.add_argument("--schedule-interval", type=float, default=float(os.environ.get("LOCAL_SCHEDULE_SECONDS", 30)),
+                        help="seconds between runs of the scheduled functions (15 minutes in AWS; "
+                             "LOCAL_SCHEDULE_SECONDS sets it too)")
     args = parser.parse_args(argv)
 
     # Like `chalice local`, the handler sees the stage's environment variables.
@@ -174,7 +177,7 @@ def main(argv=None):
     faults.install_from_env("stream")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     import boto3
 
-    from app import send_confirmations, send_sign_in_codes, send_staff_alerts
+    from app import escalate_overdue, send_confirmations, send_sign_in_codes, send_staff_alerts
     from tools.resources import dead_letter_queue_name
 
     table = os.environ["APPOINTMENTS_TABLE"]
@@ -186,7 +189,8 @@ def main(argv=None):
                      function_name=f"appointments-local-{name}")
         for handler, what, name in ((send_staff_alerts, "staff alert", "staff-alerts"),
                                     (send_confirmations, "patient's confirmation", "confirmations"))
-    ] + [QueueDriver(send_sign_in_codes, sqs, os.environ["SIGN_IN_QUEUE_URL"])])
+    ] + [QueueDriver(send_sign_in_codes, sqs, os.environ["SIGN_IN_QUEUE_URL"]),
+         ScheduleDriver(escalate_overdue, args.schedule_interval, "appointments-local-escalations")])
     try:
         for pause in idle_pauses(driver, args.poll_interval, args.idle_interval):
             time.sleep(pause)
@@ -232,6 +236,40 @@ class QueueDriver:
 
     def seconds_to_next_retry(self):
         return None
+
+
+def scheduled_event(now=None, rule="local-schedule"):
+    """An EventBridge scheduled event, as Lambda hands it to a scheduled function."""
+    now = now or datetime.now(timezone.utc)
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule}"], "detail": {}}
+
+
+class ScheduleDriver:
+    """A scheduled function run every `every` seconds, as EventBridge runs it in AWS (every 15 minutes)."""
+
+    def __init__(self, handler, every, function_name, clock=time.monotonic, say=print):
+        self._handler = handler
+        self._every = every
+        self._function_name = function_name
+        self._clock = clock
+        self._say = say
+        self._next = clock()
+
+    def poll_once(self):
+        if self._clock() < self._next:
+            return 0
+        self._next = self._clock() + self._every
+        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=self._function_name)
+        try:
+            self._handler(scheduled_event(), context)
+        except Exception as error:  # as in AWS: the run failed, and the next one goes on
+            self._say(f"{self._function_name}: {type(error).__name__}; the next run tries again", flush=True)
+        return 0  # not "busy": a schedule does not make the driver poll faster
+
+    def seconds_to_next_retry(self):
+        return max(0.0, self._next - self._clock())
 
 
 class Consumers:

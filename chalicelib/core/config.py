@@ -11,10 +11,10 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import hours
 from .errors import ConfigError
 
 NOTIFY_DETAILS = ("full", "minimal")
-DEFAULT_RESPONSE_TIME = "within one business day"
 # A queue URL as SQS gives it (GetQueueUrl, or Ref in a template): https://sqs.REGION.amazonaws.com/ACCOUNT/NAME.
 _QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
@@ -43,12 +43,23 @@ class Settings:
     mail_configuration_set: str = ""
     location_phones: dict = field(default_factory=dict)  # location id -> phone, as people dial it
     confirmations: bool = True
-    confirmation_response_time: str = DEFAULT_RESPONSE_TIME
     confirmation_reply_to: str = ""
     sign_in_queue_url: str = ""
     form_tokens: str = "optional"  # "required": a request without a form token is suspected (no_token)
     form_token_max_age_hours: int = 24
     min_fill_seconds: int = 3
+    location_weeks: dict = field(default_factory=dict)  # location id -> its week (core.hours), None: always open
+    closed_dates: frozenset = frozenset()
+    response_target_hours: int = 8
+    digest_hour: int = 8
+
+    def opening_hours(self, location):
+        """A location's OpeningHours (an unknown one is open around the clock)."""
+        return hours.OpeningHours(self.location_weeks.get(location), self.closed_dates, self.timezone)
+
+    def due_at(self, location, received):
+        """When a request received at `received` must have been answered: RESPONSE_TARGET_HOURS opening hours on."""
+        return self.opening_hours(location).due_at(received, self.response_target_hours)
 
     @property
     def public_origin(self):
@@ -86,8 +97,11 @@ class Settings:
             mail_configuration_set=_configuration_set(_required(env, "MAIL_CONFIGURATION_SET")),
             location_phones=_location_phones(_required(env, "CLINIC_LOCATIONS"), env.get("DEFAULT_PHONE_REGION", "")),
             confirmations=_choice("CONFIRMATIONS", env.get("CONFIRMATIONS", "").strip() or "on", ("on", "off")) == "on",
-            confirmation_response_time=_response_time(env.get("CONFIRMATION_RESPONSE_TIME", "").strip()
-                                                      or DEFAULT_RESPONSE_TIME),
+            location_weeks=_location_weeks(_required(env, "CLINIC_LOCATIONS"), env),
+            closed_dates=hours.parse_closed_dates(env.get("CLINIC_CLOSED_DATES", "")),
+            response_target_hours=_whole("RESPONSE_TARGET_HOURS", env.get("RESPONSE_TARGET_HOURS", ""), 8, 1, 720,
+                                         "hours"),
+            digest_hour=_whole("DIGEST_HOUR", env.get("DIGEST_HOUR", ""), 8, 0, 23, "hours (0 to 23)"),
             confirmation_reply_to=_reply_to(env.get("CONFIRMATION_REPLY_TO", "").strip()),
             sign_in_queue_url=_queue_url(_required(env, "SIGN_IN_QUEUE_URL")),
             form_tokens=_choice("FORM_TOKENS", env.get("FORM_TOKENS", "").strip() or "optional",
@@ -142,8 +156,9 @@ def _locations(value):
                 f"location id {location_id!r} must be 1-40 of a-z 0-9 _ - (it is used in SNS filter policies)",
             )
         if isinstance(name, dict):
-            if set(name) - {"name", "phone"}:
-                raise ConfigError("CLINIC_LOCATIONS", f'location {location_id!r}: use {{"name": ..., "phone": ...}}')
+            if set(name) - {"name", "phone", "hours"}:
+                raise ConfigError("CLINIC_LOCATIONS", f'location {location_id!r}: use {{"name": ..., "phone": ..., '
+                                                      f'"hours": ...}}')
             name = name.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("CLINIC_LOCATIONS", f"location {location_id!r} needs a display name")
@@ -179,11 +194,14 @@ def _configuration_set(value):
     return value
 
 
-def _response_time(value):
-    if len(value) > 100 or any(not char.isprintable() for char in value):
-        raise ConfigError("CONFIRMATION_RESPONSE_TIME", "one line of at most 100 characters, "
-                                                        "e.g. within one business day")
-    return value
+def _location_weeks(value, env):
+    # A setting that is gone is an error, not silently ignored: the confirmation now says when from the due time.
+    if env.get("CONFIRMATION_RESPONSE_TIME", "").strip():
+        raise ConfigError("CONFIRMATION_RESPONSE_TIME", "it is no longer used: the confirmation says when the clinic "
+                                                        "will get in touch from each request's due time "
+                                                        "(RESPONSE_TARGET_HOURS and the locations' hours); remove it")
+    return {location_id: hours.parse_week(location_id, entry.get("hours") if isinstance(entry, dict) else None)
+            for location_id, entry in json.loads(value).items()}
 
 
 def _reply_to(value):

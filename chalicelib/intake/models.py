@@ -352,6 +352,7 @@ class AppointmentRequest(BaseModel):
     confirmation: Optional[str] = None
     spam_reasons: tuple = ()  # reason codes (intake.spam.REASONS) of a suspected request
     spam_signals: dict = {}  # the figures behind them: {"fill_ms": 1200, "links": 2}
+    due_at: Optional[datetime] = None  # when the clinic promised to get in touch (RESPONSE_TARGET_HOURS opening hours on)
 
     @property
     def location(self):

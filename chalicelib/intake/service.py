@@ -154,6 +154,8 @@ class AppointmentService:
             status="suspected_spam" if verdict.suspected else "new",
             spam_reasons=verdict.reasons,
             spam_signals=verdict.signals() if verdict.suspected else {},
+            # Possible spam waits for nobody: it gets a due time if staff move it to new.
+            due_at=None if verdict.suspected else settings.due_at(form.fields()["location"], now),
             created_at=now,
             expires_at=int((now + timedelta(days=retention)).timestamp()),
             fields=form.fields(),

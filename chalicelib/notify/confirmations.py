@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import MailNotSent, StorageUnavailable
+from ..core.hours import due_in_words
 from ..core.logs import get_logger
 from ..core.mail import Email
 from .delivery import Unmarked, due_request_id, due_statuses, each_record, mark_hard
@@ -36,11 +37,12 @@ def compose_confirmation(request, settings):
     location = settings.locations.get(request.location, request.location)
     phone = settings.location_phones.get(request.location)
     how = CONTACT_WORDS.get(request.fields.get("preferred_contact"), CONTACT_WORDS["phone"])
+    due = request.due_at or settings.due_at(request.location, request.created_at)  # one stored before due times
     paragraphs = [
         "Hello,",
         f"Thank you for your appointment request. {location} has received it.",
         f"Your reference: {request.id}",
-        f"What happens next: we will contact you {how}, {settings.confirmation_response_time}.",
+        f"What happens next: we will contact you {how}, by {due_in_words(due, settings.timezone)}.",
         (f"If it is urgent, call {location} at {phone}." if phone else
          f"If it is urgent, call {location}.")
         + " In an emergency, call your local emergency number.",

@@ -158,7 +158,8 @@ class InboxPages:
             notice = " ".join(error.fields.values())
         body = inbox.list_page(self._base, staff, listing, filters, self._settings.locations,
                                self._settings.timezone, REASON_LABELS, notice=notice,
-                               spam_count=self._staff.spam_count(inbox.SPAM_DAYS))
+                               spam_count=self._staff.spam_count(inbox.SPAM_DAYS),
+                               counts=self._staff.waiting_counts(filters.get("location")))
         # This page signs nobody in first (it is also the sign-in page), so the access line has no actor.
         log.info("inbox listed", extra={"event": "inbox_listed", "actor": staff.name,
                                         "rows": len(listing["items"])})

@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from ..core.hours import waited_in_words
 from ..core.pages import COMMON_HEADERS, StaticFiles
 from ..intake.models import CONTACT_LABELS, TIME_LABELS
 from ..intake.spam import reason_words
@@ -24,7 +25,7 @@ POLICY = (
 # no-referrer Chromium sends `Origin: null` on the inbox's own form posts, and the origin check
 # would refuse them.
 
-FILTERS = ("status", "location", "from", "to")
+FILTERS = ("status", "location", "from", "to", "overdue")
 STATUS_LABELS = {
     "new": "New",
     "contacted": "Contacted",
@@ -86,20 +87,24 @@ def code_page(base, email, next_id=None, error=None):
     return _layout(base, "Enter your sign-in code", content)
 
 
-def list_page(base, staff, listing, filters, locations, timezone, reasons, notice=None, spam_count=None):
+def list_page(base, staff, listing, filters, locations, timezone, reasons, notice=None, spam_count=None,
+              counts=None, now=None):
     """The list of requests; with status=suspected_spam, the "Possible spam" view with its reasons and decisions.
-    `spam_count` is (how many arrived as possible spam in the last SPAM_DAYS days, whether that is exact)."""
+    `spam_count` is (how many arrived as possible spam in the last SPAM_DAYS days, whether that is exact);
+    `counts` the new and overdue ones ({"new": (count, exact), "overdue": ...}); `now` what waiting is counted to."""
+    now = now or _utcnow()
     filters = {name: str(value) for name, value in (filters or {}).items() if value}
     items = listing.get("items") or []
     spam_view = filters.get("status") == "suspected_spam"
     if spam_view:
         results = _spam_results(base, items, filters, locations, timezone) if items else _empty(filters)
     else:
-        rows = "\n".join(_list_row(base, view, timezone, reasons) for view in items)
+        rows = "\n".join(_list_row(base, view, timezone, reasons, now) for view in items)
         results = _results(rows, filters, locations) if items else _empty(filters)
     content = STATIC.template("inbox-list.html").substitute(
         heading="Possible spam" if spam_view else "Requests",
-        spam_count=_spam_count(base, spam_count, spam_view),
+        spam_count=_waiting_counts(base, counts) + _spam_count(base, spam_count, spam_view),
+        overdue_checked=" checked" if filters.get("overdue") == "true" else "",
         notice=_notice(notice),
         action=_url(base),
         status_options=_options(STATUS_CHOICES, filters.get("status", "")),
@@ -145,13 +150,13 @@ def _count(rows):
     return "1 request" if rows == 1 else f"{rows} requests"
 
 
-def request_page(base, staff, view, transitions, timezone, reasons, labels, notice=None, error=None):
+def request_page(base, staff, view, transitions, timezone, reasons, labels, notice=None, error=None, now=None):
     erased = "fields" not in view or view.get("status") == "erased"
     content = STATIC.template("inbox-request.html").substitute(
         back=_url(base),
         heading="Erased request" if erased else _name(view),
         messages=_error_region(error) + _notice(notice),
-        summary=_summary(view, timezone),
+        summary=_summary(view, timezone, now or _utcnow()),
         details=_erased_details(view, timezone) if erased else _why_spam(view) + _details(view, timezone, reasons,
                                                                                           labels),
         change=_status_form(base, view, transitions) if not erased else "",
@@ -254,7 +259,7 @@ def _account_bar(base, staff):
     )
 
 
-def _list_row(base, view, zone, reasons):
+def _list_row(base, view, zone, reasons, now):
     fields = view.get("fields")
     link = _url(base, f"requests/{_id(view['id'])}")
     if fields:
@@ -268,10 +273,43 @@ def _list_row(base, view, zone, reasons):
         f'<td data-label="Received">{_time(view.get("created_at"), zone)}</td>'
         f'<td data-label="Name">{name}</td>'
         f'<td data-label="Location">{_e(view.get("location_name") or view.get("location", ""))}</td>'
-        f'<td data-label="Status">{_status(view.get("status"))}</td>'
+        f'<td data-label="Status">{_status(view.get("status"))} {_waiting(view, now)}</td>'
         f'<td data-label="Reason">{_e(reason) if reason else _none("Not given")}</td>'
         "</tr>"
     )
+
+
+def _waiting_counts(base, counts):
+    """How many requests are new, and how many of those overdue: the front desk's work at a glance."""
+    if not counts:
+        return ""
+    (new, new_exact), (overdue, overdue_exact) = counts["new"], counts["overdue"]
+    new_words = f"{'' if new_exact else 'More than '}{new} new request{'' if new == 1 else 's'}"
+    if not overdue:
+        return f'<p class="waiting-counts">{_e(new_words)}, none overdue.</p>'
+    overdue_words = f"{'' if overdue_exact else 'more than '}{overdue} of them overdue"
+    link = f'<a href="{_url(base, "", _query({"overdue": "true"}))}">Show the overdue ones</a>'
+    return f'<p class="waiting-counts"><strong>{_e(new_words)}, {_e(overdue_words)}.</strong> {link}</p>'
+
+
+def _waiting(view, now):
+    """For a new request: how long it has waited, and once past its due time, by how much it is overdue."""
+    if view.get("status") != "new" or not view.get("created_at"):
+        return ""
+    waited = now - _moment(view["created_at"])
+    text = f'<span class="waited">waiting {_e(waited_in_words(waited))}</span>'
+    due = view.get("due_at")
+    if due and now >= _moment(due):
+        text += f' <strong class="overdue">Overdue by {_e(waited_in_words(now - _moment(due)))}</strong>'
+    return text
+
+
+def _utcnow():
+    return datetime.now(timezone.utc)  # `timezone` is datetime's here: the pages' own parameter shadows it
+
+
+def _moment(value):
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def _spam_count(base, spam_count, spam_view):
@@ -351,7 +389,7 @@ def _results(rows, filters, locations):
 
 
 def _filter_summary(filters, locations):
-    status = STATUS_LABELS.get(filters.get("status"), "Active")
+    status = "Overdue" if filters.get("overdue") == "true" else STATUS_LABELS.get(filters.get("status"), "Active")
     where = locations.get(filters.get("location"), "all locations")
     dates = ""
     if filters.get("from") and filters.get("to"):
@@ -383,13 +421,15 @@ def _paging(base, filters, next_cursor):
     return '<nav class="paging" aria-label="Pages">' + " ".join(links) + "</nav>"
 
 
-def _summary(view, zone):
+def _summary(view, zone, now):
     rows = [
         ("Reference", f"<code>{_e(view.get('id', ''))}</code>"),
         ("Received", _time(view.get("created_at"), zone)),
         ("Clinic location", _e(view.get("location_name") or view.get("location", ""))),
-        ("Status", _status(view.get("status"))),
+        ("Status", f'{_status(view.get("status"))} {_waiting(view, now)}'.strip()),
     ]
+    if view.get("due_at") and view.get("status") == "new":
+        rows.append(("Contact due by", _time(view["due_at"], zone)))
     if "fields" in view:
         alerted = view.get("alerted_at")
         rows.append(("Staff alerted", _time(alerted, zone) if alerted else _none("Not yet")))

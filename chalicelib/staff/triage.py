@@ -38,7 +38,7 @@ TRANSITIONS = {
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 MAX_NOTE = 1000
-FILTERS = ("status", "location", "from", "to")
+FILTERS = ("status", "location", "from", "to", "overdue")
 # The CSV comes back in one Lambda response (6 MB at most, JSON-escaped on the way): stop well
 # inside it and hand back a cursor for the rest.
 EXPORT_BUDGET = 1_500_000
@@ -90,6 +90,8 @@ class StaffRecord:
     erased_by: Optional[str] = None
     spam_reasons: tuple = ()  # why it is in "Possible spam" (intake.spam.REASONS)
     spam_signals: Optional[dict] = None  # the figures behind the reasons
+    due_at: Optional[str] = None  # UTC ISO: when the clinic promised to get in touch
+    first_contact: Optional[dict] = None  # at the first change out of new: {"at", "business_minutes", "wall_minutes"}
 
     @property
     def erased(self):
@@ -104,6 +106,7 @@ class ListQuery:
     location: Optional[str] = None
     created_from: Optional[str] = None
     created_to: Optional[str] = None
+    due_by: Optional[str] = None  # UTC ISO: only requests due at or before it (overdue=true: now)
 
 
 @dataclass(frozen=True)
@@ -168,9 +171,34 @@ class StaffService:
         page = self._page(query, limit, cursor)
         return {"items": [self.view(r, history=False) for r in page.records], "next_cursor": page.next_cursor}
 
+    def _first_contact(self, record):
+        """How long the request waited for its first change out of new: wall-clock and opening minutes."""
+        now = self._now()
+        received = _moment(record.created_at)
+        return {"at": utc_iso(now), "wall_minutes": int((now - received) // timedelta(minutes=1)),
+                "business_minutes": self._settings.opening_hours(record.location).open_minutes(received, now)}
+
+    def _publish_first_contact(self, record, first_contact):
+        # Embedded metric format: CloudWatch turns this log line into metrics per location, with no API call.
+        log.info("first contact", extra={
+            "event": "first_contact", "appointment_id": record.id, "location": record.location,
+            "table": self._settings.table_name,
+            "FirstContactMinutes": first_contact["wall_minutes"],
+            "FirstContactBusinessMinutes": first_contact["business_minutes"],
+            "_aws": {"Timestamp": int(self._now().timestamp() * 1000), "CloudWatchMetrics": [{
+                "Namespace": "AppointmentRequests", "Dimensions": [["table", "location"], ["table"]],
+                "Metrics": [{"Name": "FirstContactMinutes", "Unit": "None"},
+                            {"Name": "FirstContactBusinessMinutes", "Unit": "None"}]}]},
+        })
+
     def spam_count(self, days=7):
         """How many requests arrived as possible spam in the last `days` days: (count, whether exact)."""
         return self._repository.count("suspected_spam", utc_iso(self._now() - timedelta(days=days)))
+
+    def waiting_counts(self, location=None):
+        """{"new": (count, exact), "overdue": (count, exact)}: what the front desk has to work through."""
+        return {"new": self._repository.count("new", location=location),
+                "overdue": self._repository.count("new", location=location, due_by=utc_iso(self._now()))}
 
     def get(self, request_id, viewer=None):
         """One request with its history; with `viewer`, the audit line that they opened it."""
@@ -186,20 +214,27 @@ class StaffService:
         record = self._record(request_id)
         _check_transition(record, target)
         entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note)
-        expires_at, spam_reasons = None, None
+        expires_at, spam_reasons, due_at, first_contact = None, None, None, None
+        if record.status == "new" and target != "new" and not record.first_contact:
+            first_contact = self._first_contact(record)
+        if target == "new":
+            due_at = utc_iso(self._settings.due_at(record.location, self._now()))  # rescued: due from now
         if target == "suspected_spam":
             spam_reasons = tuple(r for r in spam.REASONS if r in record.spam_reasons or r == "staff")
             if record.status != "suspected_spam":
                 expires_at = int((self._now() + timedelta(days=SPAM_RETENTION_DAYS)).timestamp())
         elif record.status == "suspected_spam":
             expires_at = self._retention_end(record)
-        updated = self._repository.change_status(record, entry, expires_at=expires_at, spam_reasons=spam_reasons)
+        updated = self._repository.change_status(record, entry, expires_at=expires_at, spam_reasons=spam_reasons,
+                                                 due_at=due_at, first_contact=first_contact)
         if updated is None:
             current = self._record(request_id)
             raise Conflict(f"Someone else changed this request meanwhile: it is now {current.status}. "
                            "Reload it and decide again.")
         log.info("status changed", extra={"event": "status_changed", "appointment_id": record.id,
                                           "from": record.status, "to": target, "actor": staff.name})
+        if first_contact and target != "suspected_spam":
+            self._publish_first_contact(record, first_contact)
         return self.view(updated)
 
     def erase(self, request_id, staff):
@@ -268,6 +303,8 @@ class StaffService:
             data.update(erased_at=record.erased_at, erased_by=record.erased_by)
         else:
             data.update(fields=record.fields, consent=record.consent, alerted_at=record.alerted_at)
+        if record.due_at and not record.erased:
+            data["due_at"] = record.due_at
         if record.status == "suspected_spam":
             data["spam_reasons"] = list(record.spam_reasons)
             data["spam_signals"] = dict(record.spam_signals or {})
@@ -288,7 +325,7 @@ class StaffService:
             raise Invalid({"cursor": "This cursor does not belong to this listing. Start again without it."}) from None
 
     def _retention_end(self, record):
-        created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+        created = _moment(record.created_at)
         return int((created + timedelta(days=self._settings.retention_days)).timestamp())
 
     def _listing(self, values, extra):
@@ -300,6 +337,11 @@ class StaffService:
         until = self._day(params, "to", end=True)
         limit = params.one("limit") if "limit" in extra else None
         cursor = params.one("cursor")
+        overdue = params.one("overdue")
+        if overdue not in (None, "true", "false"):
+            params.problems["overdue"] = "Give overdue=true for the overdue requests only (or leave it out)."
+        elif overdue == "true" and status not in (None, "new"):
+            params.problems["overdue"] = "Only new requests can be overdue: leave status out, or choose new."
         if status is not None and status not in STATUSES:
             params.problems["status"] = "Choose one of: " + ", ".join(STATUSES) + "."
         if location is not None and location not in self._settings.locations:
@@ -314,8 +356,10 @@ class StaffService:
             params.problems["limit"] = f"Give a whole number from 1 to {MAX_LIMIT}."
         if params.problems:
             raise Invalid(params.problems)
+        overdue = overdue == "true"
         query = ListQuery(
-            statuses=(status,) if status else ACTIVE, location=location, created_from=since, created_to=until,
+            statuses=("new",) if overdue else (status,) if status else ACTIVE, location=location, created_from=since,
+            created_to=until, due_by=utc_iso(self._now()) if overdue else None,
         )
         return query, limit, cursor
 
@@ -333,6 +377,10 @@ class StaffService:
             pass
         params.problems[name] = "Enter the date as YYYY-MM-DD, e.g. 2026-12-01."
         return None
+
+
+def _moment(value):
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _status_change(change):

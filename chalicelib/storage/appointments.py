@@ -14,6 +14,10 @@ from ..intake.models import AppointmentRequest
 from .dynamo import MAX_ITEM_BYTES, ConditionFailed, call, deserialize, item_size, plain, serialize, unavailable
 
 ENTITY = "appointment"
+# A new request waiting for its due time carries `due_queue`, the key of the sparse `by_due` index (sorted
+# by `due_at`): the escalation queries it for what is overdue, and removes it once a request is escalated
+# or leaves `new`, so the index holds only what may still become overdue.
+DUE_QUEUE = "new"
 
 Existing = namedtuple("Existing", "id dedupe_key content_hash created_at")
 
@@ -39,6 +43,10 @@ def to_item(request: AppointmentRequest):
     spam = {"spam_reasons": list(request.spam_reasons)} if request.spam_reasons else {}
     if request.spam_signals:
         spam["spam_signals"] = dict(request.spam_signals)
+    if request.due_at is not None:
+        spam["due_at"] = utc_iso(request.due_at)
+        if request.status == "new":
+            spam["due_queue"] = DUE_QUEUE
     return {
         **item_key(request.id),
         **spam,
@@ -73,6 +81,7 @@ def from_item(item):
         confirmation=item.get("confirmation"),
         spam_reasons=tuple(item.get("spam_reasons", ())),
         spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
+        due_at=datetime.fromisoformat(item["due_at"].replace("Z", "+00:00")) if item.get("due_at") else None,
     )
 
 

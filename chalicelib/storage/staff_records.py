@@ -8,7 +8,7 @@ from datetime import datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..staff.triage import HistoryEntry, InvalidCursor, Page, StaffRecord
-from .appointments import ENTITY, AppointmentRepository, item_key, rescue_key
+from .appointments import DUE_QUEUE, ENTITY, AppointmentRepository, item_key, rescue_key
 from .dynamo import ConditionFailed, call, deserialize, plain, serialize, unavailable
 
 ERASED_ENTITY = "erased_appointment"
@@ -42,6 +42,10 @@ def to_staff_record(item):
         erased_by=item.get("erased_by"),
         spam_reasons=tuple(item.get("spam_reasons", ())),
         spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
+        due_at=item.get("due_at"),
+        first_contact={name: int(value) if name.endswith("minutes") else value
+                       for name, value in item["first_contact"].items()}
+        if isinstance(item.get("first_contact"), dict) else None,
     )
 
 
@@ -119,6 +123,9 @@ def _plan(query):
             values[f":status{number}"] = status
             placeholders.append(f":status{number}")
         filters.append(f"#status IN ({', '.join(placeholders)})")
+    if query.due_by:
+        values[":due_by"] = query.due_by
+        filters.append("due_at <= :due_by")
     names["#key"] = key_name
     values[":key"] = key_value
     condition = "#key = :key"
@@ -186,17 +193,32 @@ class StaffRepository(AppointmentRepository):
             next_cursor = None
         return Page([to_staff_record(item) for item in page], next_cursor)
 
-    def count(self, status, created_from):
-        """How many requests of `status` arrived from `created_from` on, and whether that is all of them
-        (False: there are more, and the reads stopped). A COUNT query on the status index: no item is read back."""
+    def count(self, status, created_from=None, location=None, due_by=None):
+        """How many requests of `status` (arrived from `created_from` on, at `location`, due by `due_by`), and
+        whether that is all of them (False: there are more, and the reads stopped). A COUNT query on the status
+        index: no item is read back."""
+        names, values, filters = {"#status": "status"}, {":status": status}, []
+        condition = "#status = :status"
+        if created_from:
+            condition += " AND created_at >= :from"
+            values[":from"] = created_from
+        if location:
+            names["#location"] = "location"
+            values[":location"] = location
+            filters.append("#location = :location")
+        if due_by:
+            values[":due_by"] = due_by
+            filters.append("due_at <= :due_by")
         request = {
             "TableName": self._table,
             "IndexName": "by_status",
-            "KeyConditionExpression": "#status = :status AND created_at >= :from",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": serialize({":status": status, ":from": created_from}),
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
             "Select": "COUNT",
         }
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
         total = 0
         for _ in range(MAX_QUERY_CALLS):
             response = call(self._client.query, **request)
@@ -206,7 +228,7 @@ class StaffRepository(AppointmentRepository):
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return total, False
 
-    def change_status(self, record, entry, expires_at=None, spam_reasons=None):
+    def change_status(self, record, entry, expires_at=None, spam_reasons=None, due_at=None, first_contact=None):
         """Move `record` on, only if nobody did meanwhile. The updated record, or None when someone did.
 
         A rescue from suspected spam (to `new`) also writes the request's rescue item, in the same
@@ -220,10 +242,19 @@ class StaffRepository(AppointmentRepository):
         if spam_reasons is not None:
             sets.append("spam_reasons = :reasons")
             values[":reasons"] = list(spam_reasons)
+        if first_contact is not None:
+            sets.append("first_contact = :first")
+            values[":first"] = first_contact
+        removes = []
+        if entry.to_status == "new" and due_at is not None:  # a rescue: due from now, and watched again
+            sets += ["due_at = :due", "due_queue = :queue"]
+            values.update({":due": due_at, ":queue": DUE_QUEUE})
+        elif entry.to_status != "new":
+            removes.append("due_queue")  # it waits for nobody any more: out of the escalation's index
         update = {
             "TableName": self._table,
             "Key": serialize(item_key(record.id)),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
             "ConditionExpression": "entity = :entity AND #status = :from",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": serialize(values),

@@ -500,3 +500,35 @@ def test_a_code_typed_in_other_digits_signs_in_from_the_browser(stack, context, 
     page.get_by_label("Sign-in code").fill("".join(chr(ord(zero) + int(digit)) for digit in code))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(f"Signed in as {account['name']}")).to_be_visible()
+
+
+def test_the_list_shows_waiting_and_overdue_in_words_and_the_screenshot_is_saved(stack, context):
+    late, _ = new_request(stack, first_name="Amara", last_name="Okafor", location="downtown")
+    new_request(stack, first_name="Tomás", last_name="Quintero", location="downtown", reason="back_pain")
+    def ago(minutes):
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - minutes * 60))
+
+    # As if it came in 9 h 20 min ago and was due 1 h 15 min ago.
+    stack.client("dynamodb").update_item(
+        TableName=stack.settings_env["APPOINTMENTS_TABLE"], Key={"pk": {"S": f"APPT#{late}"}, "sk": {"S": "APPT"}},
+        UpdateExpression="SET due_at = :due, created_at = :created",
+        ExpressionAttributeValues={":due": {"S": ago(75)}, ":created": {"S": ago(560)}})
+    page = signed_in_page(context, stack, new_account(stack), viewport=DESKTOP, bypass_csp=True)
+
+    page.goto(f"{stack.base_url}/staff/?location=downtown&status=new")
+
+    late_row = page.locator("table.requests tbody tr").filter(has=page.locator(f'a[href$="/requests/{late}"]'))
+    expect(late_row).to_contain_text("waiting 9 h 20 min")
+    expect(late_row).to_contain_text("Overdue by 1 h 15 min")
+    expect(page.locator(".waiting-counts")).to_contain_text(re.compile(r"\d+ new requests?, \d+ of them overdue"))
+    assert_axe_clean(page, "the list with waiting and overdue requests")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "inbox-overdue.png"), full_page=False)
+
+    page.get_by_label("Overdue only").check()
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"overdue=true"))
+    expect(late_row).to_have_count(1)
+    rows = page.locator("table.requests tbody tr")
+    assert all("Overdue by" in text for text in rows.all_inner_texts())
+    assert page.problems == []

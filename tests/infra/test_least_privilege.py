@@ -13,10 +13,12 @@ from tools.resources import ROOT
 
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole",
-         "send_confirmations": "SendConfirmationsRole", "send_sign_in_codes": "SendSignInCodesRole"}
+         "send_confirmations": "SendConfirmationsRole", "send_sign_in_codes": "SendSignInCodesRole",
+         "escalate_overdue": "EscalateOverdueRole"}
 POLICY_FILE = {role: CONFIG["lambda_functions"][function]["iam_policy_file"] for function, role in ROLES.items()}
 FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts",
-                    "SendConfirmationsRole": "SendConfirmations", "SendSignInCodesRole": "SendSignInCodes"}
+                    "SendConfirmationsRole": "SendConfirmations", "SendSignInCodesRole": "SendSignInCodes",
+                    "EscalateOverdueRole": "EscalateOverdue"}
 TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
 CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
 
@@ -78,6 +80,7 @@ def test_no_role_statement_grants_a_wildcard_resource(stack):
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-staff-alerts:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-confirmations:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-sign-in-codes:*") \
+                    or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-escalations:*") \
                     or resource == "${AppointmentsTable.Arn}/stream/*", resource
 
 
@@ -189,7 +192,7 @@ AUTHORISED_BY = {"dynamodb:TransactWriteItems": {"dynamodb:UpdateItem", "dynamod
 @pytest.mark.parametrize("service, role", [
     ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
     ("secretsmanager", "SendConfirmationsRole"), ("sesv2", "SendConfirmationsRole"),
-    ("sesv2", "SendSignInCodesRole"), ("sqs", "ApiHandlerRole"),
+    ("sesv2", "SendSignInCodesRole"), ("sqs", "ApiHandlerRole"), ("sns", "EscalateOverdueRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
@@ -231,7 +234,8 @@ def test_the_api_may_delete_only_staff_sessions(stack):
 
 @pytest.mark.parametrize("role, keys", [("SendStaffAlertsRole", {"APPT#*"}),
                                         ("SendConfirmationsRole", {"APPT#*", "CONFIRM#*"}),
-                                        ("SendSignInCodesRole", {"STAFF#*", "SIGNIN#*"})])
+                                        ("SendSignInCodesRole", {"STAFF#*", "SIGNIN#*"}),
+                                        ("EscalateOverdueRole", {"APPT#*"})])
 def test_a_stream_function_reaches_only_request_items_and_its_own(stack, role, keys):
     """Never a STAFF#, TOKEN# or SESSION# item: a stream function cannot make an admin or revive a session."""
     item_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
@@ -252,3 +256,14 @@ def test_the_api_no_longer_sends_mail_and_the_code_function_only_reads_accounts(
         leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
         if leading == ["STAFF#*"]:
             assert as_list(statement["Action"]) == ["dynamodb:GetItem"]
+
+
+def test_the_escalation_queries_only_the_due_index_marks_requests_and_publishes(stack):
+    statements_ = role_statements(stack, "EscalateOverdueRole")
+    (query,) = [s for s in statements_ if "dynamodb:Query" in as_list(s["Action"])]
+    assert query["Resource"] == {"Fn::Sub": "${AppointmentsTable.Arn}/index/by_due"}
+    actions = allowed_actions(stack, "EscalateOverdueRole")
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Query", "dynamodb:UpdateItem"}
+    (publish,) = [s for s in statements_ if "sns:Publish" in as_list(s["Action"])]
+    assert publish["Resource"] == {"Ref": "AlertsTopic"}
+    assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:", "sqs:"))}

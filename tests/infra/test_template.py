@@ -7,7 +7,7 @@ from tests.infra.template import properties, resources, strings
 from tools.resources import template_resource
 
 OPERATIONS = [{"Ref": "OperationsTopic"}]
-INDEXES = {"by_created", "by_status", "by_location"}
+INDEXES = {"by_created", "by_status", "by_location", "by_due"}
 
 
 def test_the_table_is_the_one_the_local_stack_and_tests_use(template):
@@ -419,3 +419,29 @@ def test_each_spam_reason_is_counted_as_a_metric_wherever_it_stands(stack):
         assert props["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-api"}
         assert props["MetricTransformations"][0]["MetricNamespace"] == {"Fn::Sub": "${AWS::StackName}/Intake"}
         assert len(props["FilterPattern"]) <= 1024  # CloudWatch Logs' limit on a filter pattern
+
+
+# --- no request left waiting ----------------------------------------------------------------
+
+def test_overdue_requests_are_looked_for_every_15_minutes(template):
+    events = template["Resources"]["EscalateOverdue"]["Properties"]["Events"]
+    assert [event["Properties"]["Schedule"] for event in events.values()] == ["rate(15 minutes)"]
+
+
+def test_the_due_index_holds_waiting_requests_and_nothing_personal(stack):
+    (index,) = [i for i in properties(stack, "AppointmentsTable")["GlobalSecondaryIndexes"] if i["IndexName"] == "by_due"]
+    assert [key["AttributeName"] for key in index["KeySchema"]] == ["due_queue", "due_at"]
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["id", "location", "status"]}
+
+
+def test_an_escalation_alarms_and_the_dashboard_shows_the_response_metrics(stack):
+    alarm = properties(stack, "OverdueRequestsAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AppointmentRequests", "OverdueEscalated")
+    assert alarm["Dimensions"] == [{"Name": "table", "Value": {"Ref": "AppointmentsTable"}}]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["AlarmActions"] == OPERATIONS
+    body = properties(stack, "RequestsDashboard")["DashboardBody"]["Fn::Sub"]
+    json.loads(body)  # a JSON document once its ${...} are substituted (they sit inside strings)
+    for metric in ("OverdueEscalated", "FirstContactMinutes", "FirstContactBusinessMinutes", "SpamSuspected",
+                   "Reputation.BounceRate"):
+        assert f'"{metric}"' in body

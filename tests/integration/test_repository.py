@@ -77,9 +77,11 @@ def test_item_layout(repository, dynamodb, table, settings, clock):
         "contact": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01"},
         "sms": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01"},
     }
+    assert item["due_at"] == {"S": "2026-11-25T23:00:00.000Z"}  # 10:00 in New York, 8 opening hours on
+    assert item["due_queue"] == {"S": "new"}  # watched by the escalation until contacted
     assert set(item) == {
         "pk", "sk", "entity", "id", "status", "location", "created_at", "expires_at", "fields", "consent",
-        "dedupe_key", "content_hash",
+        "dedupe_key", "content_hash", "due_at", "due_queue",
     }
 
 

@@ -28,7 +28,8 @@ def test_the_dev_stage_is_valid():
     assert settings.timezone.key == "America/New_York"
 
 
-OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES", "CONFIRMATIONS", "CONFIRMATION_RESPONSE_TIME", "CONFIRMATION_REPLY_TO"}
+OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES", "CONFIRMATIONS", "CONFIRMATION_REPLY_TO", "RESPONSE_TARGET_HOURS",
+            "CLINIC_CLOSED_DATES", "DIGEST_HOUR"}
 
 
 @pytest.mark.parametrize("name", sorted(set(STAGE_ENV) - OPTIONAL))
@@ -76,8 +77,25 @@ def test_a_missing_setting_is_named(name):
     ("STAFF_SESSION_IDLE_MINUTES", "half an hour"),
     ("MAIL_CONFIGURATION_SET", "require tls"),
     ("CONFIRMATIONS", "yes"),
-    ("CONFIRMATION_RESPONSE_TIME", "soon\nBcc: x@example.com"),
-    ("CONFIRMATION_RESPONSE_TIME", "x" * 101),
+    ("CONFIRMATION_RESPONSE_TIME", "within one business day"),  # gone: the due time says when
+    ("RESPONSE_TARGET_HOURS", "0"),
+    ("RESPONSE_TARGET_HOURS", "a day"),
+    ("DIGEST_HOUR", "24"),
+    ("DIGEST_HOUR", "8am"),
+    ("CLINIC_CLOSED_DATES", "2026-12-25,Christmas"),
+    ("CLINIC_CLOSED_DATES", "2026-02-30"),
+    ("CLINIC_CLOSED_DATES", "25/12/2026"),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": "08:00-12:00,11:00-18:00"}}}'),  # overlap
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": "18:00-08:00"}}}'),  # ends before it starts
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": "09:00-09:00"}}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"monday": "08:00-18:00"}}}'),  # no such weekday
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": null, "sun": null}}}'),  # never open
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {}}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": "8-18"}}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": "08:00-24:30"}}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": "25:00-26:00"}}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": {"mon": 8}}}'),
+    ("CLINIC_LOCATIONS", '{"downtown": {"name": "D", "hours": "weekdays"}}'),
     ("CONFIRMATION_REPLY_TO", "front desk"),
     ("CLINIC_LOCATIONS", '{"downtown": {"name": "Downtown", "fax": "1"}}'),
     ("CLINIC_LOCATIONS", '{"downtown": {"phone": "+1 212 555 0100"}}'),
@@ -213,13 +231,39 @@ def test_a_bad_location_phone_is_a_configuration_error_naming_the_location():
     assert error.value.setting == "CLINIC_LOCATIONS" and "'lakeview'" in error.value.reason
 
 
-def test_confirmations_are_on_by_default_with_a_sensible_response_time_and_no_reply_to():
-    settings = Settings.from_env(env_with(CONFIRMATIONS=None, CONFIRMATION_RESPONSE_TIME=None,
-                                          CONFIRMATION_REPLY_TO=None))
-    assert (settings.confirmations, settings.confirmation_response_time, settings.confirmation_reply_to) == (
-        True, "within one business day", "")
+def test_confirmations_are_on_by_default_with_no_reply_to():
+    settings = Settings.from_env(env_with(CONFIRMATIONS=None, CONFIRMATION_REPLY_TO=None))
+    assert (settings.confirmations, settings.confirmation_reply_to) == (True, "")
     assert Settings.from_env(env_with(CONFIRMATIONS="off")).confirmations is False
 
 
 def test_the_dev_stage_sends_confirmations():
     assert Settings.from_env(STAGE_ENV).confirmations is True
+
+
+def test_response_times_default_to_8_business_hours_a_digest_at_8_and_no_holidays():
+    settings = Settings.from_env(env_with(RESPONSE_TARGET_HOURS=None, DIGEST_HOUR=None, CLINIC_CLOSED_DATES=None))
+    assert (settings.response_target_hours, settings.digest_hour, settings.closed_dates) == (8, 8, frozenset())
+
+
+def test_each_location_has_its_hours_and_none_means_around_the_clock():
+    settings = Settings.from_env(env_with(CLINIC_LOCATIONS=json.dumps({
+        "downtown": {"name": "Downtown", "hours": {"mon": "08:00-12:00, 13:00-18:00", "sat": ["09:00-13:00"],
+                                                   "sun": None}},
+        "allday": "All Day Clinic",
+    })))
+    assert settings.location_weeks["downtown"] == (((480, 720), (780, 1080)), (), (), (), (), ((540, 780),), ())
+    assert settings.location_weeks["allday"] is None
+
+
+@pytest.mark.parametrize("hours, words", [
+    ({"mon": "08:00-12:00,11:00-18:00"}, "overlap"),
+    ({"mon": "18:00-08:00"}, "ends before it starts"),
+    ({"funday": "08:00-18:00"}, "'funday' is not a weekday"),
+    ({"mon": None}, "closed on every day of the week"),
+])
+def test_bad_hours_say_what_is_wrong_and_where(hours, words):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(CLINIC_LOCATIONS=json.dumps({"downtown": {"name": "D", "hours": hours}})))
+    assert error.value.setting == "CLINIC_LOCATIONS"
+    assert words in error.value.reason and "'downtown'" in error.value.reason

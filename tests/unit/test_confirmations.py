@@ -27,7 +27,6 @@ HOSTILE = {
 def confirm_settings(settings):
     return dataclasses.replace(settings, locations={**settings.locations, "downtown": "Downtown Clinic"},
                                location_phones={"downtown": "+1 212-555-0100"},
-                               confirmation_response_time="within one business day",
                                confirmation_reply_to="front.desk@clinic.example")
 
 
@@ -37,7 +36,8 @@ def test_it_says_where_which_how_when_what_if_urgent_and_how_to_erase(confirm_se
     for text in (mail.text, mail.html):
         assert "Downtown Clinic has received it" in text
         assert f"Your reference: {REF}" in text
-        assert "by text message, within one business day" in text
+        # Wednesday 10:00 in New York, 8 opening hours of 08:00-18:00: that evening.
+        assert "by text message, by Wednesday 25 November, 18:00." in text
         assert "call Downtown Clinic at +1 212-555-0100" in text
         assert "erased" in text
 
@@ -47,6 +47,13 @@ def test_it_says_where_which_how_when_what_if_urgent_and_how_to_erase(confirm_se
 def test_it_says_how_the_clinic_will_get_in_touch(confirm_settings, preferred, words):
     mail = compose_confirmation(stored_request(preferred_contact=preferred), confirm_settings)
     assert f"we will contact you {words}," in mail.text
+
+
+def test_it_says_when_from_the_stored_due_time_in_the_clinics_zone(confirm_settings):
+    from datetime import datetime, timezone
+
+    request = stored_request().model_copy(update={"due_at": datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc)})
+    assert "by Tuesday 8 December, 12:00." in compose_confirmation(request, confirm_settings).text
 
 
 def test_without_a_phone_for_the_location_it_says_to_call_the_clinic(confirm_settings):

@@ -4,6 +4,7 @@ import re
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -244,7 +245,8 @@ def test_the_filter_form_shows_the_current_filters():
     assert '<option value="erased">Erased</option>' in text
     assert page.all("input", type="date", name="from", value="2026-11-01")
     assert page.all("input", type="date", name="to", value="2026-11-30")
-    assert [attrs["name"] for _, attrs in page.controls] == ["status", "location", "from", "to"]
+    assert [attrs["name"] for _, attrs in page.controls] == ["status", "location", "from", "to", "overdue"]
+    assert "checked" not in page.all("input", name="overdue")[0]
 
 
 def test_active_is_the_default_status_filter():
@@ -610,3 +612,54 @@ def test_a_suspected_requests_page_says_why():
     assert "sent 1.2 seconds after the page was served" in text
     assert [attrs["value"] for attrs in page.all("input", type="radio")] == ["new", "suspected_spam"]
     assert "Why it is in possible spam" not in request_page()
+
+
+# --- waiting and overdue ------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 30, 18, 14, 5, 200_000, tzinfo=timezone.utc)  # 3 h 10 min after view()'s created_at
+
+
+def test_a_new_request_shows_how_long_it_has_waited_and_when_late_by_how_much_in_words():
+    waiting = {**view(), "due_at": "2026-11-30T20:00:00.000Z"}
+    late = {**view("r-2"), "due_at": "2026-11-30T17:14:05.300Z"}
+
+    text = list_page(items=[waiting, late], now=NOW)
+
+    rows = re.findall(r"<tr>.*?</tr>", text, re.S)[1:]
+    assert "waiting 3 h 10 min" in rows[0] and "Overdue" not in rows[0]
+    assert "waiting 3 h 10 min" in rows[1] and "Overdue by 59 min" in rows[1]
+
+
+def test_exactly_at_its_due_time_a_request_is_overdue():
+    assert "Overdue by 0 min" in list_page(items=[{**view(), "due_at": "2026-11-30T18:14:05.200Z"}], now=NOW)
+
+
+def test_only_new_requests_wait():
+    text = list_page(items=[{**view(status="contacted"), "due_at": "2026-11-30T16:00:00.000Z"}], now=NOW)
+    [row] = re.findall(r"<tr>.*?</tr>", text, re.S)[1:]
+    assert "waiting" not in row and "Overdue" not in row
+
+
+@pytest.mark.parametrize("counts, words, link", [
+    ({"new": (12, True), "overdue": (3, True)}, "12 new requests, 3 of them overdue.", True),
+    ({"new": (1, True), "overdue": (0, True)}, "1 new request, none overdue.", False),
+    ({"new": (900, False), "overdue": (40, True)}, "More than 900 new requests, 40 of them overdue.", True),
+])
+def test_the_list_counts_new_and_overdue_requests(counts, words, link):
+    text = list_page(counts=counts, now=NOW)
+    assert words in text
+    assert ('href="/staff/?overdue=true"' in text) == link
+
+
+def test_the_overdue_filter_is_kept_ticked_and_carried_to_paging_and_export():
+    page = Parsed(list_page(filters={"overdue": "true"}, next_cursor="c2", now=NOW))
+
+    assert "checked" in page.all("input", name="overdue")[0]
+    assert all("overdue=true" in attrs["href"] for attrs in page.all("a") if "cursor=c2" in attrs.get("href", "")
+               or "/export" in attrs.get("href", ""))
+    assert "Overdue requests, all locations" in " ".join(page.text)
+
+
+def test_the_request_page_says_when_contact_is_due():
+    text = request_page(record={**view(), "due_at": "2026-11-30T17:14:05.300Z"}, now=NOW)
+    assert "Contact due by" in text and "Overdue by 59 min" in text

@@ -386,3 +386,21 @@ def test_a_consent_version_the_service_does_not_know_is_refused(repository, sett
     with pytest.raises(ValidationFailed) as failed:
         service.submit(valid_fields(consent_version=version))
     assert set(failed.value.fields) == {"consent_version"}
+
+
+def test_a_request_is_due_after_the_target_in_its_locations_opening_hours(service, repository, fixed_now):
+    # Wednesday 10:00 in New York; downtown opens 08:00-18:00 on Wednesdays; the target is 8 hours.
+    request = stored(repository, service.submit(valid_fields(location="downtown")).id)
+
+    assert fixed_now.astimezone(NEW_YORK).hour == 10
+    assert request.due_at == datetime(2026, 11, 25, 18, 0, tzinfo=NEW_YORK)
+
+
+def test_a_location_open_around_the_clock_is_due_8_hours_later(service, repository, fixed_now):
+    request = stored(repository, service.submit(valid_fields(location="northside")).id)
+
+    assert request.due_at == fixed_now + timedelta(hours=8)
+
+
+def test_possible_spam_waits_for_nobody(service, repository):
+    assert stored(repository, service.submit(valid_fields(website="x")).id).due_at is None

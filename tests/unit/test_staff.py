@@ -506,3 +506,74 @@ def test_the_possible_spam_of_the_last_7_days_is_counted_from_the_clock(staff, r
     repository.records["person"] = a_record("person", status="new", created_at=utc_iso(now))
 
     assert staff.spam_count(7) == (2, True)
+
+
+# --- waiting, overdue, first contact -------------------------------------------------------------
+
+def test_overdue_true_lists_new_requests_due_by_now_and_nothing_else(staff, repository, clock):
+    now = clock()
+    repository.records.update({
+        "late": replace(a_record("late"), due_at=utc_iso(now - timedelta(minutes=1))),
+        "exact": replace(a_record("exact", created_at="2026-11-25T14:00:00.000Z"), due_at=utc_iso(now)),
+        "early": replace(a_record("early"), due_at=utc_iso(now + timedelta(milliseconds=1))),
+        "done": replace(a_record("done", status="contacted"), due_at=utc_iso(now - timedelta(days=1))),
+    })
+
+    listed = [item["id"] for item in staff.list({"overdue": ["true"]})["items"]]
+
+    assert sorted(listed) == ["exact", "late"]
+    assert staff.waiting_counts() == {"new": (3, True), "overdue": (2, True)}
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"overdue": ["yes"]}, "overdue"),
+    ({"overdue": ["true"], "status": ["closed"]}, "overdue"),
+])
+def test_a_bad_overdue_filter_is_a_422(staff, params, field):
+    with pytest.raises(ValidationFailed) as failure:
+        staff.list(params)
+    assert field in fields_of(failure)
+
+
+def test_overdue_false_or_empty_is_the_plain_list(staff, repository):
+    repository.records["r"] = a_record("r")
+    assert staff.list({"overdue": ["false"]}) == staff.list({"overdue": [""]}) == staff.list({})
+
+
+def test_the_first_change_out_of_new_records_how_long_it_waited_in_both_clocks(staff, repository, clock):
+    # Received Wednesday 25 November 15:00 UTC (10:00 in New York); contacted Thursday 14:00 UTC (9:00).
+    repository.records["req1"] = a_record(created_at="2026-11-25T15:00:00.000Z")
+    clock.now = datetime(2026, 11, 26, 14, 0, tzinfo=timezone.utc)
+
+    staff.update_status("req1", {"status": "contacted"}, SAM)
+    staff.update_status("req1", {"status": "closed"}, SAM)
+
+    first = repository.records["req1"].first_contact
+    assert first["wall_minutes"] == 23 * 60
+    assert first["business_minutes"] == 8 * 60 + 60  # Wednesday 10:00-18:00, Thursday 08:00-09:00
+    assert first["at"] == "2026-11-26T14:00:00.000Z"  # the second change kept the first one's figures
+
+
+def test_the_first_contact_is_a_metric_line_per_location(staff, repository, clock):
+    import json
+
+    from tests.conftest import captured_log_lines
+
+    repository.records["req1"] = a_record(created_at=utc_iso(clock() - timedelta(minutes=42)))
+    before = len(captured_log_lines())
+    staff.update_status("req1", {"status": "contacted"}, SAM)
+
+    [line] = [json.loads(l) for l in captured_log_lines()[before:] if '"first_contact"' in l]
+    assert (line["location"], line["FirstContactMinutes"]) == ("downtown", 42)
+    (metrics,) = line["_aws"]["CloudWatchMetrics"]
+    assert {m["Name"] for m in metrics["Metrics"]} == {"FirstContactMinutes", "FirstContactBusinessMinutes"}
+    assert all(dimension in line for dimension in metrics["Dimensions"][0])
+
+
+def test_a_request_rescued_from_spam_is_due_from_the_rescue(staff, repository, clock):
+    repository.records["req1"] = a_record(status="suspected_spam")
+
+    staff.update_status("req1", {"status": "new"}, SAM)
+
+    # Rescued Wednesday 10:00 in New York: 8 of downtown's opening hours later is 18:00 that day.
+    assert repository.records["req1"].due_at == "2026-11-25T23:00:00.000Z"
