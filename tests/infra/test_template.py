@@ -7,7 +7,7 @@ from tests.infra.template import properties, resources, strings
 from tools.resources import template_resource
 
 OPERATIONS = [{"Ref": "OperationsTopic"}]
-INDEXES = {"by_created", "by_status", "by_location", "by_due"}
+INDEXES = {"by_created", "by_status", "by_location", "by_due", "by_phone", "by_email", "by_ref"}
 
 
 def test_the_table_is_the_one_the_local_stack_and_tests_use(template):
