@@ -240,6 +240,12 @@ def inbox_sign_out():
     return inbox_pages().sign_out(app.current_request)
 
 
+@app.route("/staff/search", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/search")
+def inbox_search(staff):
+    return inbox_pages().search(app.current_request, staff)
+
+
 @app.route("/staff/export", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/export")
 def inbox_export(staff):

@@ -178,6 +178,8 @@ class StaffAppointment(BaseModel):
     alerted_at: Optional[str] = None
     erased_at: Optional[str] = None
     erased_by: Optional[str] = None
+    due_at: Optional[str] = Field(default=None, description="When the clinic promised to get in touch (UTC): "
+                                                            "RESPONSE_TARGET_HOURS opening hours after it arrived.")
     spam_reasons: Optional[List[str]] = Field(
         default=None, description="Possible spam only: why, as reason codes (honeypot, token_invalid, too_fast, "
                                   "token_reused, links, no_token, staff).")
@@ -215,6 +217,10 @@ STAFF_FILTERS = (
            {"type": "string", "format": "date"}),
     _query("to", "Received on or before this day (YYYY-MM-DD, the clinic's time zone).",
            {"type": "string", "format": "date"}),
+    _query("overdue", "true: only new requests past their due_at.", {"type": "string", "enum": ["true", "false"]}),
+    _query("q", "Find requests by reference (whole, or its first 8 characters), phone number (any format) or "
+                "e-mail address (any case): exact matches through keyed hashes. Any status; the other filters "
+                "still apply; no paging.", {"type": "string", "minLength": 1, "maxLength": 254}),
 )
 STAFF_CURSOR = _query("cursor", "The next_cursor of the previous page.", {"type": "string"})
 STAFF_LIMIT = _query("limit", f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
@@ -308,6 +314,10 @@ class StatusForm(BaseModel):
     note: Optional[str] = Field(default=None, description=f"At most {MAX_NOTE} characters.")
 
 
+class SearchForm(BaseModel):
+    q: str = Field(description="A reference (or its first 8 characters), a phone number or an e-mail address.")
+
+
 class EraseForm(BaseModel):
     confirm: Literal["yes"]
 
@@ -351,6 +361,8 @@ OPERATIONS.update({
     ("POST", "/staff/sign-in/code"): _page("Sign in with the code: sets the session cookie",
                                            (303, 401) + _POSTED, CodeForm, security=False),
     ("POST", "/staff/sign-out"): _page("Sign out: ends the session on the server", (200,) + _POSTED, security=False),
+    ("POST", "/staff/search"): _page("Find requests by reference, phone or e-mail (posted: kept out of URLs)",
+                                     (200, 303, 401, 422) + _POSTED, SearchForm),
     ("GET", "/staff/export"): _page("Every part of the filter's CSV export, each a download link", (200, 401, 422),
                                     parameters=STAFF_FILTERS + (STAFF_CURSOR,)),
     ("GET", "/staff/requests/{appointment_id}"): _page("One request's page", (200,) + _ID_PAGE),

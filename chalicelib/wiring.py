@@ -144,7 +144,7 @@ def staff_service():
 
     settings = get_settings()
     return StaffService(StaffRepository(aws_client("dynamodb"), settings.table_name), settings,
-                        confirmation_cap=confirmation_cap())
+                        confirmation_cap=confirmation_cap(), search_key=_search_key)
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +213,13 @@ def escalation():
                       AlertPublisher(aws_client("sns"), settings.topic_arn), settings)
 
 
+@lru_cache(maxsize=1)
+def _search_key():
+    from .core.lookup import lookup_key
+
+    return lookup_key(id_key()())
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
@@ -232,3 +239,4 @@ def reset():
     _form_token_key.cache_clear()
     inbox_pages.cache_clear()
     escalation.cache_clear()
+    _search_key.cache_clear()

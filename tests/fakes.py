@@ -106,6 +106,20 @@ class FakeStaffRepository:
         more = start + limit < len(matching)
         return Page(matching[start:start + limit], str(start + limit) if more else None)
 
+    def search(self, query, limit):
+        """The lookup indexes, as the hashes a FakeStaffRepository's records carry in `lookups`."""
+        from chalicelib.staff.triage import Page
+
+        found = []
+        for record in self.records.values():
+            keys = {"ref_prefix": record.id[:8], **(record.lookups or {})}
+            if any(keys.get(lookup.key_name) == lookup.value and (lookup.exact_id in (None, record.id))
+                   for lookup in query.search) and record.status in query.statuses \
+                    and (query.location is None or record.location == query.location):
+                found.append(record)
+        found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return Page(found[:limit], None)
+
     def count(self, status, created_from=None, location=None, due_by=None):
         return sum(r.status == status and (created_from is None or r.created_at >= created_from)
                    and (location is None or r.location == location)

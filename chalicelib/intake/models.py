@@ -353,6 +353,7 @@ class AppointmentRequest(BaseModel):
     spam_reasons: tuple = ()  # reason codes (intake.spam.REASONS) of a suspected request
     spam_signals: dict = {}  # the figures behind them: {"fill_ms": 1200, "links": 2}
     due_at: Optional[datetime] = None  # when the clinic promised to get in touch (RESPONSE_TARGET_HOURS opening hours on)
+    lookups: dict = {}  # keyed hashes of the phone and e-mail, for staff to find it by (core.lookup)
 
     @property
     def location(self):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
 from ..core.logs import get_logger
+from ..core.lookup import lookup_key, lookups
 from . import spam
 from .models import AppointmentRequest, ConsentEvidence, validate_form
 
@@ -102,7 +103,8 @@ class AppointmentService:
             dedupe_key, window = f"key:{idempotency_key}", KEY_WINDOW
         else:
             dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
-        request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash, verdict)
+        request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash, verdict,
+                                lookups(lookup_key(key), form.fields()))
 
         # An id taken by an older request (outside its window) or by something else is never
         # overwritten. The request goes to a slot named for the current window instead, where a
@@ -132,7 +134,8 @@ class AppointmentService:
         for _ in range(4):
             request_id = self._new_id()
             request = self._request(form, now, request_id, f"reused:{request_id}", content_hash,
-                                    verdict.with_reason("token_reused"))
+                                    verdict.with_reason("token_reused"), lookups(lookup_key(self._id_key()),
+                                                                                 form.fields()))
             if self._repository.add(request) is None:
                 return self._stored(request)
         raise StorageUnavailable()
@@ -144,7 +147,7 @@ class AppointmentService:
                                               "reasons": list(request.spam_reasons)})
         return Receipt(request.id, replayed=False)
 
-    def _request(self, form, now, request_id, dedupe_key, content_hash, verdict):
+    def _request(self, form, now, request_id, dedupe_key, content_hash, verdict, found_by):
         settings = self._settings
         # The version the patient was shown (the form's hidden field); a script without one agrees to the current.
         consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version)
@@ -156,6 +159,7 @@ class AppointmentService:
             spam_signals=verdict.signals() if verdict.suspected else {},
             # Possible spam waits for nobody: it gets a due time if staff move it to new.
             due_at=None if verdict.suspected else settings.due_at(form.fields()["location"], now),
+            lookups=found_by,
             created_at=now,
             expires_at=int((now + timedelta(days=retention)).timestamp()),
             fields=form.fields(),

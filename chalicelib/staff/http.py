@@ -151,6 +151,8 @@ class InboxPages:
             return response, "sign_in_page"
         filters = {name: values[-1] for name, values in web.query_lists(request).items() if values}
         notice = inbox.SPAM_DECISIONS.get(filters.pop("decided", None))
+        if not (filters.get("q") or "").strip():
+            filters.pop("q", None)  # the search box sent empty: the plain list
         try:
             listing = self._staff.list({name: [value] for name, value in filters.items()})
         except ValidationFailed as error:
@@ -164,6 +166,24 @@ class InboxPages:
         log.info("inbox listed", extra={"event": "inbox_listed", "actor": staff.name,
                                         "rows": len(listing["items"])})
         return page(200, body), "listed"
+
+    def search(self, request, staff):
+        """The list of what a search finds. Posted, not a GET: what staff search for (a phone number, an
+        e-mail address) stays out of the URL, the browser's history and every log."""
+        q = (read_form(request).get("q") or "").strip()
+        if not q:
+            return see_other(self._settings, ""), "empty_search"
+        notice = None
+        try:
+            listing = self._staff.list({"q": [q]})
+        except ValidationFailed as error:
+            listing, notice = {"items": [], "next_cursor": None}, " ".join(error.fields.values())
+        body = inbox.list_page(self._base, staff, listing, {"q": q}, self._settings.locations, self._settings.timezone,
+                               REASON_LABELS, notice=notice, spam_count=self._staff.spam_count(inbox.SPAM_DAYS),
+                               counts=self._staff.waiting_counts())
+        log.info("inbox searched", extra={"event": "inbox_searched", "actor": staff.name,
+                                          "rows": len(listing["items"])})
+        return page(200 if notice is None else 422, body), "searched"
 
     def request_code(self, request):
         require_same_origin(request.headers, self._settings)

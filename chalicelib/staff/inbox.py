@@ -111,7 +111,13 @@ def list_page(base, staff, listing, filters, locations, timezone, reasons, notic
         location_options=_options([("", "All locations"), *locations.items()], filters.get("location", "")),
         date_from=_e(filters.get("from", "")),
         date_to=_e(filters.get("to", "")),
-        export=_url(base, "export", _query(filters)),  # every page of this filter: no cursor
+        q=_e(filters.get("q", "")),
+        search_action=_url(base, "search"),
+        # Every page of this filter (no cursor); a search's results are not exported: what was searched for
+        # (a phone number, an address) would be in the link.
+        export="" if filters.get("q") else (
+            f'<p class="export"><a class="button-link secondary" href="{_url(base, "export", _query(filters))}">'
+            'Export CSV<span class="visually-hidden"> of these filters</span></a></p>'),
         results=results,
         paging=_paging(base, filters, listing.get("next_cursor")),
     )
@@ -389,6 +395,8 @@ def _results(rows, filters, locations):
 
 
 def _filter_summary(filters, locations):
+    if filters.get("q"):
+        return "Requests found by your search, newest first"
     status = "Overdue" if filters.get("overdue") == "true" else STATUS_LABELS.get(filters.get("status"), "Active")
     where = locations.get(filters.get("location"), "all locations")
     dates = ""
@@ -402,6 +410,10 @@ def _filter_summary(filters, locations):
 
 
 def _empty(filters):
+    if filters.get("q"):
+        text = ("No request matches this search. Check the reference, or try the phone number or e-mail address "
+                "the patient gave.")
+        return f'<p class="empty">{_e(text)}</p>'
     if any(filters.get(name) for name in FILTERS):
         text = "No requests match these filters. Change or clear them to see more."
     else:
@@ -688,7 +700,8 @@ def _url(base, path="", query=""):
 
 def _query(filters, cursor=None):
     """The list's filters as a query string, in a fixed order, empty ones left out; a cursor only when given."""
-    pairs = [(name, filters[name]) for name in FILTERS if filters.get(name)]
+    # Never q: a search is posted, so that a phone number or an address stays out of URLs and history.
+    pairs = [(name, filters[name]) for name in FILTERS if filters.get(name) and name != "q"]
     return urlencode(pairs + ([("cursor", cursor)] if cursor else []))
 
 

@@ -38,7 +38,7 @@ TRANSITIONS = {
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 MAX_NOTE = 1000
-FILTERS = ("status", "location", "from", "to", "overdue")
+FILTERS = ("status", "location", "from", "to", "overdue", "q")
 # The CSV comes back in one Lambda response (6 MB at most, JSON-escaped on the way): stop well
 # inside it and hand back a cursor for the rest.
 EXPORT_BUDGET = 1_500_000
@@ -92,6 +92,7 @@ class StaffRecord:
     spam_signals: Optional[dict] = None  # the figures behind the reasons
     due_at: Optional[str] = None  # UTC ISO: when the clinic promised to get in touch
     first_contact: Optional[dict] = None  # at the first change out of new: {"at", "business_minutes", "wall_minutes"}
+    lookups: Optional[dict] = None  # the keyed hashes it can be found by (core.lookup); gone once erased
 
     @property
     def erased(self):
@@ -107,6 +108,7 @@ class ListQuery:
     created_from: Optional[str] = None
     created_to: Optional[str] = None
     due_by: Optional[str] = None  # UTC ISO: only requests due at or before it (overdue=true: now)
+    search: tuple = ()  # staff.search.Lookup: a search, answered from the lookup indexes (no paging)
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,9 @@ class _Params:
 
 
 class StaffService:
-    def __init__(self, repository, settings, *, now=utcnow, confirmation_cap=None):
+    def __init__(self, repository, settings, *, now=utcnow, confirmation_cap=None, search_key=None):
         self._repository = repository
+        self._search_key = search_key  # () -> the key of the lookup hashes (core.lookup); needed for q only
         self._settings = settings
         self._now = now
         # Counts confirmations per address by request id (notify.confirmations.ConfirmationCap):
@@ -319,6 +322,8 @@ class StaffService:
         return record
 
     def _page(self, query, limit, cursor):
+        if query.search:
+            return self._repository.search(query, limit)
         try:
             return self._repository.list_page(query, limit, cursor)
         except InvalidCursor:
@@ -338,6 +343,7 @@ class StaffService:
         limit = params.one("limit") if "limit" in extra else None
         cursor = params.one("cursor")
         overdue = params.one("overdue")
+        search = self._search(params)
         if overdue not in (None, "true", "false"):
             params.problems["overdue"] = "Give overdue=true for the overdue requests only (or leave it out)."
         elif overdue == "true" and status not in (None, "new"):
@@ -359,9 +365,31 @@ class StaffService:
         overdue = overdue == "true"
         query = ListQuery(
             statuses=("new",) if overdue else (status,) if status else ACTIVE, location=location, created_from=since,
-            created_to=until, due_by=utc_iso(self._now()) if overdue else None,
+            created_to=until, due_by=utc_iso(self._now()) if overdue else None, search=search,
         )
+        if search and not status and not overdue:
+            query = replace(query, statuses=STATUSES[:-1])  # a search finds a request whatever its status
         return query, limit, cursor
+
+    def _search(self, params):
+        """q: a reference, a phone number or an e-mail address, as index look-ups; text that is none of them
+        finds nothing. Present but empty, or longer than any address, it is a 422."""
+        from .search import MAX_QUERY, Lookup, lookups
+
+        raw = params.values.get("q")
+        if raw is None:
+            return ()
+        q = params.one("q")
+        if q is None:
+            if "q" not in params.problems:
+                params.problems["q"] = "Give a reference, a phone number or an e-mail address to search for."
+            return ()
+        if len(q) > MAX_QUERY or any(unicodedata.category(char) in ("Cc", "Cs") for char in q):
+            params.problems["q"] = (f"Search for a reference, a phone number or an e-mail address (at most "
+                                    f"{MAX_QUERY} characters, one line).")
+            return ()
+        found = tuple(lookups(q, self._search_key(), self._settings.phone_region))
+        return found or (Lookup("by_ref", "ref_prefix", "-"),)  # nothing it could be: a look-up that finds none
 
     def _day(self, params, name, end=False):
         """A date in the clinic's time zone as a created_at bound (UTC): its first or its last millisecond."""

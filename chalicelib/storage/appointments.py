@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.clock import utc_iso
+from ..core.lookup import REF_PREFIX
 from ..core.errors import PayloadTooLarge
 from ..intake.models import AppointmentRequest
 from .dynamo import MAX_ITEM_BYTES, ConditionFailed, call, deserialize, item_size, plain, serialize, unavailable
@@ -50,6 +51,8 @@ def to_item(request: AppointmentRequest):
     return {
         **item_key(request.id),
         **spam,
+        **dict(request.lookups),
+        "ref_prefix": request.id[:REF_PREFIX],
         "entity": ENTITY,
         "id": request.id,
         "status": request.status,

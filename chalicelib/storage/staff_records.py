@@ -43,6 +43,7 @@ def to_staff_record(item):
         spam_reasons=tuple(item.get("spam_reasons", ())),
         spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
         due_at=item.get("due_at"),
+        lookups={name: item[name] for name in ("phone_hash", "email_hash") if name in item} or None,
         first_contact={name: int(value) if name.endswith("minutes") else value
                        for name, value in item["first_contact"].items()}
         if isinstance(item.get("first_contact"), dict) else None,
@@ -192,6 +193,35 @@ class StaffRepository(AppointmentRepository):
         else:
             next_cursor = None
         return Page([to_staff_record(item) for item in page], next_cursor)
+
+    def search(self, query, limit):
+        """The requests a search finds (query.search: index look-ups), newest first, at most `limit`; the
+        listing's other filters apply. One Query per look-up, on the lookup indexes only."""
+        found = {}
+        for lookup in query.search:
+            names, values = {"#key": lookup.key_name}, {":key": lookup.value}
+            condition = "#key = :key"
+            if query.created_from and query.created_to:
+                condition += " AND created_at BETWEEN :from AND :to"
+            elif query.created_from:
+                condition += " AND created_at >= :from"
+            elif query.created_to:
+                condition += " AND created_at <= :to"
+            values.update({name: value for name, value in ((":from", query.created_from), (":to", query.created_to))
+                           if value})
+            response = call(self._client.query, TableName=self._table, IndexName=lookup.index,
+                            KeyConditionExpression=condition, ExpressionAttributeNames=names,
+                            ExpressionAttributeValues=serialize(values), ScanIndexForward=False,
+                            Limit=FILTERED_QUERY_LIMIT)
+            for item in map(deserialize, response.get("Items", [])):
+                record = to_staff_record(item)
+                if record is None or (lookup.exact_id and record.id != lookup.exact_id):
+                    continue
+                if record.status in query.statuses and (query.location is None or record.location == query.location) \
+                        and (query.due_by is None or (record.due_at or "~") <= query.due_by):
+                    found[record.id] = record
+        records = sorted(found.values(), key=lambda r: (r.created_at, r.id), reverse=True)
+        return Page(records[:limit], None)
 
     def count(self, status, created_from=None, location=None, due_by=None):
         """How many requests of `status` (arrived from `created_from` on, at `location`, due by `due_by`), and

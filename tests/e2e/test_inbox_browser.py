@@ -532,3 +532,16 @@ def test_the_list_shows_waiting_and_overdue_in_words_and_the_screenshot_is_saved
     rows = page.locator("table.requests tbody tr")
     assert all("Overdue by" in text for text in rows.all_inner_texts())
     assert page.problems == []
+
+
+def test_the_search_box_finds_a_request_by_phone_without_putting_it_in_the_url(stack, context):
+    request_id, _ = new_request(stack, phone="(917) 555-0123", first_name="Ingrid", last_name="Bergqvist")
+    page = signed_in_page(context, stack, new_account(stack), viewport=PHONE)
+
+    page.get_by_label("Find a request").fill("917 555 0123")
+    page.get_by_role("button", name="Search").click()
+
+    expect(page.locator("table.requests")).to_contain_text("Ingrid Bergqvist")
+    expect(page.locator(f'a[href$="/requests/{request_id}"]')).to_have_count(1)
+    assert "0123" not in page.url and "917" not in page.url
+    assert page.problems == []

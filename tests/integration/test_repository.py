@@ -79,9 +79,11 @@ def test_item_layout(repository, dynamodb, table, settings, clock):
     }
     assert item["due_at"] == {"S": "2026-11-25T23:00:00.000Z"}  # 10:00 in New York, 8 opening hours on
     assert item["due_queue"] == {"S": "new"}  # watched by the escalation until contacted
+    assert item["ref_prefix"] == {"S": receipt.id[:8]}
+    assert len(item["phone_hash"]["S"]) == len(item["email_hash"]["S"]) == 64  # keyed hashes, never the values
     assert set(item) == {
         "pk", "sk", "entity", "id", "status", "location", "created_at", "expires_at", "fields", "consent",
-        "dedupe_key", "content_hash", "due_at", "due_queue",
+        "dedupe_key", "content_hash", "due_at", "due_queue", "phone_hash", "email_hash", "ref_prefix",
     }
 
 

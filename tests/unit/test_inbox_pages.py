@@ -237,7 +237,7 @@ def test_the_filter_form_shows_the_current_filters():
                               "to": "2026-11-30"})
     page = Parsed(text)
 
-    [form] = page.all("form", method="get")
+    [form] = page.all("form", method="get", **{"class": "filters"})
     assert form["action"] == "/staff/"
     assert '<option value="suspected_spam" selected>Possible spam</option>' in text
     assert '<option value="northside" selected>Northside &amp; Co</option>' in text
@@ -245,7 +245,7 @@ def test_the_filter_form_shows_the_current_filters():
     assert '<option value="erased">Erased</option>' in text
     assert page.all("input", type="date", name="from", value="2026-11-01")
     assert page.all("input", type="date", name="to", value="2026-11-30")
-    assert [attrs["name"] for _, attrs in page.controls] == ["status", "location", "from", "to", "overdue"]
+    assert [attrs["name"] for _, attrs in page.controls] == ["q", "status", "location", "from", "to", "overdue"]
     assert "checked" not in page.all("input", name="overdue")[0]
 
 
@@ -663,3 +663,23 @@ def test_the_overdue_filter_is_kept_ticked_and_carried_to_paging_and_export():
 def test_the_request_page_says_when_contact_is_due():
     text = request_page(record={**view(), "due_at": "2026-11-30T17:14:05.300Z"}, now=NOW)
     assert "Contact due by" in text and "Overdue by 59 min" in text
+
+
+
+# --- finding a request --------------------------------------------------------------------------
+
+def test_one_search_box_labelled_with_what_it_finds():
+    page = Parsed(list_page(filters={"q": "+1 212 555 0142"}))
+
+    [search] = page.all("form", role="search")
+    # Posted: a phone number or an address searched for stays out of the URL and the browser's history.
+    assert (search["action"], search["method"]) == ("/staff/search", "post")
+    assert not [url for url in page.urls if "q=" in url or "555" in url]
+    [box] = page.all("input", name="q")
+    assert (box["type"], box["value"], box["id"]) == ("search", "+1 212 555 0142", "q")
+    assert "Find a request" in " ".join(page.text)
+    assert "Requests found by your search" in " ".join(page.text)
+
+
+def test_a_search_that_finds_nothing_says_what_to_try():
+    assert "No request matches this search" in list_page(items=[], filters={"q": "nobody@example.com"})
