@@ -68,16 +68,21 @@ bench: $(STAMP) ## Cold start vs a naive handler, warm latency, AWS calls per re
 
 # Staff accounts for the staff inbox (docs/staff.md): the local stack, or with AWS=1 the deployed STAGE.
 .PHONY: staff-add staff-list staff-disable
-staff-add: $(STAMP) ## Add or update a staff account: EMAIL=... NAME="Their Name" ROLE=staff|admin
+staff-add: $(STAMP) ## Add or update a staff account: EMAIL=... NAME="Their Name" ROLE=staff|admin [DIGEST=off|on]
 	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo 'make staff-add needs EMAIL=... NAME="Their Name" (and ROLE=staff or ROLE=admin).' >&2; exit 2; }
-	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) add --email '$(subst ','\'',$(EMAIL))' --name '$(subst ','\'',$(NAME))' --role '$(or $(ROLE),staff)'
+	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) add --email '$(subst ','\'',$(EMAIL))' --name '$(subst ','\'',$(NAME))' --role '$(or $(ROLE),staff)' $(if $(DIGEST),--digest '$(subst ','\'',$(DIGEST))')
 
-staff-list: $(STAMP) ## List staff accounts: e-mail, name, role, active
+staff-list: $(STAMP) ## List staff accounts: e-mail, name, role, active, morning digest
 	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) list
 
 staff-disable: $(STAMP) ## Disable a staff account (signed out at once): EMAIL=...
 	@test -n "$(EMAIL)" || { echo 'make staff-disable needs EMAIL=... (see make staff-list).' >&2; exit 2; }
 	@$(PY) -m tools.staff_accounts --stage $(STAGE) $(if $(AWS),--aws) disable --email '$(subst ','\'',$(EMAIL))'
+
+# The morning digest (docs/response-times.md): now, whatever the hour, to each active account without today's.
+.PHONY: digest
+digest: $(STAMP) ## Send the morning digest now: the local stack, or AWS=1 STAGE=... (the deployed stage's digest function's settings)
+	@$(PY) -m tools.digest --stage $(STAGE) $(if $(AWS),--aws --stack '$(STACK)')
 
 # Staff tokens (docs/staff.md): against the stack `make run` started, or with AWS=1 the deployed STAGE.
 .PHONY: staff-token staff-tokens revoke-token

@@ -1,12 +1,12 @@
 from chalicelib.core import coldstart  # first of all: it pauses the garbage collector for the cold start
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib.core import logs, web
 from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
-    alert_delivery, appointment_service, confirmation_delivery, escalation, inbox_pages, new_form_token, sign_in,
-    staff_authenticator, staff_service,
+    alert_delivery, appointment_service, confirmation_delivery, digest, escalation, inbox_pages, new_form_token,
+    sign_in, staff_authenticator, staff_service,
 )
 
 app = Chalice(app_name="appointments")
@@ -209,6 +209,14 @@ def inbox_home():
 def escalate_overdue(event):
     logs.request_id.set(getattr(event.context, "aws_request_id", None))
     escalation().run()
+
+
+# The morning digest: EventBridge's cron runs in UTC, so every hour; the service sends at DIGEST_HOUR where the
+# clinic is (daylight saving time included), once a day per account.
+@app.schedule(Cron(0, "*", "*", "*", "?", "*"))
+def send_digest(event):
+    logs.request_id.set(getattr(event.context, "aws_request_id", None))
+    digest().run()
 
 
 # Sign-in codes are mailed off the request path: asking costs one SQS message whatever the address,

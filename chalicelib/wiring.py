@@ -220,6 +220,19 @@ def _search_key():
     return lookup_key(id_key()())
 
 
+@lru_cache(maxsize=1)
+def digest():
+    from .notify.digest import Digest
+    from .storage.accounts import AccountRepository
+    from .storage.digest_claims import DigestClaims
+    from .storage.digest_counts import DigestCounts
+
+    settings = get_settings()
+    client = aws_client("dynamodb")
+    return Digest(AccountRepository(client, settings.table_name), DigestCounts(client, settings.table_name),
+                  DigestClaims(client, settings.table_name), mailer(), settings)
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
@@ -239,4 +252,5 @@ def reset():
     _form_token_key.cache_clear()
     inbox_pages.cache_clear()
     escalation.cache_clear()
+    digest.cache_clear()
     _search_key.cache_clear()

@@ -341,3 +341,49 @@ class FakePublisher:
             raise AlertNotSent("SNS did not take the alert (Throttling)", retryable=True)
         self.sent.append(alert)
         return f"msg-{len(self.sent)}"
+
+
+class FakeDigestCounts:
+    """Requests as the digest counts them: dicts with status, location, created_at, due_at and first_contact.
+    tests/integration/test_morning_digest.py holds it and storage.digest_counts.DigestCounts to one contract."""
+
+    def __init__(self):
+        self.requests = []
+
+    def add(self, status="new", location="downtown", created_at="2026-12-08T12:00:00.000Z", due_at=None,
+            first_contact=None):
+        self.requests.append({"status": status, "location": location, "created_at": created_at, "due_at": due_at,
+                              "first_contact": first_contact})
+
+    def count(self, status, location, created_from=None, due_by=None):
+        from chalicelib.storage.digest_counts import Count
+
+        return Count(sum(r["status"] == status and r["location"] == location
+                         and (created_from is None or r["created_at"] >= created_from)
+                         and (due_by is None or (r["due_at"] is not None and r["due_at"] <= due_by))
+                         for r in self.requests))
+
+    def first_contacts(self, created_from):
+        from chalicelib.storage.digest_counts import FirstContact
+
+        found = sorted((r for r in self.requests if r["first_contact"] and r["created_at"] >= created_from
+                        and r["status"] != "suspected_spam"), key=lambda r: r["created_at"], reverse=True)
+        return [FirstContact(r["location"], r["first_contact"]["wall_minutes"], r["first_contact"]["business_minutes"])
+                for r in found], True
+
+
+class FakeDigestClaims:
+    """The digest's claims per (local date, address), conditional like the DynamoDB ones."""
+
+    def __init__(self):
+        self.claims = {}  # (day, email) -> (claimed at, expires_at)
+
+    def claim(self, day, email, at, expires_at):
+        if (day, email) in self.claims:
+            return False
+        self.claims[(day, email)] = (at, expires_at)
+        return True
+
+    def release(self, day, email, at):
+        if self.claims.get((day, email), (None,))[0] == at:
+            del self.claims[(day, email)]

@@ -168,6 +168,9 @@ def main(argv=None):
     parser.add_argument("--schedule-interval", type=float, default=float(os.environ.get("LOCAL_SCHEDULE_SECONDS", 30)),
                         help="seconds between runs of the scheduled functions (15 minutes in AWS; "
                              "LOCAL_SCHEDULE_SECONDS sets it too)")
+    parser.add_argument("--digest-interval", type=float, default=float(os.environ.get("LOCAL_DIGEST_SECONDS", 0)),
+                        help="seconds between looks whether the morning digest is due (hourly in AWS; "
+                             "LOCAL_DIGEST_SECONDS sets it too; by default as often as the other schedule)")
     args = parser.parse_args(argv)
 
     # Like `chalice local`, the handler sees the stage's environment variables.
@@ -177,7 +180,7 @@ def main(argv=None):
     faults.install_from_env("stream")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     import boto3
 
-    from app import escalate_overdue, send_confirmations, send_sign_in_codes, send_staff_alerts
+    from app import escalate_overdue, send_confirmations, send_digest, send_sign_in_codes, send_staff_alerts
     from tools.resources import dead_letter_queue_name
 
     table = os.environ["APPOINTMENTS_TABLE"]
@@ -190,7 +193,9 @@ def main(argv=None):
         for handler, what, name in ((send_staff_alerts, "staff alert", "staff-alerts"),
                                     (send_confirmations, "patient's confirmation", "confirmations"))
     ] + [QueueDriver(send_sign_in_codes, sqs, os.environ["SIGN_IN_QUEUE_URL"]),
-         ScheduleDriver(escalate_overdue, args.schedule_interval, "appointments-local-escalations")])
+         ScheduleDriver(escalate_overdue, args.schedule_interval, "appointments-local-escalations"),
+         # Hourly in AWS; more often here: the digest itself sends only at DIGEST_HOUR, once a day.
+         ScheduleDriver(send_digest, args.digest_interval or args.schedule_interval, "appointments-local-digest")])
     try:
         for pause in idle_pauses(driver, args.poll_interval, args.idle_interval):
             time.sleep(pause)

@@ -1,6 +1,8 @@
 """Staff accounts for the inbox: an e-mail address, a name, a role, active or disabled.
 
 Adding is idempotent: adding an address again updates its name and role and makes it active.
+Each account gets the morning digest (notify/digest.py) unless it has opted out (`digest` off); adding an
+address again without saying leaves that choice as it was.
 Disabling ends the account's sessions at once, because every session is checked against its
 account on every request (signin.py), and for good: a session, code or token that began before
 the last disabling stays void when the account is enabled again. The clinic always keeps an active admin: the last one
@@ -32,6 +34,7 @@ class Account:
     created_at: str
     updated_at: str
     disabled_at: Optional[str] = None  # the last time it was disabled: what began before then stays ended
+    digest: bool = True  # the morning digest, unless the account opted out
 
     def admits(self, since):
         """True when something of this account's that began at `since` (a session, a code, a token) is valid:
@@ -40,7 +43,7 @@ class Account:
 
     def as_json(self):
         return {"email": self.email, "name": self.name, "role": self.role, "active": self.active,
-                "created_at": self.created_at, "updated_at": self.updated_at}
+                "digest": self.digest, "created_at": self.created_at, "updated_at": self.updated_at}
 
 
 def normalise_email(value):
@@ -77,7 +80,8 @@ class AccountAdmin:
         self._accounts = accounts
         self._now = now
 
-    def add(self, email, name, role, actor="cli"):
+    def add(self, email, name, role, actor="cli", digest=None):
+        """Add or update an account; `digest` True or False turns its morning digest on or off, None keeps it."""
         problems = {}
         for field, check in (("email", lambda: normalise_email(email)), ("name", lambda: staff_name(name))):
             try:
@@ -91,9 +95,13 @@ class AccountAdmin:
         if problems:
             raise ValidationFailed(problems)
         now = utc_iso(self._now())
-        account = self._accounts.put(Account(normalise_email(email), staff_name(name), role, True, now, now))
+        if digest is None:
+            existing = self._accounts.get(normalise_email(email))
+            digest = existing.digest if existing else True
+        account = self._accounts.put(Account(normalise_email(email), staff_name(name), role, True, now, now,
+                                             digest=bool(digest)))
         log.info("staff account saved", extra={"event": "account_saved", "account": account.name,
-                                               "role": account.role, "actor": actor})
+                                               "role": account.role, "digest": account.digest, "actor": actor})
         return account
 
     def list(self):

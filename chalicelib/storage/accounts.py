@@ -20,17 +20,17 @@ class AccountRepository:
         return _account(deserialize(response.get("Item", {})))
 
     def put(self, account):
-        """Create the account, or update its name, role and active flag; created_at stays the first one's."""
+        """Create the account, or update its name, role, active and digest flags; created_at stays the first one's."""
         response = call(
             self._client.update_item,
             TableName=self._table,
             Key=serialize(account_key(account.email)),
             UpdateExpression="SET entity = :entity, email = :email, #name = :name, #role = :role, active = :active, "
-                             "created_at = if_not_exists(created_at, :now), updated_at = :now",
+                             "digest = :digest, created_at = if_not_exists(created_at, :now), updated_at = :now",
             ExpressionAttributeNames={"#name": "name", "#role": "role"},
             ExpressionAttributeValues=serialize({
                 ":entity": ACCOUNT_ENTITY, ":email": account.email, ":name": account.name, ":role": account.role,
-                ":active": account.active, ":now": account.updated_at,
+                ":active": account.active, ":digest": account.digest, ":now": account.updated_at,
             }),
             ReturnValues="ALL_NEW",
         )
@@ -61,4 +61,5 @@ def _account(item):
     if item.get("entity") != ACCOUNT_ENTITY:
         return None
     return Account(email=item["email"], name=item["name"], role=item["role"], active=bool(item["active"]),
-                   created_at=item["created_at"], updated_at=item["updated_at"], disabled_at=item.get("disabled_at"))
+                   created_at=item["created_at"], updated_at=item["updated_at"], disabled_at=item.get("disabled_at"),
+                   digest=bool(item.get("digest", True)))  # accounts saved before the digest existed get it

@@ -14,11 +14,11 @@ from tools.resources import ROOT
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole",
          "send_confirmations": "SendConfirmationsRole", "send_sign_in_codes": "SendSignInCodesRole",
-         "escalate_overdue": "EscalateOverdueRole"}
+         "escalate_overdue": "EscalateOverdueRole", "send_digest": "SendDigestRole"}
 POLICY_FILE = {role: CONFIG["lambda_functions"][function]["iam_policy_file"] for function, role in ROLES.items()}
 FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts",
                     "SendConfirmationsRole": "SendConfirmations", "SendSignInCodesRole": "SendSignInCodes",
-                    "EscalateOverdueRole": "EscalateOverdue"}
+                    "EscalateOverdueRole": "EscalateOverdue", "SendDigestRole": "SendDigest"}
 TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
 CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
 
@@ -81,6 +81,7 @@ def test_no_role_statement_grants_a_wildcard_resource(stack):
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-confirmations:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-sign-in-codes:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-escalations:*") \
+                    or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-digest:*") \
                     or resource == "${AppointmentsTable.Arn}/stream/*", resource
 
 
@@ -193,6 +194,7 @@ AUTHORISED_BY = {"dynamodb:TransactWriteItems": {"dynamodb:UpdateItem", "dynamod
     ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
     ("secretsmanager", "SendConfirmationsRole"), ("sesv2", "SendConfirmationsRole"),
     ("sesv2", "SendSignInCodesRole"), ("sqs", "ApiHandlerRole"), ("sns", "EscalateOverdueRole"),
+    ("sesv2", "SendDigestRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
@@ -207,7 +209,7 @@ def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     assert not missing, f"chalicelib calls {sorted(missing)}: allow them, narrowly, in .chalice/{POLICY_FILE[role]}"
 
 
-@pytest.mark.parametrize("role", ["SendConfirmationsRole", "SendSignInCodesRole"])
+@pytest.mark.parametrize("role", ["SendConfirmationsRole", "SendSignInCodesRole", "SendDigestRole"])
 def test_mail_goes_out_only_from_the_clinics_sender_with_its_configuration_set(stack, role):
     (statement,) = [s for s in role_statements(stack, role) if "ses:SendEmail" in as_list(s["Action"])]
     assert as_list(statement["Action"]) == ["ses:SendEmail"]
@@ -221,7 +223,7 @@ def test_mail_goes_out_only_from_the_clinics_sender_with_its_configuration_set(s
 def test_every_message_requires_tls(template):
     configuration_set = template["Resources"]["MailConfigurationSet"]["Properties"]
     assert configuration_set["DeliveryOptions"] == {"TlsPolicy": "REQUIRE"}
-    for function in ("SendConfirmations", "SendSignInCodes"):
+    for function in ("SendConfirmations", "SendSignInCodes", "SendDigest"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MAIL_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
 
@@ -235,7 +237,8 @@ def test_the_api_may_delete_only_staff_sessions(stack):
 @pytest.mark.parametrize("role, keys", [("SendStaffAlertsRole", {"APPT#*"}),
                                         ("SendConfirmationsRole", {"APPT#*", "CONFIRM#*"}),
                                         ("SendSignInCodesRole", {"STAFF#*", "SIGNIN#*"}),
-                                        ("EscalateOverdueRole", {"APPT#*"})])
+                                        ("EscalateOverdueRole", {"APPT#*"}),
+                                        ("SendDigestRole", {"DIGEST#*"})])
 def test_a_stream_function_reaches_only_request_items_and_its_own(stack, role, keys):
     """Never a STAFF#, TOKEN# or SESSION# item: a stream function cannot make an admin or revive a session."""
     item_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
@@ -267,3 +270,18 @@ def test_the_escalation_queries_only_the_due_index_marks_requests_and_publishes(
     (publish,) = [s for s in statements_ if "sns:Publish" in as_list(s["Action"])]
     assert publish["Resource"] == {"Ref": "AlertsTopic"}
     assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:", "sqs:"))}
+
+
+def test_the_digest_counts_through_two_indexes_claims_digest_items_and_mails(stack):
+    """It reads requests only through the status and creation indexes (counts, first contacts) and staff accounts
+    through the creation index; it writes nothing but its own DIGEST# claims, and publishes nothing."""
+    statements_ = role_statements(stack, "SendDigestRole")
+    (query,) = [s for s in statements_ if "dynamodb:Query" in as_list(s["Action"])]
+    assert sorted(r["Fn::Sub"] for r in query["Resource"]) == [
+        "${AppointmentsTable.Arn}/index/by_created", "${AppointmentsTable.Arn}/index/by_status"]
+    actions = allowed_actions(stack, "SendDigestRole")
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Query", "dynamodb:PutItem",
+                                                                   "dynamodb:DeleteItem"}
+    (claims,) = [s for s in statements_ if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DIGEST#*"]}}
+    assert not {a for a in actions if a.startswith(("sns:", "secretsmanager:", "sqs:"))}

@@ -428,6 +428,12 @@ def test_overdue_requests_are_looked_for_every_15_minutes(template):
     assert [event["Properties"]["Schedule"] for event in events.values()] == ["rate(15 minutes)"]
 
 
+def test_the_digest_is_looked_for_every_hour_on_the_hour(template):
+    """EventBridge's cron runs in UTC: every hour, and the function sends at DIGEST_HOUR in CLINIC_TIMEZONE."""
+    events = template["Resources"]["SendDigest"]["Properties"]["Events"]
+    assert [event["Properties"]["Schedule"] for event in events.values()] == ["cron(0 * * * ? *)"]
+
+
 def test_the_due_index_holds_waiting_requests_and_nothing_personal(stack):
     (index,) = [i for i in properties(stack, "AppointmentsTable")["GlobalSecondaryIndexes"] if i["IndexName"] == "by_due"]
     assert [key["AttributeName"] for key in index["KeySchema"]] == ["due_queue", "due_at"]

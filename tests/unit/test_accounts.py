@@ -67,3 +67,11 @@ def test_a_staff_name_may_have_a_joiner_between_letters_and_no_other_format_char
     for bad in ("\u200cAna", "Ana\u200b", "A\u202ena"):
         with pytest.raises(ValueError):
             staff_name(bad)
+
+
+def test_accounts_get_the_morning_digest_unless_they_opt_out_and_adding_again_keeps_the_choice(admin):
+    assert {a.email: a.digest for a in admin.list()} == {"ana@clinic.example": True, "dana@clinic.example": True}
+    assert admin.add("dana@clinic.example", "Dana Desk", "staff", digest=False).digest is False
+    assert admin.add("dana@clinic.example", "Dana D.", "staff").digest is False  # the inbox's form says nothing
+    assert admin.add("dana@clinic.example", "Dana D.", "staff", digest=True).digest is True
+    assert admin.add("new@clinic.example", "New Person", "staff", digest=False).digest is False
