@@ -37,7 +37,7 @@ def create_appointment():
     request = app.current_request
     submission = intake_http.read_submission(request.headers, request.raw_body)
     receipt = appointment_service().submit(
-        submission.fields, submission.idempotency_key, submission.key_field
+        submission.fields, submission.idempotency_key, submission.key_field, request.headers.get("accept-language")
     )
     if web.wants_html(request.headers.get("accept")):
         return web.redirect(get_settings().thank_you_url), "replayed" if receipt.replayed else "created"

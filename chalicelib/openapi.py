@@ -178,6 +178,7 @@ class StaffAppointment(BaseModel):
     alerted_at: Optional[str] = None
     erased_at: Optional[str] = None
     erased_by: Optional[str] = None
+    language: Optional[str] = Field(default=None, description="The patient's language (en, es): call back in it.")
     due_at: Optional[str] = Field(default=None, description="When the clinic promised to get in touch (UTC): "
                                                             "RESPONSE_TARGET_HOURS opening hours after it arrived.")
     spam_reasons: Optional[List[str]] = Field(

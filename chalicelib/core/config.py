@@ -15,6 +15,7 @@ from . import hours
 from .errors import ConfigError
 
 NOTIFY_DETAILS = ("full", "minimal")
+SUPPORTED_LANGUAGES = ("en", "es")  # the patient languages with a catalogue
 # A queue URL as SQS gives it (GetQueueUrl, or Ref in a template): https://sqs.REGION.amazonaws.com/ACCOUNT/NAME.
 _QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
@@ -52,6 +53,7 @@ class Settings:
     closed_dates: frozenset = frozenset()
     response_target_hours: int = 8
     digest_hour: int = 8
+    languages: tuple = ("en",)  # the patient languages offered, the default first (intake.languages)
 
     def opening_hours(self, location):
         """A location's OpeningHours (an unknown one is open around the clock)."""
@@ -102,6 +104,7 @@ class Settings:
             response_target_hours=_whole("RESPONSE_TARGET_HOURS", env.get("RESPONSE_TARGET_HOURS", ""), 8, 1, 720,
                                          "hours"),
             digest_hour=_whole("DIGEST_HOUR", env.get("DIGEST_HOUR", ""), 8, 0, 23, "hours (0 to 23)"),
+            languages=_languages(env.get("LANGUAGES", "").strip() or "en"),
             confirmation_reply_to=_reply_to(env.get("CONFIRMATION_REPLY_TO", "").strip()),
             sign_in_queue_url=_queue_url(_required(env, "SIGN_IN_QUEUE_URL")),
             form_tokens=_choice("FORM_TOKENS", env.get("FORM_TOKENS", "").strip() or "optional",
@@ -202,6 +205,15 @@ def _location_weeks(value, env):
                                                         "(RESPONSE_TARGET_HOURS and the locations' hours); remove it")
     return {location_id: hours.parse_week(location_id, entry.get("hours") if isinstance(entry, dict) else None)
             for location_id, entry in json.loads(value).items()}
+
+
+def _languages(value):
+    languages = tuple(dict.fromkeys(code.strip().lower() for code in value.split(",") if code.strip()))
+    unknown = [code for code in languages if code not in SUPPORTED_LANGUAGES]
+    if not languages or unknown:
+        raise ConfigError("LANGUAGES", f"{(unknown or [value])[0]!r} is not a language with a catalogue; use "
+                                       f"{', '.join(SUPPORTED_LANGUAGES)} (the default first), e.g. en,es")
+    return languages
 
 
 def _reply_to(value):

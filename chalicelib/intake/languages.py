@@ -5,7 +5,7 @@ Nothing here is an error: a language that is not offered, or a malformed or enor
 """
 import re
 
-SUPPORTED = ("en", "es")  # the languages with a catalogue
+from ..core.config import SUPPORTED_LANGUAGES as SUPPORTED
 STAFF_NAMES = {"en": "English", "es": "Spanish"}  # for staff, who read the inbox in English
 OWN_NAMES = {"en": "English", "es": "Español"}  # for the switch on the form: each language in its own words
 MAX_HEADER = 1024  # browsers send a few dozen bytes; the rest of a longer header is not read

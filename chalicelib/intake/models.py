@@ -156,6 +156,9 @@ class AppointmentForm(BaseModel):
     form_token: Optional[str] = Field(default=None, strict=True,
                                       description="The form's hidden token (GET /form-token gives one); "
                                                   "checked by the spam rules, never refused.")
+    language: Optional[str] = Field(default=None, strict=True,
+                                    description="The language the patient used (LANGUAGES); without it, the "
+                                                "request's Accept-Language decides.")
     suspected_spam: bool = False
 
     @model_validator(mode="before")
@@ -266,6 +269,14 @@ class AppointmentForm(BaseModel):
             raise _rule("This form is out of date: please reload the page and send your request again.")
         return value
 
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value, info):
+        offered = (info.context or {}).get("languages") or ("en",)
+        if value.strip().lower() not in offered:
+            raise _rule("Choose one of: " + ", ".join(offered) + ".")
+        return value.strip().lower()
+
     @field_validator("sms_consent")
     @classmethod
     def _sms_needs_consent(cls, value, info):
@@ -275,7 +286,8 @@ class AppointmentForm(BaseModel):
 
     def fields(self):
         """The patient's answers as stored: only what was given."""
-        return self.model_dump(exclude_none=True, exclude={"suspected_spam", "consent_version", "form_token"})
+        return self.model_dump(exclude_none=True,
+                               exclude={"suspected_spam", "consent_version", "form_token", "language"})
 
     def content(self):
         """What tells a replay from other content: everything sent but the token."""
@@ -290,10 +302,10 @@ def _is_filled(value):
     return value is not False
 
 
-def validate_form(data, *, locations, phone_region, today, consent_versions=()):
+def validate_form(data, *, locations, phone_region, today, consent_versions=(), languages=("en",)):
     """Validate a submission (a dict of field values) or raise ValidationFailed with every field."""
     context = {"locations": locations, "phone_region": phone_region, "today": today,
-               "consent_versions": consent_versions}
+               "consent_versions": consent_versions, "languages": languages}
     try:
         return AppointmentForm.model_validate(data, context=context)
     except ValidationError as error:
@@ -354,6 +366,7 @@ class AppointmentRequest(BaseModel):
     spam_signals: dict = {}  # the figures behind them: {"fill_ms": 1200, "links": 2}
     due_at: Optional[datetime] = None  # when the clinic promised to get in touch (RESPONSE_TARGET_HOURS opening hours on)
     lookups: dict = {}  # keyed hashes of the phone and e-mail, for staff to find it by (core.lookup)
+    language: str = "en"  # the patient's language: what the confirmation is in, and what staff call back in
 
     @property
     def location(self):

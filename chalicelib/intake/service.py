@@ -12,6 +12,7 @@ from ..core.clock import utc_iso, utcnow
 from ..core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
 from ..core.logs import get_logger
 from ..core.lookup import lookup_key, lookups
+from .languages import choose as choose_language
 from . import spam
 from .models import AppointmentRequest, ConsentEvidence, validate_form
 
@@ -65,7 +66,7 @@ class AppointmentService:
         self._now = now
         self._new_id = new_id
 
-    def submit(self, data, idempotency_key=None, key_field="Idempotency-Key"):
+    def submit(self, data, idempotency_key=None, key_field="Idempotency-Key", accept_language=None):
         """Store a submission once; return a Receipt (a replay returns the first one's id)."""
         now = self._now()
         form, problems = None, {}
@@ -76,6 +77,7 @@ class AppointmentService:
                 phone_region=self._settings.phone_region,
                 today=now.astimezone(self._settings.timezone).date(),
                 consent_versions=self._settings.consent_versions,
+                languages=self._settings.languages,
             )
         except ValidationFailed as failed:
             problems.update(failed.fields)
@@ -103,8 +105,9 @@ class AppointmentService:
             dedupe_key, window = f"key:{idempotency_key}", KEY_WINDOW
         else:
             dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
+        language = form.language or choose_language(settings.languages, None, accept_language)
         request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash, verdict,
-                                lookups(lookup_key(key), form.fields()))
+                                lookups(lookup_key(key), form.fields()), language)
 
         # An id taken by an older request (outside its window) or by something else is never
         # overwritten. The request goes to a slot named for the current window instead, where a
@@ -122,20 +125,20 @@ class AppointmentService:
             except IdempotencyConflict:
                 if not dedupe_key.startswith("token:"):
                     raise
-                return self._reused_token(form, now, content_hash, verdict)
+                return self._reused_token(form, now, content_hash, verdict, language)
             if receipt is not None:
                 return receipt
             next_id = derived_id(f"{dedupe_key}#{slot}", key) if attempt == 0 else self._new_id()
             request = request.model_copy(update={"id": next_id})
         raise StorageUnavailable()
 
-    def _reused_token(self, form, now, content_hash, verdict):
+    def _reused_token(self, form, now, content_hash, verdict, language):
         """Other content under a spent token: kept, under an id of its own, as suspected spam."""
         for _ in range(4):
             request_id = self._new_id()
             request = self._request(form, now, request_id, f"reused:{request_id}", content_hash,
                                     verdict.with_reason("token_reused"), lookups(lookup_key(self._id_key()),
-                                                                                 form.fields()))
+                                                                                 form.fields()), language)
             if self._repository.add(request) is None:
                 return self._stored(request)
         raise StorageUnavailable()
@@ -147,7 +150,7 @@ class AppointmentService:
                                               "reasons": list(request.spam_reasons)})
         return Receipt(request.id, replayed=False)
 
-    def _request(self, form, now, request_id, dedupe_key, content_hash, verdict, found_by):
+    def _request(self, form, now, request_id, dedupe_key, content_hash, verdict, found_by, language):
         settings = self._settings
         # The version the patient was shown (the form's hidden field); a script without one agrees to the current.
         consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version)
@@ -160,6 +163,7 @@ class AppointmentService:
             # Possible spam waits for nobody: it gets a due time if staff move it to new.
             due_at=None if verdict.suspected else settings.due_at(form.fields()["location"], now),
             lookups=found_by,
+            language=language,
             created_at=now,
             expires_at=int((now + timedelta(days=retention)).timestamp()),
             fields=form.fields(),

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..core.config import Settings
 from ..core.errors import AlertNotSent
+from ..intake.languages import STAFF_NAMES
 from ..intake.models import CONTACT_LABELS, LABELS, REASON_LABELS, TIME_LABELS, AppointmentRequest
 
 EVENT = "appointment.requested"
@@ -148,6 +149,8 @@ def _email_body(request, location, received, full, link):
         f"Reference: {request.id}",
         f"Received: {received}",
         f"{LABELS['location']}: {location}",
+        # At both levels: which language to call back in is not health data.
+        f"Language: {STAFF_NAMES.get(request.language, request.language)}",
         "",
     ]
     if not full:

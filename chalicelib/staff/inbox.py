@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 from ..core.hours import waited_in_words
 from ..core.pages import COMMON_HEADERS, StaticFiles
 from ..intake.models import CONTACT_LABELS, TIME_LABELS
+from ..intake.languages import STAFF_NAMES
 from ..intake.spam import reason_words
 
 STATIC = StaticFiles(Path(__file__).resolve().parent / "static")
@@ -269,7 +270,7 @@ def _list_row(base, view, zone, reasons, now):
     fields = view.get("fields")
     link = _url(base, f"requests/{_id(view['id'])}")
     if fields:
-        name = f'<a href="{link}">{_name(view)}</a>'
+        name = f'<a href="{link}">{_name(view)}</a>{_language_note(view)}'
         reason = reasons.get(fields.get("reason")) or fields.get("reason")
     else:
         name = f'<a href="{link}">Erased<span class="visually-hidden"> request {_e(view["id"])}</span></a>'
@@ -308,6 +309,14 @@ def _waiting(view, now):
     if due and now >= _moment(due):
         text += f' <strong class="overdue">Overdue by {_e(waited_in_words(now - _moment(due)))}</strong>'
     return text
+
+
+def _language_note(view):
+    """ "Language: Spanish" under the name, for a request in another language than English."""
+    language = view.get("language")
+    if not language or language == "en":
+        return ""
+    return f'<span class="language">Language: {_e(STAFF_NAMES.get(language, language))}</span>'
 
 
 def _utcnow():
@@ -440,6 +449,9 @@ def _summary(view, zone, now):
         ("Clinic location", _e(view.get("location_name") or view.get("location", ""))),
         ("Status", f'{_status(view.get("status"))} {_waiting(view, now)}'.strip()),
     ]
+    if view.get("language"):
+        rows.append(("Language", f"{_e(STAFF_NAMES.get(view['language'], view['language']))} "
+                                 '<span class="hint">(call back in it)</span>'))
     if view.get("due_at") and view.get("status") == "new":
         rows.append(("Contact due by", _time(view["due_at"], zone)))
     if "fields" in view:

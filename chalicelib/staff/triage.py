@@ -93,6 +93,7 @@ class StaffRecord:
     due_at: Optional[str] = None  # UTC ISO: when the clinic promised to get in touch
     first_contact: Optional[dict] = None  # at the first change out of new: {"at", "business_minutes", "wall_minutes"}
     lookups: Optional[dict] = None  # the keyed hashes it can be found by (core.lookup); gone once erased
+    language: Optional[str] = None  # the patient's language: what staff call back in
 
     @property
     def erased(self):
@@ -308,6 +309,8 @@ class StaffService:
             data.update(fields=record.fields, consent=record.consent, alerted_at=record.alerted_at)
         if record.due_at and not record.erased:
             data["due_at"] = record.due_at
+        if record.language and not record.erased:
+            data["language"] = record.language
         if record.status == "suspected_spam":
             data["spam_reasons"] = list(record.spam_reasons)
             data["spam_signals"] = dict(record.spam_signals or {})

@@ -53,6 +53,7 @@ def to_item(request: AppointmentRequest):
         **spam,
         **dict(request.lookups),
         "ref_prefix": request.id[:REF_PREFIX],
+        "language": request.language,
         "entity": ENTITY,
         "id": request.id,
         "status": request.status,
@@ -85,6 +86,7 @@ def from_item(item):
         spam_reasons=tuple(item.get("spam_reasons", ())),
         spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
         due_at=datetime.fromisoformat(item["due_at"].replace("Z", "+00:00")) if item.get("due_at") else None,
+        language=item.get("language") or "en",
     )
 
 

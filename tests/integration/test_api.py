@@ -399,3 +399,17 @@ def test_small_mismatches_of_a_well_meant_request_are_accepted(api):
     answer = api.post_json("\ufeff" + body, {"Content-Type": "application/json; charset=us-ascii",
                                              "Idempotency-Key": ""})
     assert answer.status_code == 201, answer.body
+
+
+def test_the_patients_language_is_stored_and_an_unknown_one_is_a_422(api, dynamodb, table):
+    spanish = api.post_json(valid_fields(message="en español"), {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    chosen = api.post_json(valid_fields(message="elegido", language="es"), {"Accept-Language": "en"})
+    refused = api.post_json(valid_fields(language="fr"))
+
+    assert stored(dynamodb, table, response_json(spanish)["id"])["language"] == {"S": "es"}
+    assert stored(dynamodb, table, response_json(chosen)["id"])["language"] == {"S": "es"}
+    body = assert_error(refused, 422, "validation_failed")
+    assert set(body["fields"]) == {"language"}
+    for value in (["es"], {"es": True}, 7):
+        assert set(assert_error(api.post_json(valid_fields(language=value)), 422, "validation_failed")["fields"]) == \
+            {"language"}

@@ -136,6 +136,7 @@ def test_full_alert_shows_every_field_the_patient_gave(settings):
         f"Reference: {REF}",
         "Received: Wed 25 Nov 2026, 10:00 AM EST",
         "Clinic location: Downtown Clinic",
+        "Language: English",
         "",
         "Name: José García-Núñez",
         "Phone: +1 212-555-0142",
@@ -175,7 +176,7 @@ def test_an_absent_optional_field_leaves_no_line_behind(settings, field):
 def test_a_request_with_only_the_required_fields_is_short_and_complete(settings):
     body = variants(compose_alert(stored_request(preferred_contact=...), settings))["email"]
     assert [line.split(":")[0] for line in body.splitlines() if ": " in line] == [
-        "Open it in the staff inbox", "Reference", "Received", "Clinic location", "Name", "Phone", "Email",
+        "Open it in the staff inbox", "Reference", "Received", "Clinic location", "Language", "Name", "Phone", "Email",
     ]
     assert not body.endswith("\n\n")
 
@@ -445,3 +446,14 @@ def test_a_message_of_exactly_the_limit_is_quoted_whole_and_one_more_character_i
     cut = variants(compose_alert(stored_request(message="m" * 2000 + "z"), settings))["email"]
     assert "cut here" not in whole and "z" in whole.split("(quoted; web addresses disabled):")[1]
     assert "cut here" in cut and "z" not in cut.split("(quoted; web addresses disabled):")[1]
+
+
+
+@pytest.mark.parametrize("detail", ["full", "minimal"])
+def test_every_alert_says_which_language_to_call_back_in(settings, detail):
+    import dataclasses
+
+    request = stored_request().model_copy(update={"language": "es"})
+    alert = compose_alert(request, dataclasses.replace(settings, notify_detail=detail))
+    assert "Language: Spanish" in variants(alert)["email"]
+    assert "Spanish" not in alert.subject and "es" not in {a["StringValue"] for a in alert.attributes.values()}

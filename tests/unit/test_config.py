@@ -29,7 +29,7 @@ def test_the_dev_stage_is_valid():
 
 
 OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES", "CONFIRMATIONS", "CONFIRMATION_REPLY_TO", "RESPONSE_TARGET_HOURS",
-            "CLINIC_CLOSED_DATES", "DIGEST_HOUR"}
+            "CLINIC_CLOSED_DATES", "DIGEST_HOUR", "LANGUAGES"}
 
 
 @pytest.mark.parametrize("name", sorted(set(STAGE_ENV) - OPTIONAL))
@@ -78,6 +78,8 @@ def test_a_missing_setting_is_named(name):
     ("MAIL_CONFIGURATION_SET", "require tls"),
     ("CONFIRMATIONS", "yes"),
     ("CONFIRMATION_RESPONSE_TIME", "within one business day"),  # gone: the due time says when
+    ("LANGUAGES", "en,fr"),
+    ("LANGUAGES", "english"),
     ("RESPONSE_TARGET_HOURS", "0"),
     ("RESPONSE_TARGET_HOURS", "a day"),
     ("DIGEST_HOUR", "24"),
@@ -267,3 +269,8 @@ def test_bad_hours_say_what_is_wrong_and_where(hours, words):
         Settings.from_env(env_with(CLINIC_LOCATIONS=json.dumps({"downtown": {"name": "D", "hours": hours}})))
     assert error.value.setting == "CLINIC_LOCATIONS"
     assert words in error.value.reason and "'downtown'" in error.value.reason
+
+
+def test_languages_default_to_english_and_keep_their_order():
+    assert Settings.from_env(env_with(LANGUAGES=None)).languages == ("en",)
+    assert Settings.from_env(env_with(LANGUAGES="es, EN,es")).languages == ("es", "en")

@@ -683,3 +683,13 @@ def test_one_search_box_labelled_with_what_it_finds():
 
 def test_a_search_that_finds_nothing_says_what_to_try():
     assert "No request matches this search" in list_page(items=[], filters={"q": "nobody@example.com"})
+
+
+def test_staff_are_told_which_language_to_call_back_in():
+    spanish = {**view(), "language": "es"}
+
+    assert "Language: Spanish" in list_page(items=[spanish], now=NOW)
+    assert "Language:" not in re.findall(r"<tbody>.*</tbody>", list_page(items=[{**view(), "language": "en"}],
+                                                                           now=NOW), re.S)[0]
+    page = Parsed(request_page(record=spanish, now=NOW))
+    assert "Language" in page.text and "Spanish" in " ".join(page.text)

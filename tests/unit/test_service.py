@@ -404,3 +404,31 @@ def test_a_location_open_around_the_clock_is_due_8_hours_later(service, reposito
 
 def test_possible_spam_waits_for_nobody(service, repository):
     assert stored(repository, service.submit(valid_fields(website="x")).id).due_at is None
+
+
+@pytest.mark.parametrize("sent, accept_language, stored_language", [
+    ({"language": "es"}, "en-US,en", "es"),      # the field first
+    ({}, "es-MX,es;q=0.9", "es"),                # else the request's Accept-Language
+    ({}, "fr-FR,de;q=0.5", "en"),                # else the default
+    ({}, None, "en"),
+    ({"language": " ES "}, None, "es"),
+])
+def test_the_request_keeps_the_patients_language(repository, settings, fixed_now, sent, accept_language,
+                                                 stored_language):
+    from dataclasses import replace
+
+    service = AppointmentService(repository, replace(settings, languages=("en", "es")), id_key,
+                                 now=Clock(fixed_now), new_id=Ids())
+    receipt = service.submit(valid_fields(**sent), accept_language=accept_language)
+
+    assert stored(repository, receipt.id).language == stored_language
+    assert "language" not in stored(repository, receipt.id).fields
+
+
+def test_a_language_that_is_not_offered_is_refused_on_its_field(repository, settings, fixed_now):
+    from dataclasses import replace
+
+    service = AppointmentService(repository, replace(settings, languages=("en", "es")), id_key, now=Clock(fixed_now))
+    with pytest.raises(ValidationFailed) as failed:
+        service.submit(valid_fields(language="fr"))
+    assert failed.value.fields == {"language": "Choose one of: en, es."}
