@@ -17,7 +17,7 @@ STACK ?= appointments-$(STAGE)
 ARTIFACT_BUCKET ?=
 PARAMETERS ?=
 
-.PHONY: run test venv browser checkov bench openapi screenshots clean package deploy
+.PHONY: run test venv browser checkov bench openapi screenshots clean package deploy i18n
 
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
@@ -59,6 +59,9 @@ $(NODE_STAMP): package.json package-lock.json
 
 screenshots: $(STAMP) browser ## Rewrite the README's screenshots in docs/screenshots (the browser tests that take them)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -k screenshot
+
+i18n: $(STAMP) ## Extract the words patients read, update each language's .po and compile the .mo (Babel)
+	$(PY) -m tools.i18n
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json from the routes and models
 	$(PY) -m tools.openapi

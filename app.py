@@ -88,7 +88,10 @@ def form_page():
     if location:
         return web.redirect(location), "redirect"
     settings = get_settings()
-    return web.html_response(200, page.form_page(settings, new_form_token()), page.form_headers(settings)), "page"
+    request = app.current_request
+    language = page.page_language(settings, request.query_params, request.headers.get("accept-language"))
+    return web.html_response(200, page.form_page(settings, new_form_token(), language=language),
+                             page.form_headers(settings)), "page"
 
 
 @app.route("/form-token", methods=["GET"], content_types=ANY_CONTENT_TYPE)
@@ -112,7 +115,9 @@ def robots_txt():
 @_endpoint("GET /thanks")
 def thanks_page():
     from chalicelib.intake import page
-    return web.html_response(200, page.thanks_page(), page.thanks_headers()), "page"
+    request = app.current_request
+    language = page.page_language(get_settings(), request.query_params, request.headers.get("accept-language"))
+    return web.html_response(200, page.thanks_page(language), page.thanks_headers()), "page"
 
 
 def _query(name):

@@ -1,4 +1,5 @@
 """Errors of the domain. The service raises them; the web layer turns each into one HTTP answer."""
+from .i18n import N_
 
 
 class AppError(Exception):
@@ -56,8 +57,8 @@ class IdempotencyConflict(AppError):
         "Use a new key for a new request."
     )
     # What a patient reads when they went back, changed their details and sent the same form again.
-    patient_title = "We already have your request"
-    patient_message = (
+    patient_title = N_("We already have your request")
+    patient_message = N_(
         "The request you sent from this form arrived earlier, with the details you first gave. "
         "To change them, please call the clinic, or open the form again and send a new request."
     )

@@ -203,7 +203,10 @@ def endpoint(route, current_request, allowed_origins=lambda: (), *, authenticate
                 origins = allowed_origins()
             except ConfigError:
                 origins = ()
+            varies = response.headers.get("Vary")  # a page's own (Accept-Language) is kept beside Origin
             response.headers.update(cors_headers(request.headers.get("origin"), origins))
+            if varies and varies != "Origin":
+                response.headers["Vary"] = f"{varies}, Origin"
             response.headers.update(headers or {})
             line = {
                 "event": "request",

@@ -1,10 +1,14 @@
 """The form's HTTP: a POST body as the form's fields, and the readable page a plain post gets on an error."""
 import html
+import json
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from ..core import web
-from ..core.errors import InvalidBody, PayloadTooLarge, UnsupportedMediaType
+from ..core.config import get_settings
+from ..core.errors import AppError, InvalidBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from ..core.i18n import N_, translate
+from .languages import choose as choose_language
 from .models import BOOLEAN_FIELDS, LABELS
 
 _TRUE = {"on", "true", "yes", "1"}
@@ -50,6 +54,8 @@ def _form_fields(text):
     for name, value in pairs:
         if value.strip() or name == "form_token":  # an empty token was sent, and is invalid: not absent
             fields[name] = value
+    if "language" in fields and fields["language"].strip().lower() not in _offered_languages():
+        del fields["language"]  # a browser's form: another language falls back to the default, with no error
     for name in BOOLEAN_FIELDS:
         # An unticked checkbox is simply not sent: absent means false.
         fields[name] = _form_boolean(fields[name]) if name in fields else False
@@ -66,27 +72,60 @@ def _form_boolean(value):
 
 
 def error_answer(error, request):
-    """A browser's plain post gets a page that lists what to fix; a script gets the JSON body."""
+    """A browser's plain post gets a page that lists what to fix; a script gets the JSON body. A validation
+    error speaks the request's language: its `language` field, else its Accept-Language."""
     as_page = web.wants_html(request.headers.get("accept"))
-    return web.error_response(error, _page_of if as_page else None)
+    language = answer_language(request)
+    if isinstance(error, ValidationFailed) and language != "en":
+        translated = ValidationFailed({name: translate(text, language) for name, text in error.fields.items()})
+        translated.message = translate(VALIDATION_MESSAGE, language)
+        error = translated
+    return web.error_response(error, (lambda failed: _page_of(failed, language)) if as_page else None)
 
 
-def _page_of(error):
+def _offered_languages():
+    try:
+        return get_settings().languages
+    except AppError:
+        return ("en",)
+
+
+def answer_language(request):
+    """The language of the answer to a post: the body's `language` field, else Accept-Language, else the default."""
+    offered = _offered_languages()
+    sent = None
+    try:
+        body = (request.raw_body or b"")[:web.MAX_BODY_BYTES].decode("utf-8")
+        if body.lstrip().startswith("{"):
+            value = json.loads(body).get("language")
+        else:
+            value = dict(parse_qsl(body, max_num_fields=web.MAX_FORM_FIELDS)).get("language")
+        sent = value if isinstance(value, str) else None
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        pass
+    return choose_language(offered, sent, request.headers.get("accept-language"))
+
+
+def _page_of(error, language="en"):
     if hasattr(error, "patient_message"):
-        return error_page(error.patient_message, title=error.patient_title, advice="")
-    return error_page(error.message, getattr(error, "fields", None))
+        return error_page(translate(error.patient_message, language), title=error.patient_title, advice="",
+                          language=language)
+    return error_page(error.message, getattr(error, "fields", None), language=language)
 
 
-BACK_ADVICE = "Use your browser’s Back button to return to the form: what you typed is still there."
+VALIDATION_MESSAGE = N_("Some fields need your attention. Please correct them and send the form again.")
+BACK_ADVICE = N_("Use your browser’s Back button to return to the form: what you typed is still there.")
+TITLE = N_("Please check your appointment request")
 
 
-def error_page(message, fields=None, *, title="Please check your appointment request", advice=BACK_ADVICE):
+def error_page(message, fields=None, *, title=TITLE, advice=BACK_ADVICE, language="en"):
+    title, advice = translate(title, language), translate(advice, language)
     items = "".join(
-        f"<li><strong>{html.escape(LABELS.get(name, name))}</strong>: {html.escape(text)}</li>"
+        f"<li><strong>{html.escape(translate(LABELS.get(name, name), language))}</strong>: {html.escape(text)}</li>"
         for name, text in (fields or {}).items()
     )
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 from pydantic_core import PydanticCustomError
 
 from ..core.errors import ValidationFailed
+from ..core.i18n import N_, Message
 
 MAX_DAYS_AHEAD = 180
 
@@ -26,40 +27,41 @@ CONTACT_METHODS = ("phone", "email", "text")
 TIMES = ("morning", "afternoon", "evening", "any")
 # The words the form shows for each choice; alerts use the same, so staff read what was chosen.
 REASON_LABELS = {
-    "back_pain": "Back pain",
-    "neck_pain": "Neck pain",
-    "shoulder": "Shoulder",
-    "knee": "Knee",
-    "hip": "Hip",
-    "sports_injury": "Sports injury",
-    "post_surgery": "Recovery after surgery",
-    "work_injury": "Injury at work",
-    "auto_accident": "Car accident",
-    "other": "Something else",
+    "back_pain": N_("Back pain"),
+    "neck_pain": N_("Neck pain"),
+    "shoulder": N_("Shoulder"),
+    "knee": N_("Knee"),
+    "hip": N_("Hip"),
+    "sports_injury": N_("Sports injury"),
+    "post_surgery": N_("Recovery after surgery"),
+    "work_injury": N_("Injury at work"),
+    "auto_accident": N_("Car accident"),
+    "other": N_("Something else"),
 }
-TIME_LABELS = {"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening", "any": "Any time"}
-CONTACT_LABELS = {"phone": "Phone call", "email": "Email", "text": "Text message"}
+TIME_LABELS = {"morning": N_("Morning"), "afternoon": N_("Afternoon"), "evening": N_("Evening"), "any": N_("Any time")}
+CONTACT_LABELS = {"phone": N_("Phone call"), "email": N_("Email"), "text": N_("Text message")}
 
 LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "phone": "Phone",
-    "location": "Clinic location",
-    "preferred_contact": "Preferred contact",
-    "new_patient": "New patient",
-    "reason": "Reason for visit",
-    "preferred_date": "Preferred date",
-    "preferred_time": "Preferred time",
-    "has_referral": "Referral",
-    "insurance": "Insurance",
-    "message": "Message",
-    "contact_consent": "Consent to be contacted",
-    "sms_consent": "Consent to text messages",
-    "consent_version": "Consent wording",
-    "submission_id": "Submission id",
-    "form_token": "Form token",
-    "Idempotency-Key": "Idempotency-Key",
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "email": N_("Email"),
+    "phone": N_("Phone"),
+    "location": N_("Clinic location"),
+    "preferred_contact": N_("Preferred contact"),
+    "new_patient": N_("New patient"),
+    "reason": N_("Reason for visit"),
+    "preferred_date": N_("Preferred date"),
+    "preferred_time": N_("Preferred time"),
+    "has_referral": N_("Referral"),
+    "insurance": N_("Insurance"),
+    "message": N_("Message"),
+    "contact_consent": N_("Consent to be contacted"),
+    "sms_consent": N_("Consent to text messages"),
+    "consent_version": N_("Consent wording"),
+    "submission_id": N_("Submission id"),
+    "form_token": N_("Form token"),
+    "language": N_("Language"),
+    "Idempotency-Key": N_("Idempotency-Key"),
 }
 BOOLEAN_FIELDS = ("new_patient", "has_referral", "contact_consent", "sms_consent")
 OPTIONAL_FIELDS = (
@@ -67,17 +69,17 @@ OPTIONAL_FIELDS = (
     "has_referral", "insurance", "message", "sms_consent", "consent_version",
 )
 _REQUIRED_MESSAGES = {
-    "first_name": "Please enter your first name.",
-    "last_name": "Please enter your last name.",
-    "email": "Please enter your email address.",
-    "phone": "Please enter a phone number we can reach you on.",
-    "location": "Please choose a clinic location.",
-    "contact_consent": "Please confirm that the clinic may contact you about this request.",
+    "first_name": N_("Please enter your first name."),
+    "last_name": N_("Please enter your last name."),
+    "email": N_("Please enter your email address."),
+    "phone": N_("Please enter a phone number we can reach you on."),
+    "location": N_("Please choose a clinic location."),
+    "contact_consent": N_("Please confirm that the clinic may contact you about this request."),
 }
 _CHOICE_MESSAGES = {
-    "preferred_contact": "Choose phone, email or text.",
-    "reason": "Choose one of the listed reasons, or other.",
-    "preferred_time": "Choose morning, afternoon, evening or any.",
+    "preferred_contact": N_("Choose phone, email or text."),
+    "reason": N_("Choose one of the listed reasons, or other."),
+    "preferred_time": N_("Choose morning, afternoon, evening or any."),
 }
 
 # Bidirectional marks, overrides and isolates can make text display differently from what it is.
@@ -96,8 +98,9 @@ def joins_letters(text, index):
     return text[index] in JOINERS and letter(index - 1) and letter(index + 1)
 
 
-def _rule(message):
-    return PydanticCustomError("rule", message)
+def _rule(msgid, **params):
+    """A rule's message, in words a patient can act on, that the answer gives in their language."""
+    return PydanticCustomError("rule", "{message}", {"message": Message(msgid, **params)})
 
 
 def _clean_text(value, *, field, max_length, multiline=False, name=False):
@@ -118,12 +121,14 @@ def _clean_text(value, *, field, max_length, multiline=False, name=False):
         if multiline and char in "\n\t":
             continue
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
-            where = "" if multiline else " or line breaks"
-            raise _rule(f"{LABELS[field]} cannot contain control characters{where}.")
+            if multiline:
+                raise _rule(N_("{label} cannot contain control characters."), label=LABELS[field])
+            raise _rule(N_("{label} cannot contain control characters or line breaks."), label=LABELS[field])
         if name and unicodedata.category(char) == "Cf" and not joins_letters(value, index):
-            raise _rule(f"{LABELS[field]} cannot contain invisible formatting characters.")
+            raise _rule(N_("{label} cannot contain invisible formatting characters."), label=LABELS[field])
     if len(value) > max_length:
-        raise _rule(f"{LABELS[field]} can be at most {max_length} characters (it has {len(value)}).")
+        raise _rule(N_("{label} can be at most {max_length} characters (it has {length})."), label=LABELS[field],
+                    max_length=max_length, length=len(value))
     return value
 
 
@@ -183,7 +188,7 @@ class AppointmentForm(BaseModel):
         if not value:
             raise _rule(_REQUIRED_MESSAGES[info.field_name])
         if not any(unicodedata.category(char).startswith("L") for char in value):
-            raise _rule(f"{LABELS[info.field_name]} needs at least one letter.")
+            raise _rule(N_("{label} needs at least one letter."), label=LABELS[info.field_name])
         return value
 
     @field_validator("email")
@@ -193,11 +198,11 @@ class AppointmentForm(BaseModel):
         if not value:
             raise _rule(_REQUIRED_MESSAGES["email"])
         if len(value) > 254:
-            raise _rule("An email address can be at most 254 characters.")
+            raise _rule(N_("An email address can be at most 254 characters."))
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as error:
-            raise _rule(f"Please check your email address: {error}") from None
+            raise _rule(N_("Please check your email address: {detail}"), detail=str(error)) from None
 
     @field_validator("phone")
     @classmethod
@@ -211,7 +216,7 @@ class AppointmentForm(BaseModel):
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
-            raise _rule("Please enter a phone number we can call, with its area code, e.g. 212-555-0142.")
+            raise _rule(N_("Please enter a phone number we can call, with its area code, e.g. 212-555-0142."))
         normalised = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return f"{normalised} ext. {number.extension}" if number.extension else normalised
 
@@ -223,7 +228,8 @@ class AppointmentForm(BaseModel):
         if not value:
             raise _rule(_REQUIRED_MESSAGES["location"])
         if value not in locations:
-            raise _rule("Please choose one of our clinic locations: " + ", ".join(locations.values()) + ".")
+            raise _rule(N_("Please choose one of our clinic locations: {locations}."),
+                        locations=", ".join(locations.values()))
         return value
 
     @field_validator("contact_consent")
@@ -242,12 +248,12 @@ class AppointmentForm(BaseModel):
         except ValueError:
             day = None
         if day is None:
-            raise _rule("Enter the date as YYYY-MM-DD, e.g. 2026-12-01.")
+            raise _rule(N_("Enter the date as YYYY-MM-DD, e.g. 2026-12-01."))
         today = (info.context or {}).get("today") or date.today()
         if day < today:
-            raise _rule("The preferred date cannot be in the past.")
+            raise _rule(N_("The preferred date cannot be in the past."))
         if day > today + timedelta(days=MAX_DAYS_AHEAD):
-            raise _rule(f"The preferred date can be at most {MAX_DAYS_AHEAD} days ahead.")
+            raise _rule(N_("The preferred date can be at most {days} days ahead."), days=MAX_DAYS_AHEAD)
         return day.isoformat()
 
     @field_validator("insurance")
@@ -266,7 +272,7 @@ class AppointmentForm(BaseModel):
         known = (info.context or {}).get("consent_versions") or ()
         value = value.strip()
         if value not in known:
-            raise _rule("This form is out of date: please reload the page and send your request again.")
+            raise _rule(N_("This form is out of date: please reload the page and send your request again."))
         return value
 
     @field_validator("language")
@@ -274,14 +280,14 @@ class AppointmentForm(BaseModel):
     def _language(cls, value, info):
         offered = (info.context or {}).get("languages") or ("en",)
         if value.strip().lower() not in offered:
-            raise _rule("Choose one of: " + ", ".join(offered) + ".")
+            raise _rule(N_("Choose one of: {choices}."), choices=", ".join(offered))
         return value.strip().lower()
 
     @field_validator("sms_consent")
     @classmethod
     def _sms_needs_consent(cls, value, info):
         if info.data.get("preferred_contact") == "text" and value is not True:
-            raise _rule("To be contacted by text, please agree to receive text messages.")
+            raise _rule(N_("To be contacted by text, please agree to receive text messages."))
         return value
 
     def fields(self):
@@ -326,16 +332,18 @@ def _friendly(field, item):
     kind = item["type"]
     label = LABELS.get(field, field)
     if kind == "rule":
-        return item["msg"]
+        return (item.get("ctx") or {}).get("message") or item["msg"]
     if kind == "missing" or item.get("input") is None:
-        return _REQUIRED_MESSAGES.get(field, f"{label} is required.")
+        return Message(_REQUIRED_MESSAGES[field]) if field in _REQUIRED_MESSAGES else \
+            Message(N_("{label} is required."), label=label)
     if kind in ("literal_error", "enum"):
-        return _CHOICE_MESSAGES.get(field, f"{label} has a value we do not recognise.")
+        return Message(_CHOICE_MESSAGES[field]) if field in _CHOICE_MESSAGES else \
+            Message(N_("{label} has a value we do not recognise."), label=label)
     if kind.startswith("bool"):
-        return f"{label} must be true or false."
+        return Message(N_("{label} must be true or false."), label=label)
     if kind.startswith("string"):
-        return f"{label} must be text."
-    return f"{label} is not valid."
+        return Message(N_("{label} must be text."), label=label)
+    return Message(N_("{label} is not valid."), label=label)
 
 
 class ConsentEvidence(BaseModel):
@@ -343,6 +351,7 @@ class ConsentEvidence(BaseModel):
 
     given_at: str
     version: str
+    language: Optional[str] = None  # whose wording of that version the patient saw (absent: before languages)
 
 
 class AppointmentRequest(BaseModel):

@@ -4,47 +4,109 @@ Plain HTML, CSS and one small script from chalicelib/intake/static (no build ste
 other hosts). Everything that comes from config is HTML-escaped.
 """
 import html
+import json
 import re
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from string import Template
 from urllib.parse import urlsplit
 
+from ..core.i18n import N_, catalogue
 from ..core.pages import COMMON_HEADERS, StaticFiles
+from .languages import OWN_NAMES
 from .models import MAX_DAYS_AHEAD, REASON_LABELS, REASONS, TIME_LABELS, TIMES
 
 STATIC = StaticFiles(Path(__file__).resolve().parent / "static")
 
 # Changing these words changes what patients agree to: give CONSENT_VERSION a new value too
 # (tests/unit/test_page.py pins the wording of each version in use).
-CONSENT_TEXT = "I agree that the clinic may contact me about this appointment request, using the details I have given."
-SMS_CONSENT_TEXT = "I agree to receive text messages about my appointment request."
-SMS_DISCLOSURE = (
+# (Each language's wording comes from its catalogue; a change to any of them needs a new version.)
+CONSENT_TEXT = N_("I agree that the clinic may contact me about this appointment request, using the details I "
+                  "have given.")
+SMS_CONSENT_TEXT = N_("I agree to receive text messages about my appointment request.")
+SMS_DISCLOSURE = N_(
     "Message frequency varies. Message and data rates may apply. "
     "Reply STOP to stop receiving texts, or HELP for help. Agreeing is not a condition of receiving care."
 )
+# What form.js says while sending and after; the page gives them in its language (data-messages).
+SCRIPT_MESSAGES = {
+    "sending": N_("Sending your request…"),
+    "fix": N_("Please correct the highlighted fields, then send the form again."),
+    "retry": N_("We could not save your request just now. What you typed is still here: please wait a few seconds, "
+                "then press “Send request” to try again."),
+    "offline": N_("We could not reach the clinic. Please check your internet connection, then press “Send request” "
+                  "to try again. If your request did get through, sending it again will not create a second one."),
+    "conflict": N_("This request was already sent with different details. To send a new request, please reload this "
+                   "page."),
+    "problem": N_("Something went wrong on our side. Please try again, or call the clinic."),
+    "summaryOne": N_("There is 1 problem with your request"),
+    "summaryMany": N_("There are {n} problems with your request"),
+    "successTitle": N_("Thank you – your request has been sent"),
+    "successNext": N_("The clinic will contact you soon, the way you asked, to arrange a time."),
+    "reference": N_("Your reference: "),
+}
+_MARKER = re.compile(r"\{\{(.+?)\}\}", re.S)
 
 _PLAIN_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _HOST_SOURCE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
-def form_page(settings, form_token="", *, now=None):
-    """The form, with the clinic's locations, today's date limits and a fresh form token (intake.spam): the
-    token's nonce is also what makes the page's retries replays, as a submission id did."""
+@lru_cache(maxsize=None)
+def translated(template_name, language):
+    """A page template with each {{English text}} in `language` (the catalogue's own words, trusted as HTML)."""
+    words = catalogue(language).gettext
+    return _MARKER.sub(lambda found: words(" ".join(found.group(1).split())), STATIC.text(template_name))
+
+
+def form_page(settings, form_token="", *, now=None, language="en"):
+    """The form in `language`, with the clinic's locations, today's date limits and a fresh form token
+    (intake.spam): the token's nonce is also what makes the page's retries replays, as a submission id did."""
+    words = catalogue(language).gettext
     today = (now or datetime.now(timezone.utc)).astimezone(settings.timezone).date()
-    return STATIC.template("form.html").substitute(
+    script = {name: words(text) for name, text in SCRIPT_MESSAGES.items()}
+    return Template(translated("form.html", language)).substitute(
+        lang=language,
+        language_switch=_language_switch(settings.languages, language),
+        language_help=_language_help(settings, words),
+        script_messages=html.escape(json.dumps(script, ensure_ascii=False)),
         css_url=asset_url("form.css"),
         js_url=asset_url("form.js"),
         location_options=_options(settings.locations.items()),
-        reason_options=_options((reason, REASON_LABELS[reason]) for reason in REASONS),
-        time_options=_options((time, TIME_LABELS[time]) for time in TIMES),
+        reason_options=_options((reason, words(REASON_LABELS[reason])) for reason in REASONS),
+        time_options=_options((time, words(TIME_LABELS[time])) for time in TIMES),
         min_date=today.isoformat(),
         max_date=(today + timedelta(days=MAX_DAYS_AHEAD)).isoformat(),
-        consent_text=html.escape(CONSENT_TEXT),
-        sms_consent_text=html.escape(SMS_CONSENT_TEXT),
-        sms_disclosure=html.escape(SMS_DISCLOSURE),
+        consent_text=html.escape(words(CONSENT_TEXT)),
+        sms_consent_text=html.escape(words(SMS_CONSENT_TEXT)),
+        sms_disclosure=html.escape(words(SMS_DISCLOSURE)),
+        consent_version_words=html.escape(words(N_("Consent wording version {version}.")).format(
+            version=settings.consent_version)),
         consent_version=html.escape(settings.consent_version),
         form_token=html.escape(form_token),
     )
+
+
+def page_language(settings, query_params, accept_language):
+    """?lang= first, then Accept-Language, then the first of LANGUAGES (intake.languages)."""
+    from .languages import choose
+
+    return choose(settings.languages, (query_params or {}).get("lang"), accept_language)
+
+
+def _language_switch(offered, language):
+    """A link to the page in each other language, named in that language ("Español" on the English page)."""
+    links = [f'<a href="?lang={code}" hreflang="{code}" lang="{code}">{html.escape(OWN_NAMES[code])}</a>'
+             for code in offered if code != language]
+    return f'<nav class="language-switch" aria-label="Language">{" ".join(links)}</nav>' if links else ""
+
+
+def _language_help(settings, words):
+    """The notice that language help is available, with the numbers to call (Section 1557)."""
+    phones = [f"{html.escape(settings.locations[place])}: <span class=\"nowrap\">{html.escape(phone)}</span>"
+              for place, phone in settings.location_phones.items() if place in settings.locations]
+    text = html.escape(words(N_("Language help is available free of charge. Call us and ask for an interpreter.")))
+    return text + (" " + "; ".join(phones) + "." if phones else "")
 
 
 def slash_redirect(path):
@@ -58,8 +120,9 @@ def slash_redirect(path):
     return None
 
 
-def thanks_page():
-    return STATIC.template("thanks.html").substitute(css_url=asset_url("form.css"))
+def thanks_page(language="en"):
+    return Template(translated("thanks.html", language)).substitute(
+        css_url=asset_url("form.css"), lang=language, again="" if language == "en" else f"?lang={language}")
 
 
 def form_headers(settings):
@@ -69,12 +132,14 @@ def form_headers(settings):
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
         f"form-action {form_action}; base-uri 'none'; frame-ancestors 'none'"
     )
-    return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store"}
+    return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store", "Vary": "Accept-Language"}
 
 
 def thanks_headers():
     policy = "default-src 'none'; style-src 'self'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
-    return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "public, max-age=300"}
+    # Its words follow the browser's Accept-Language: a shared cache keeps one copy per language.
+    return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "public, max-age=300",
+            "Vary": "Accept-Language"}
 
 
 def robots_txt(settings):

@@ -153,7 +153,8 @@ class AppointmentService:
     def _request(self, form, now, request_id, dedupe_key, content_hash, verdict, found_by, language):
         settings = self._settings
         # The version the patient was shown (the form's hidden field); a script without one agrees to the current.
-        consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version)
+        consent = ConsentEvidence(given_at=utc_iso(now), version=form.consent_version or settings.consent_version,
+                                  language=language)
         retention = SPAM_RETENTION_DAYS if verdict.suspected else settings.retention_days
         return AppointmentRequest(
             id=request_id,

@@ -413,3 +413,43 @@ def test_the_patients_language_is_stored_and_an_unknown_one_is_a_422(api, dynamo
     for value in (["es"], {"es": True}, 7):
         assert set(assert_error(api.post_json(valid_fields(language=value)), 422, "validation_failed")["fields"]) == \
             {"language"}
+
+
+def test_a_spanish_request_is_told_what_to_fix_in_spanish(api):
+    by_field = assert_error(api.post_json(valid_fields(email="nope", language="es")), 422, "validation_failed")
+    by_header = assert_error(api.post_json(valid_fields(first_name=""), {"Accept-Language": "es-MX,es;q=0.9"}),
+                             422, "validation_failed")
+    english = assert_error(api.post_json(valid_fields(first_name=""), {"Accept-Language": "fr, en;q=0.5"}),
+                           422, "validation_failed")
+
+    assert by_field["message"].startswith("Algunos campos necesitan su atención")
+    assert by_field["fields"]["email"] == "Revise su dirección de correo electrónico."
+    assert by_header["fields"]["first_name"] == "Escriba su nombre."
+    assert english["fields"]["first_name"] == "Please enter your first name."
+    long_name = assert_error(api.post_json(valid_fields(first_name="a" * 61, language="es")), 422, "validation_failed")
+    assert long_name["fields"]["first_name"] == "Nombre puede tener como máximo 60 caracteres (tiene 61)."
+
+
+def test_a_browsers_plain_post_in_spanish_gets_the_page_of_what_to_fix_in_spanish(api):
+    answer = api.post_form(valid_fields(contact_consent="on", phone="12", language="es"), BROWSER)
+
+    page = answer.body.decode()
+    assert answer.status_code == 422
+    assert '<html lang="es">' in page and "Revise su solicitud de cita" in page
+    assert "<strong>Teléfono</strong>" in page and "Atrás" in page
+
+
+def test_the_form_page_follows_lang_then_accept_language(api):
+    assert '<html lang="es">' in api.client.http.get("/?lang=es", headers=BROWSER).body.decode()
+    assert '<html lang="es">' in api.client.http.get("/", headers={**BROWSER, "Accept-Language": "es-US"}).body.decode()
+    for odd in ({"Accept-Language": ";;q=abc,"}, {"Accept-Language": "x" * 10_000}):
+        assert '<html lang="en">' in api.client.http.get("/?lang=xx", headers={**BROWSER, **odd}).body.decode()
+    thanks = api.client.http.get("/thanks", headers={"Accept-Language": "es"})
+    assert "<h1>Gracias</h1>" in thanks.body.decode() and thanks.headers["Vary"] == "Accept-Language, Origin"
+
+
+def test_a_browsers_form_with_a_language_not_offered_falls_back_without_an_error(api, dynamodb, table):
+    answer = api.post_form(valid_fields(contact_consent="on", language="xx", message="form in xx"))
+
+    assert answer.status_code == 201
+    assert stored(dynamodb, table, response_json(answer)["id"])["language"] == {"S": "en"}

@@ -73,9 +73,9 @@ def test_item_layout(repository, dynamodb, table, settings, clock):
     assert item["fields"]["M"]["new_patient"] == {"BOOL": False}
     assert item["fields"]["M"]["message"] == {"S": "Knee ✓"}
     assert "utm_source" not in item["fields"]["M"]
-    assert deserialize(item)["consent"] == {
-        "contact": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01"},
-        "sms": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01"},
+    assert deserialize(item)["consent"] == {  # when, and which language's wording of which version
+        "contact": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01", "language": "en"},
+        "sms": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01", "language": "en"},
     }
     assert item["due_at"] == {"S": "2026-11-25T23:00:00.000Z"}  # 10:00 in New York, 8 opening hours on
     assert item["due_queue"] == {"S": "new"}  # watched by the escalation until contacted
@@ -83,7 +83,7 @@ def test_item_layout(repository, dynamodb, table, settings, clock):
     assert len(item["phone_hash"]["S"]) == len(item["email_hash"]["S"]) == 64  # keyed hashes, never the values
     assert set(item) == {
         "pk", "sk", "entity", "id", "status", "location", "created_at", "expires_at", "fields", "consent",
-        "dedupe_key", "content_hash", "due_at", "due_queue", "phone_hash", "email_hash", "ref_prefix",
+        "dedupe_key", "content_hash", "due_at", "due_queue", "phone_hash", "email_hash", "ref_prefix", "language",
     }
 
 

@@ -309,3 +309,27 @@ def test_an_erased_request_is_not_confirmed(confirm_settings):
     repository, mailer = MarkingRepository(), FakeMailer()
     assert delivery(repository, mailer, confirm_settings).deliver([record(request)]) == []
     assert mailer.sent == []
+
+
+def test_a_spanish_request_is_confirmed_in_spanish_with_the_date_in_spanish(confirm_settings):
+    from datetime import datetime, timezone
+
+    settings = dataclasses.replace(confirm_settings, languages=("en", "es"))
+    request = stored_request(preferred_contact="text").model_copy(update={
+        "language": "es", "due_at": datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc)})
+
+    mail = compose_confirmation(request, settings)
+
+    assert mail.subject == "Hemos recibido su solicitud de cita"
+    for text in (mail.text, mail.html):
+        assert "Gracias por su solicitud de cita. Downtown Clinic la ha recibido." in text
+        assert "le contactaremos por mensaje de texto, a más tardar el martes 8 de diciembre, 12:00." in text
+        assert f"Su referencia: {REF}" in text
+        assert "Ofrecemos ayuda con el idioma sin costo" in text
+    assert '<html lang="es">' in mail.html
+
+
+def test_a_language_the_stage_no_longer_offers_is_confirmed_in_the_default(confirm_settings):
+    request = stored_request().model_copy(update={"language": "es"})
+    english_only = dataclasses.replace(confirm_settings, languages=("en",))
+    assert compose_confirmation(request, english_only).subject == SUBJECT

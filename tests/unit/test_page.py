@@ -1,9 +1,12 @@
 """The form page as rendered from the settings (no browser, no AWS)."""
 import hashlib
+import html
 import json
 import re
 from datetime import datetime, timezone
 from html.parser import HTMLParser
+
+import pytest
 
 from chalicelib.core.config import Settings
 from chalicelib.intake import page
@@ -14,11 +17,15 @@ from tools.resources import ROOT, stage_environment
 SPEC_FIELDS = {
     "first_name", "last_name", "email", "phone", "location", "preferred_contact", "new_patient", "reason",
     "preferred_date", "preferred_time", "has_referral", "insurance", "message", "contact_consent",
-    "sms_consent", "website", "form_token",
+    "sms_consent", "website", "form_token", "language",
 }
 # The consent wording each CONSENT_VERSION in use stands for. New wording, new version, new line.
+# Each language's wording of a version, pinned: changing any of them needs a new version.
 CONSENT_WORDING = {
-    "2026-11-01": "49bf6ce4be832c4138b8050835642190aca77ad50f4265343064cffb31d367c9",
+    "2026-11-01": {
+        "en": "49bf6ce4be832c4138b8050835642190aca77ad50f4265343064cffb31d367c9",
+        "es": "51a7e4cb36929a449e4b48b6c50dec64c7852eb1ccc39b1da220749b122b16b7",
+    },
 }
 
 
@@ -131,20 +138,82 @@ def test_assets_are_versioned_by_content_and_cached_long_only_when_versioned():
     assert page.asset("form.css")[1]["Content-Type"].startswith("text/css")
 
 
-def test_changing_the_consent_wording_needs_a_new_consent_version():
-    wording = "\n".join([page.CONSENT_TEXT, page.SMS_CONSENT_TEXT, page.SMS_DISCLOSURE])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_changing_the_consent_wording_needs_a_new_consent_version(language):
+    from chalicelib.core.i18n import translate
+
+    wording = "\n".join(translate(text, language) for text in (page.CONSENT_TEXT, page.SMS_CONSENT_TEXT,
+                                                                page.SMS_DISCLOSURE))
     digest = hashlib.sha256(wording.encode()).hexdigest()
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
 
     for stage in config["stages"]:
-        version = stage_environment(stage)["CONSENT_VERSION"]
-        assert CONSENT_WORDING.get(version) == digest, (
-            f"stage {stage!r}: the consent wording is not the one CONSENT_VERSION {version!r} stands for. "
-            "When the wording changes, give CONSENT_VERSION a new value and record it in CONSENT_WORDING."
+        env = stage_environment(stage)
+        version = env["CONSENT_VERSION"].split(",")[0]
+        if language not in env.get("LANGUAGES", "en"):
+            continue
+        assert CONSENT_WORDING.get(version, {}).get(language) == digest, (
+            f"stage {stage!r}: the {language} consent wording is not the one CONSENT_VERSION {version!r} stands "
+            "for. When any language's wording changes, give CONSENT_VERSION a new value and record every "
+            "language's wording in CONSENT_WORDING."
         )
+    shown = page.form_page(settings(LANGUAGES="en,es"), language=language)
+    for text in (page.CONSENT_TEXT, page.SMS_CONSENT_TEXT, page.SMS_DISCLOSURE):
+        assert html.escape(translate(text, language)) in shown
 
 
 def test_the_form_carries_the_consent_version_it_shows():
     controls = Controls(page.form_page(settings(CONSENT_VERSION="2026-12-01,2026-11-01")))
     (hidden,) = [c for c in controls.controls if c.get("name") == "consent_version"]
     assert (hidden["type"], hidden["value"]) == ("hidden", "2026-12-01")
+
+
+
+# --- languages ------------------------------------------------------------------------------------
+
+def spanish_page():
+    return page.form_page(settings(LANGUAGES="en,es"), "A" * 54, language="es")
+
+
+def test_the_spanish_page_says_so_and_offers_english():
+    text = spanish_page()
+
+    assert '<html lang="es">' in text
+    assert '<input type="hidden" name="language" value="es">' in text
+    assert '<a href="?lang=en" hreflang="en" lang="en">English</a>' in text
+    assert "<h1>Solicitar una cita</h1>" in text
+    assert "(obligatorio)" in text and "(required)" not in text
+    assert '<a href="?lang=es" hreflang="es" lang="es">Español</a>' in page.form_page(settings(LANGUAGES="en,es"))
+
+
+def test_every_label_option_and_button_of_the_spanish_page_is_spanish():
+    text = spanish_page()
+    english = ["First name", "Last name", "Phone call", "Choose a clinic", "Back pain", "Morning", "Send request",
+               "Consent wording version", "About you", "I have a referral", "Language help"]
+    assert not [words for words in english if words in text]
+    assert "Dolor de espalda" in text and "Enviar solicitud" in text and "Mañana" in text
+
+
+def test_the_script_gets_its_messages_in_the_pages_language():
+    import json as json_module
+
+    found = re.search(r'data-messages="([^"]*)"', spanish_page())
+    messages = json_module.loads(html.unescape(found.group(1)))
+    assert messages["sending"] == "Enviando su solicitud…"
+    assert messages["summaryMany"] == "Hay {n} problemas en su solicitud"
+
+
+def test_the_page_says_that_language_help_is_available_with_the_locations_phones():
+    text = spanish_page()
+    assert "Ofrecemos ayuda con el idioma sin costo" in text
+    assert "+1 212-555-0100" in text
+
+
+def test_with_one_language_there_is_no_switch():
+    assert "language-switch" not in page.form_page(settings(LANGUAGES="en"))
+
+
+def test_the_thank_you_page_in_spanish():
+    text = page.thanks_page("es")
+    assert '<html lang="es">' in text and "<h1>Gracias</h1>" in text and 'href="./?lang=es"' in text
+    assert page.thanks_headers()["Vary"] == "Accept-Language"

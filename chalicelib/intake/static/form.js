@@ -12,13 +12,25 @@
     conflict: "This request was already sent with different details. To send a new request, please reload this page.",
     problem: "Something went wrong on our side. Please try again, or call the clinic.",
     summaryOne: "There is 1 problem with your request",
-    summaryMany: "There are {n} problems with your request"
+    summaryMany: "There are {n} problems with your request",
+    successTitle: "Thank you – your request has been sent",
+    successNext: "The clinic will contact you soon, the way you asked, to arrange a time.",
+    reference: "Your reference: "
   };
 
   var form = document.querySelector("form.appointment-form");
   if (!form || !window.fetch || !window.FormData || !window.URLSearchParams || !window.URL || !window.crypto) {
     return;
   }
+  // The page gives these in its own language; a copy of the form on another site keeps the English ones.
+  try {
+    var given = JSON.parse(form.getAttribute("data-messages") || "{}");
+    Object.keys(MESSAGES).forEach(function (name) {
+      if (typeof given[name] === "string") {
+        MESSAGES[name] = given[name];
+      }
+    });
+  } catch (ignored) { /* the English messages stay */ }
   var button = form.querySelector("button[type=submit]");
   var idempotencyKey = newKey();
   var sending = false;
@@ -139,11 +151,11 @@
   function showSuccess(reference) {
     var panel = element("div", "form-success");
     panel.tabIndex = -1;
-    var title = element("h2", null, "Thank you – your request has been sent");
-    var next = element("p", null, "The clinic will contact you soon, the way you asked, to arrange a time.");
+    var title = element("h2", null, MESSAGES.successTitle);
+    var next = element("p", null, MESSAGES.successNext);
     panel.append(title, next);
     if (reference) {
-      var ref = element("p", null, "Your reference: ");
+      var ref = element("p", null, MESSAGES.reference);
       ref.append(element("strong", null, reference));
       panel.append(ref);
     }
