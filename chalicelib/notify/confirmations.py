@@ -56,7 +56,9 @@ def compose_confirmation(request, settings):
                  "ignore this e-mail.")),
         words(N_("To have this request and your details erased, reply to this e-mail or call us, and quote your "
                  "reference.")),
-        words(N_("Language help is available free of charge: call us and ask for an interpreter.")),
+        (words(N_("Language help is available free of charge: call {location} at {phone} and ask for an "
+                  "interpreter."), location=location, phone=phone) if phone else
+         words(N_("Language help is available free of charge: call us and ask for an interpreter."))),
         location,
     ]
     subject = words(SUBJECT)

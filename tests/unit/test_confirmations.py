@@ -325,7 +325,7 @@ def test_a_spanish_request_is_confirmed_in_spanish_with_the_date_in_spanish(conf
         assert "Gracias por su solicitud de cita. Downtown Clinic la ha recibido." in text
         assert "le contactaremos por mensaje de texto, a más tardar el martes 8 de diciembre, 12:00." in text
         assert f"Su referencia: {REF}" in text
-        assert "Ofrecemos ayuda con el idioma sin costo" in text
+        assert "Ofrecemos ayuda con el idioma sin costo: llame a Downtown Clinic al +1 212-555-0100" in text
     assert '<html lang="es">' in mail.html
 
 
