@@ -66,7 +66,7 @@ LABELS = {
 BOOLEAN_FIELDS = ("new_patient", "has_referral", "contact_consent", "sms_consent")
 OPTIONAL_FIELDS = (
     "preferred_contact", "new_patient", "reason", "preferred_date", "preferred_time",
-    "has_referral", "insurance", "message", "sms_consent", "consent_version",
+    "has_referral", "insurance", "message", "sms_consent", "consent_version", "language",
 )
 _REQUIRED_MESSAGES = {
     "first_name": N_("Please enter your first name."),

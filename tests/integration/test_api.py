@@ -453,3 +453,12 @@ def test_a_browsers_form_with_a_language_not_offered_falls_back_without_an_error
 
     assert answer.status_code == 201
     assert stored(dynamodb, table, response_json(answer)["id"])["language"] == {"S": "en"}
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_null_or_blank_language_is_absent(api, dynamodb, table, value):
+    answer = api.post_json(valid_fields(language=value, message=f"blank language {value!r}"),
+                           {"Accept-Language": "es"})
+
+    assert answer.status_code == 201
+    assert stored(dynamodb, table, response_json(answer)["id"])["language"] == {"S": "es"}

@@ -15,11 +15,12 @@ from tests.conftest import remember_personal, valid_fields
 FIELD_NAMES = (
     "first_name", "last_name", "email", "phone", "location", "preferred_contact", "new_patient", "reason",
     "preferred_date", "preferred_time", "has_referral", "insurance", "message", "contact_consent", "sms_consent",
-    "website", "submission_id",
+    "website", "submission_id", "form_token", "language", "consent_version",
 )
 LIKELY_VALUES = (
     "", " ", "on", "true", "yes", "1", "false", "no", "0", "text", "phone", "email", "downtown", "knee", "any",
     "2026-12-01", "1999-01-01", "zoe@example.com", "(212) 555-0142", "order-7f3a9c21", "\u202e", "\ud800", "\x00",
+    "en", "es", "ES", "xx", "2026-11-01",
 )
 ERRORS = {400: "invalid_body", 409: "idempotency_conflict", 413: "payload_too_large", 415: "unsupported_media_type",
           422: "validation_failed"}
