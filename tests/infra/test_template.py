@@ -451,3 +451,12 @@ def test_an_escalation_alarms_and_the_dashboard_shows_the_response_metrics(stack
     for metric in ("OverdueEscalated", "FirstContactMinutes", "FirstContactBusinessMinutes", "SpamSuspected",
                    "Reputation.BounceRate"):
         assert f'"{metric}"' in body
+
+
+@pytest.mark.parametrize("alarm, function", [("EscalationErrorsAlarm", "EscalateOverdue"),
+                                             ("DigestErrorsAlarm", "SendDigest")])
+def test_a_failed_scheduled_run_alarms(stack, alarm, function):
+    props = properties(stack, alarm)
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    assert props["AlarmActions"] == OPERATIONS
