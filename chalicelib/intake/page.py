@@ -67,7 +67,7 @@ def form_page(settings, form_token="", *, now=None, language="en"):
     script = {name: words(text) for name, text in SCRIPT_MESSAGES.items()}
     return Template(translated("form.html", language)).substitute(
         lang=language,
-        language_switch=_language_switch(settings.languages, language),
+        language_switch=_language_switch(settings.languages, language, words),
         language_help=_language_help(settings, words),
         script_messages=html.escape(json.dumps(script, ensure_ascii=False)),
         css_url=asset_url("form.css"),
@@ -94,11 +94,12 @@ def page_language(settings, query_params, accept_language):
     return choose(settings.languages, (query_params or {}).get("lang"), accept_language)
 
 
-def _language_switch(offered, language):
+def _language_switch(offered, language, words):
     """A link to the page in each other language, named in that language ("Español" on the English page)."""
     links = [f'<a href="?lang={code}" hreflang="{code}" lang="{code}">{html.escape(OWN_NAMES[code])}</a>'
              for code in offered if code != language]
-    return f'<nav class="language-switch" aria-label="Language">{" ".join(links)}</nav>' if links else ""
+    label = html.escape(words(N_("Language")))
+    return f'<nav class="language-switch" aria-label="{label}">{" ".join(links)}</nav>' if links else ""
 
 
 def _language_help(settings, words):

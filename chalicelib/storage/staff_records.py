@@ -130,6 +130,12 @@ def _plan(query):
         filters.append("due_at <= :due_by")
     names["#key"] = key_name
     values[":key"] = key_value
+    condition = _key_and_dates(query, values)
+    return index, key_name, key_value, condition, " AND ".join(filters), names, values
+
+
+def _key_and_dates(query, values):
+    """An index's key condition, `#key = :key`, narrowed to the query's dates (their values added to `values`)."""
     condition = "#key = :key"
     if query.created_from and query.created_to:
         condition += " AND created_at BETWEEN :from AND :to"
@@ -137,11 +143,9 @@ def _plan(query):
         condition += " AND created_at >= :from"
     elif query.created_to:
         condition += " AND created_at <= :to"
-    if query.created_from:
-        values[":from"] = query.created_from
-    if query.created_to:
-        values[":to"] = query.created_to
-    return index, key_name, key_value, condition, " AND ".join(filters), names, values
+    values.update({name: value for name, value in ((":from", query.created_from), (":to", query.created_to))
+                   if value})
+    return condition
 
 
 class StaffRepository(AppointmentRepository):
@@ -201,15 +205,7 @@ class StaffRepository(AppointmentRepository):
         found = {}
         for lookup in query.search:
             names, values = {"#key": lookup.key_name}, {":key": lookup.value}
-            condition = "#key = :key"
-            if query.created_from and query.created_to:
-                condition += " AND created_at BETWEEN :from AND :to"
-            elif query.created_from:
-                condition += " AND created_at >= :from"
-            elif query.created_to:
-                condition += " AND created_at <= :to"
-            values.update({name: value for name, value in ((":from", query.created_from), (":to", query.created_to))
-                           if value})
+            condition = _key_and_dates(query, values)
             response = call(self._client.query, TableName=self._table, IndexName=lookup.index,
                             KeyConditionExpression=condition, ExpressionAttributeNames=names,
                             ExpressionAttributeValues=serialize(values), ScanIndexForward=False,

@@ -117,3 +117,10 @@ def test_the_search_line_in_the_log_holds_no_search(inbox, requests_):
     assert any('"inbox_searched"' in line for line in lines)
     assert not [line for line in lines if "okonkwo" in line.lower() or "0142" in line]
     assert json.loads([line for line in lines if '"inbox_searched"' in line][0])["rows"] == 1
+
+
+def test_a_search_signed_out_finds_nothing_and_asks_to_sign_in(inbox, requests_):
+    answer = inbox.request("POST", "/staff/search", FORM, urlencode({"q": "212 555 0142"}))
+
+    assert answer.status_code == 401
+    assert requests_["zoe"] not in answer.body.decode()

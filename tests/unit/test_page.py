@@ -181,6 +181,7 @@ def test_the_spanish_page_says_so_and_offers_english():
     assert '<html lang="es">' in text
     assert '<input type="hidden" name="language" value="es">' in text
     assert '<a href="?lang=en" hreflang="en" lang="en">English</a>' in text
+    assert '<nav class="language-switch" aria-label="Idioma">' in text
     assert "<h1>Solicitar una cita</h1>" in text
     assert "(obligatorio)" in text and "(required)" not in text
     assert '<a href="?lang=es" hreflang="es" lang="es">Español</a>' in page.form_page(settings(LANGUAGES="en,es"))
