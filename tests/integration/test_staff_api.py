@@ -405,7 +405,7 @@ def test_erasure_takes_the_request_out_of_its_address_s_confirmation_count(api, 
     from chalicelib.notify.confirmations import address_key
     from chalicelib.storage.confirmations import ConfirmationCapRepository
 
-    kept, erased = post(api, email="henrike@example.com"), post(api, email="henrike@example.com", message="second")
+    kept, erased = post(api, email="henrike@example.com"), post(api, email="henrike@example.com", message="her later request, about the left wrist")
     cap = wiring.confirmation_cap()
     assert cap.allow("henrike@example.com", kept) and cap.allow("henrike@example.com", erased)  # as confirmed
     count = ConfirmationCapRepository(dynamodb, TABLE)
