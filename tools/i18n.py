@@ -2,25 +2,22 @@
 language's .po up to date, and compile the .mo files the service reads (`make i18n`). Babel is a
 development tool only; tests/unit/test_catalogues.py fails when a catalogue is stale or lacks a string.
 
-Words are marked with N_() in Python and as {{English text}} in the page templates.
+Words are marked with N_() in Python, and with {% trans %} or _() in the templates.
 """
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "chalicelib" / "locale"
 POT = LOCALE / "messages.pot"
-SOURCES = ("chalicelib/intake", "chalicelib/notify/confirmations.py", "chalicelib/core/i18n.py",
-           "chalicelib/core/errors.py")
-_MARKER = re.compile(r"\{\{(.+?)\}\}", re.S)
-
-
-def extract_markers(fileobj, keywords, comment_tags, options):
-    """Babel's extractor for the templates' {{English text}}: the same normalised text page.translated looks up."""
-    text = fileobj.read().decode("utf-8")
-    for found in _MARKER.finditer(text):
-        yield text.count("\n", 0, found.start()) + 1, None, " ".join(found.group(1).split()), []
+SOURCES = ("chalicelib/intake", "chalicelib/notify/confirmations.py", "chalicelib/notify/templates",
+           "chalicelib/core/i18n.py", "chalicelib/core/errors.py")
+# Templates: Jinja2's own extractor, which reads {% trans %} blocks and _() calls as the pages' i18n extension
+# does (whitespace trimmed, the policy core.templates sets).
+METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**/templates/**.txt", "jinja2.ext:babel_extract"),
+           ("**.html", "ignore"), ("**.txt", "ignore"), ("**.py", "python")]
+TEMPLATE_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "trim_blocks": "true",
+                    "lstrip_blocks": "true"}
 
 
 def messages():
@@ -29,12 +26,14 @@ def messages():
     from babel.messages.extract import extract_from_dir
 
     catalog = Catalog(project="appointments", domain="messages")
-    method_map = [("**/static/*.html", "tools.i18n:extract_markers"), ("**.py", "python")]
     for source in SOURCES:
         path = ROOT / source
         directory, only = (path, None) if path.is_dir() else (path.parent, path.name)
+        methods = METHODS if path.is_dir() and path.name != "templates" else [
+            (pattern.removeprefix("**/templates/"), method) for pattern, method in METHODS]
         for filename, lineno, message, comments, context in extract_from_dir(
-                directory, method_map=method_map, keywords={"N_": None}, strip_comment_tags=True):
+                directory, method_map=methods, options_map={"**": TEMPLATE_OPTIONS},
+                keywords={"N_": None, "_": None, "gettext": None}, strip_comment_tags=True):
             if only and Path(filename).name != only:
                 continue
             catalog.add(message, None, [(str(Path(source if only else Path(source) / filename)), lineno)])

@@ -11,6 +11,7 @@ for the template's own words (the catalogue's text is trusted as HTML, like the 
 msgid given as a value (escaped like any value). Jinja2 is imported when the first page is drawn: the
 request path of POST /appointments never draws one (tests/unit/test_cold_path.py).
 """
+import html
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,13 +59,17 @@ class Templates:
 
 
 def _finalize_html(eval_context, value):
-    if eval_context.autoescape and isinstance(value, str):
-        return value.translate(BIDI_CONTROLS)
-    return value
+    """In HTML, every value escaped as html.escape does it (the pages' entities stay what they were), without
+    bidirectional controls; markup a filter or the catalogue made is left as it is."""
+    if not eval_context.autoescape or hasattr(value, "__html__"):
+        return value
+    from markupsafe import Markup
+
+    return Markup(html.escape(without_bidi_controls(value)))
 
 
 def typed(value):
     """Text a person typed, in HTML: escaped, without bidirectional controls, isolated in <bdi>."""
     from markupsafe import Markup
 
-    return Markup("<bdi>{}</bdi>").format(without_bidi_controls("" if value is None else value))
+    return Markup("<bdi>" + html.escape(without_bidi_controls("" if value is None else value)) + "</bdi>")

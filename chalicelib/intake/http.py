@@ -1,5 +1,4 @@
 """The form's HTTP: a POST body as the form's fields, and the readable page a plain post gets on an error."""
-import html
 import json
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -119,20 +118,10 @@ TITLE = N_("Please check your appointment request")
 
 
 def error_page(message, fields=None, *, title=TITLE, advice=BACK_ADVICE, language="en"):
-    title, advice = translate(title, language), translate(advice, language)
-    items = "".join(
-        f"<li><strong>{html.escape(translate(LABELS.get(name, name), language))}</strong>: {html.escape(text)}</li>"
-        for name, text in (fields or {}).items()
-    )
-    return (
-        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
-        "li{margin:.4rem 0}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(message)}</p>"
-        + (f"<ul>{items}</ul>" if items else "")
-        + (f"<p>{html.escape(advice)}</p>" if advice else "")
-        + "</body></html>"
+    from .page import TEMPLATES
+
+    return TEMPLATES.render(
+        "error.html", language, title=translate(title, language), message=message,
+        advice=translate(advice, language) if advice else "",
+        fields=[(translate(LABELS.get(name, name), language), text) for name, text in (fields or {}).items()],
     )

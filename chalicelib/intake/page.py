@@ -1,19 +1,17 @@
 """The "Request an Appointment" page and its thank-you page, rendered from the settings.
 
-Plain HTML, CSS and one small script from chalicelib/intake/static (no build step, nothing from
-other hosts). Everything that comes from config is HTML-escaped.
+Plain HTML from chalicelib/intake/templates, with the CSS and one small script from chalicelib/intake/static (no
+build step, nothing from other hosts). The templates escape every value they are given.
 """
-import html
 import json
 import re
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from string import Template
 from urllib.parse import urlsplit
 
 from ..core.i18n import N_, catalogue
 from ..core.pages import COMMON_HEADERS, StaticFiles
+from ..core.templates import Templates
 from .languages import OWN_NAMES
 from .models import MAX_DAYS_AHEAD, REASON_LABELS, REASONS, TIME_LABELS, TIMES
 
@@ -46,17 +44,9 @@ SCRIPT_MESSAGES = {
     "successNext": N_("The clinic will contact you soon, the way you asked, to arrange a time."),
     "reference": N_("Your reference: "),
 }
-_MARKER = re.compile(r"\{\{(.+?)\}\}", re.S)
-
 _PLAIN_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _HOST_SOURCE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
-
-
-@lru_cache(maxsize=None)
-def translated(template_name, language):
-    """A page template with each {{English text}} in `language` (the catalogue's own words, trusted as HTML)."""
-    words = catalogue(language).gettext
-    return _MARKER.sub(lambda found: words(" ".join(found.group(1).split())), STATIC.text(template_name))
+TEMPLATES = Templates(Path(__file__).resolve().parent / "templates")
 
 
 def form_page(settings, form_token="", *, now=None, language="en"):
@@ -65,25 +55,24 @@ def form_page(settings, form_token="", *, now=None, language="en"):
     words = catalogue(language).gettext
     today = (now or datetime.now(timezone.utc)).astimezone(settings.timezone).date()
     script = {name: words(text) for name, text in SCRIPT_MESSAGES.items()}
-    return Template(translated("form.html", language)).substitute(
-        lang=language,
-        language_switch=_language_switch(settings.languages, language, words),
-        language_help=_language_help(settings, words),
-        script_messages=html.escape(json.dumps(script, ensure_ascii=False)),
+    return TEMPLATES.render(
+        "form.html", language,
+        switch=[(code, OWN_NAMES[code]) for code in settings.languages if code != language],
+        phones=[(settings.locations[place], phone)
+                for place, phone in settings.location_phones.items() if place in settings.locations],
+        script_messages=json.dumps(script, ensure_ascii=False),
         css_url=asset_url("form.css"),
         js_url=asset_url("form.js"),
-        location_options=_options(settings.locations.items()),
-        reason_options=_options((reason, words(REASON_LABELS[reason])) for reason in REASONS),
-        time_options=_options((time, words(TIME_LABELS[time])) for time in TIMES),
+        locations=list(settings.locations.items()),
+        reasons=[(reason, words(REASON_LABELS[reason])) for reason in REASONS],
+        times=[(time, words(TIME_LABELS[time])) for time in TIMES],
         min_date=today.isoformat(),
         max_date=(today + timedelta(days=MAX_DAYS_AHEAD)).isoformat(),
-        consent_text=html.escape(words(CONSENT_TEXT)),
-        sms_consent_text=html.escape(words(SMS_CONSENT_TEXT)),
-        sms_disclosure=html.escape(words(SMS_DISCLOSURE)),
-        consent_version_words=html.escape(words(N_("Consent wording version {version}.")).format(
-            version=settings.consent_version)),
-        consent_version=html.escape(settings.consent_version),
-        form_token=html.escape(form_token),
+        consent_text=words(CONSENT_TEXT),
+        sms_consent_text=words(SMS_CONSENT_TEXT),
+        sms_disclosure=words(SMS_DISCLOSURE),
+        consent_version=settings.consent_version,
+        form_token=form_token,
     )
 
 
@@ -92,22 +81,6 @@ def page_language(settings, query_params, accept_language):
     from .languages import choose
 
     return choose(settings.languages, (query_params or {}).get("lang"), accept_language)
-
-
-def _language_switch(offered, language, words):
-    """A link to the page in each other language, named in that language ("Español" on the English page)."""
-    links = [f'<a href="?lang={code}" hreflang="{code}" lang="{code}">{html.escape(OWN_NAMES[code])}</a>'
-             for code in offered if code != language]
-    label = html.escape(words(N_("Language")))
-    return f'<nav class="language-switch" aria-label="{label}">{" ".join(links)}</nav>' if links else ""
-
-
-def _language_help(settings, words):
-    """The notice that language help is available, with the numbers to call (Section 1557)."""
-    phones = [f"{html.escape(settings.locations[place])}: <span class=\"nowrap\">{html.escape(phone)}</span>"
-              for place, phone in settings.location_phones.items() if place in settings.locations]
-    text = html.escape(words(N_("Language help is available free of charge. Call us and ask for an interpreter.")))
-    return text + (" " + "; ".join(phones) + "." if phones else "")
 
 
 def slash_redirect(path):
@@ -122,8 +95,7 @@ def slash_redirect(path):
 
 
 def thanks_page(language="en"):
-    return Template(translated("thanks.html", language)).substitute(
-        css_url=asset_url("form.css"), lang=language, again="" if language == "en" else f"?lang={language}")
+    return TEMPLATES.render("thanks.html", language, css_url=asset_url("form.css"))
 
 
 def form_headers(settings):
@@ -160,12 +132,6 @@ def asset(name, version=None):
 def asset_url(name):
     """Relative, so that it works at / locally and under the stage prefix behind API Gateway."""
     return f"{name}?v={STATIC.version(name)}"
-
-
-def _options(choices):
-    return "\n".join(
-        f'      <option value="{html.escape(value)}">{html.escape(label)}</option>' for value, label in choices
-    )
 
 
 def _origin(url):

@@ -25,6 +25,7 @@ from ..core.config import Settings
 from ..core.errors import AlertNotSent
 from ..intake.languages import STAFF_NAMES
 from ..intake.models import CONTACT_LABELS, LABELS, REASON_LABELS, TIME_LABELS, AppointmentRequest
+from .mail_templates import TEMPLATES
 
 EVENT = "appointment.requested"
 # SNS Publish: a Subject is ASCII that begins with a letter, number or punctuation mark,
@@ -141,27 +142,20 @@ def inbox_link(request_id, settings):
 
 
 def _email_body(request, location, received, full, link):
-    lines = [
-        f"New appointment request for {location}.",
-        "",
-        f"Open it in the staff inbox: {link}",
-        "",
-        f"Reference: {request.id}",
-        f"Received: {received}",
-        f"{LABELS['location']}: {location}",
+    fields = request.fields if full else {}
+    return TEMPLATES.render(
+        "alert.txt",
+        full=full,
+        location=location,
+        link=link,
+        reference=request.id,
+        received=received,
+        location_label=LABELS["location"],
         # At both levels: which language to call back in is not health data.
-        f"Language: {STAFF_NAMES.get(request.language, request.language)}",
-        "",
-    ]
-    if not full:
-        lines.append("The patient's details are not sent in alerts: open the link above to see them.")
-        return "\n".join(lines) + "\n"
-    fields = request.fields
-    lines += [f"{label}: {value}" for label, value in _details(fields)]
-    if fields.get("message"):
-        lines += ["", "Message from the patient (quoted; web addresses disabled):"]
-        lines += _quoted(fields["message"])
-    return "\n".join(lines) + "\n"
+        patient_language=STAFF_NAMES.get(request.language, request.language),
+        details=list(_details(fields)) if full else [],
+        quoted=_quoted(fields["message"]) if fields.get("message") else [],
+    )
 
 
 def _details(fields):

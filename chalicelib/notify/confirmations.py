@@ -13,16 +13,16 @@ confirmation (nor a failed confirmation an alert).
 """
 import hashlib
 import hmac
-import html
 import time
 from datetime import timedelta
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import MailNotSent, StorageUnavailable
-from ..core.i18n import N_, Message, day_and_time, translate
+from ..core.i18n import N_, day_and_time, translate
 from ..core.logs import get_logger
 from ..core.mail import Email
 from .delivery import Unmarked, due_request_id, due_statuses, each_record, mark_hard
+from .mail_templates import TEMPLATES
 
 log = get_logger(__name__)
 
@@ -33,39 +33,23 @@ CONTACT_WORDS = {"phone": N_("by phone"), "email": N_("by e-mail"), "text": N_("
 
 
 def compose_confirmation(request, settings):
-    """The e-mail for a stored request, in the patient's language: the same content as plain text and as HTML."""
+    """The e-mail for a stored request, in the patient's language: the same content as plain text and as HTML.
+
+    The templates hold the words (msgids of the catalogue) and the layout; the values they are given are ours
+    alone, the words among them already in the patient's language."""
     language = request.language if request.language in settings.languages else settings.languages[0]
-
-    def words(msgid, **params):
-        return translate(Message(msgid, **params), language)
-
-    location = settings.locations.get(request.location, request.location)
-    phone = settings.location_phones.get(request.location)
-    how = words(CONTACT_WORDS.get(request.fields.get("preferred_contact"), CONTACT_WORDS["phone"]))
     due = request.due_at or settings.due_at(request.location, request.created_at)  # one stored before due times
-    when = day_and_time(due.astimezone(settings.timezone), language)
-    urgent = (words(N_("If it is urgent, call {location} at {phone}."), location=location, phone=phone) if phone
-              else words(N_("If it is urgent, call {location}."), location=location))
-    paragraphs = [
-        words(N_("Hello,")),
-        words(N_("Thank you for your appointment request. {location} has received it."), location=location),
-        words(N_("Your reference: {reference}"), reference=request.id),
-        words(N_("What happens next: we will contact you {how}, by {when}."), how=how, when=when),
-        urgent + " " + words(N_("In an emergency, call your local emergency number.")),
-        words(N_("If you did not send this request, someone may have typed your address by mistake: you can "
-                 "ignore this e-mail.")),
-        words(N_("To have this request and your details erased, reply to this e-mail or call us, and quote your "
-                 "reference.")),
-        (words(N_("Language help is available free of charge: call {location} at {phone} and ask for an "
-                  "interpreter."), location=location, phone=phone) if phone else
-         words(N_("Language help is available free of charge: call us and ask for an interpreter."))),
-        location,
-    ]
-    subject = words(SUBJECT)
-    text = "\n\n".join(paragraphs) + "\n"
-    body = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
-    page = (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>' + html.escape(subject)
-            + '</title></head><body style="font-family:sans-serif;line-height:1.5">' + body + "</body></html>")
+    subject = translate(SUBJECT, language)
+    values = {
+        "subject": subject,
+        "location": settings.locations.get(request.location, request.location),
+        "phone": settings.location_phones.get(request.location),
+        "reference": request.id,
+        "how": translate(CONTACT_WORDS.get(request.fields.get("preferred_contact"), CONTACT_WORDS["phone"]), language),
+        "when": day_and_time(due.astimezone(settings.timezone), language),
+    }
+    text = TEMPLATES.render("confirmation.txt", language, **values)
+    page = TEMPLATES.render("confirmation.html", language, **values)
     reply_to = (settings.confirmation_reply_to,) if settings.confirmation_reply_to else ()
     return Email(to=request.fields.get("email", ""), subject=subject, text=text, html=page, reply_to=reply_to)
 

@@ -9,7 +9,6 @@ daylight saving time with no rule to change twice a year. Each account's digest 
 before it is sent (storage/digest_claims.py), so a retried or overlapping run never sends one twice; a send
 that fails releases its claim for a later run. Accounts that opted out (`digest` off) get none.
 """
-import html
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
@@ -20,11 +19,14 @@ from ..core.errors import MailNotSent
 from ..core.hours import due_in_words, waited_in_words
 from ..core.logs import get_logger
 from ..core.mail import Email
+from .mail_templates import TEMPLATES
 
 log = get_logger(__name__)
 
 DAYS = 7
 CLAIM_DAYS = 3  # how long a claim is kept (the table's TTL): well past its day in every time zone
+FOOTER = ("Counts only: open the inbox to see the requests. To stop this e-mail, an admin runs "
+          "make staff-add EMAIL=... NAME=... DIGEST=off for your account.")
 
 
 @dataclass(frozen=True)
@@ -78,25 +80,16 @@ def _lines(figures, base):
 def compose_digest(to, figures, settings, now):
     """The digest for one account: `figures` is a list of LocationFigures. Plain text and simple HTML."""
     base = settings.public_base_url
-    subject = (f"Appointment requests this morning: {_total(f.new for f in figures)} new, "
-               f"{_total(f.overdue for f in figures)} overdue")
-    heading = f"Appointment requests, {due_in_words(now, settings.timezone)}"
-    footer = ("Counts only: open the inbox to see the requests. To stop this e-mail, an admin runs "
-              "make staff-add EMAIL=... NAME=... DIGEST=off for your account.")
-    text = [heading, ""]
-    page = [f"<h1>{html.escape(heading)}</h1>"]
-    for location in figures:
-        lines = _lines(location, base)
-        text += [location.name] + [f"- {words}" + (f" — {link}" if link else "") for words, link in lines] + [""]
-        page.append(f"<h2>{html.escape(location.name)}</h2><ul>" + "".join(
-            f'<li><a href="{html.escape(link)}">{html.escape(words)}</a></li>' if link else
-            f"<li>{html.escape(words)}</li>" for words, link in lines) + "</ul>")
-    text += [f"The inbox: {base}/staff/", "", footer]
-    page.append(f'<p><a href="{html.escape(base)}/staff/">The inbox</a></p><p>{html.escape(footer)}</p>')
-    document = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>' + html.escape(subject)
-                + '</title></head><body style="font-family:sans-serif;line-height:1.5">' + "".join(page)
-                + "</body></html>")
-    return Email(to=to, subject=subject, text="\n".join(text) + "\n", html=document)
+    values = {
+        "subject": (f"Appointment requests this morning: {_total(f.new for f in figures)} new, "
+                    f"{_total(f.overdue for f in figures)} overdue"),
+        "heading": f"Appointment requests, {due_in_words(now, settings.timezone)}",
+        "sections": [(location.name, _lines(location, base)) for location in figures],
+        "inbox": f"{base}/staff/",
+        "footer": FOOTER,
+    }
+    return Email(to=to, subject=values["subject"], text=TEMPLATES.render("digest.txt", **values),
+                 html=TEMPLATES.render("digest.html", **values))
 
 
 class Digest:
