@@ -34,3 +34,17 @@ def sign_in_event(unique, email, origin="http://127.0.0.1:8000"):
                            "stage": "api", "path": "/api/staff/sign-in", "identity": {"sourceIp": "203.0.113.9"}},
         "body": urlencode({"email": email}), "isBase64Encoded": False,
     }
+
+
+def page_event(unique):
+    """GET / from a browser: the form page, in English."""
+    headers = {"accept": "text/html", "accept-language": "en"}
+    return {
+        "resource": "/", "path": "/", "httpMethod": "GET",
+        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None,
+        "requestContext": {"resourcePath": "/", "httpMethod": "GET", "requestId": unique,
+                           "stage": "api", "path": "/api/", "identity": {"sourceIp": "203.0.113.9"}},
+        "body": None, "isBase64Encoded": False,
+    }

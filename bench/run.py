@@ -32,9 +32,9 @@ import json, os, sys, time, uuid
 started = time.perf_counter()
 sys.path.insert(0, os.environ["BENCH_APP_DIR"])
 module = __import__(os.environ["BENCH_APP_MODULE"])
-from bench.events import api_event
+from bench import events
 imported = time.perf_counter()
-response = module.app(api_event(uuid.uuid4().hex), None)
+response = module.app(getattr(events, os.environ.get("BENCH_EVENT", "api_event"))(uuid.uuid4().hex), None)
 done = time.perf_counter()
 assert response["statusCode"] in (200, 201), response
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec, so
@@ -51,14 +51,14 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def cold_start_once(env, module, app_dir):
+def cold_start_once(env, module, app_dir, event="api_event"):
     import time
 
     started = time.perf_counter()
     # AWS_LAMBDA_FUNCTION_NAME, as Lambda sets it: the app pauses its collector for a cold start only there.
     result = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True, text=True,
                             env={**env, "BENCH_APP_MODULE": module, "BENCH_APP_DIR": str(app_dir),
-                                 "AWS_LAMBDA_FUNCTION_NAME": f"bench-{module}"}, timeout=120)
+                                 "BENCH_EVENT": event, "AWS_LAMBDA_FUNCTION_NAME": f"bench-{module}"}, timeout=120)
     wall = (time.perf_counter() - started) * 1000
     if result.returncode:
         raise SystemExit(f"cold start of {module} failed:\n{result.stderr[-2000:]}")
@@ -67,12 +67,43 @@ def cold_start_once(env, module, app_dir):
             "peak_mib": figures["peak_kib"] / 1024}
 
 
-def cold_starts(env, runs):
-    """Both apps, alternately, so that whatever else the machine does weighs on both alike."""
-    samples = {"ours": [], "naive": []}
+def lambda_copy(directory, source_only=False):
+    """app.py and chalicelib as the deployment zip holds them (tools/package.py): with their bytecode, which
+    Lambda cannot write for itself. `source_only`: as the zip held them before it carried bytecode."""
+    import shutil
+
+    from tools.package import BYTECODE_OF, compile_app
+
+    for name in BYTECODE_OF:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, Path(directory) / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, Path(directory) / name)
+    if not source_only:
+        compile_app(directory)
+    return Path(directory)
+
+
+def deployed_environment(env, settings, source_only=False):
+    """The API function's environment as the stack deploys it: the id key resolved from its secret."""
+    if source_only:
+        return env
+    import boto3
+
+    secrets = boto3.session.Session(region_name=env["AWS_DEFAULT_REGION"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]).client(
+        "secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"])
+    return {**env, "DEDUPE_KEY": secrets.get_secret_value(SecretId=settings.dedupe_key_secret)["SecretString"]}
+
+
+def cold_starts(env, runs, app_dir=ROOT, ours_env=None):
+    """Both apps, alternately, so that whatever else the machine does weighs on both alike; and the form page."""
+    samples = {"ours": [], "naive": [], "page": []}
     for _ in range(runs):
-        samples["ours"].append(cold_start_once(env, "app", ROOT))
+        samples["ours"].append(cold_start_once(ours_env or env, "app", app_dir))
         samples["naive"].append(cold_start_once(env, "naive_app", ROOT / "bench"))
+        samples["page"].append(cold_start_once(ours_env or env, "app", app_dir, "page_event"))
     return {name: {key: statistics.median(run[key] for run in runs_) for key in runs_[0]}
             for name, runs_ in samples.items()}
 
@@ -231,6 +262,9 @@ def main(argv=None):
                         help="how long to leave the local stack idle (0: skip that measurement)")
     parser.add_argument("--package", default=str(ROOT / "build" / "package"),
                         help="a `chalice package` output folder or zip")
+    parser.add_argument("--source-only", action="store_true",
+                        help="cold starts as deployed before bytecode and the deploy-time key: sources only, the key "
+                             "read from Secrets Manager")
     args = parser.parse_args(argv)
 
     from chalicelib.core.config import Settings
@@ -243,9 +277,12 @@ def main(argv=None):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_listening(aws_port, moto, "moto")
-        create_resources(Settings.from_env(stage_env), env, "dev")
-        cold = cold_starts(env, args.cold_runs)
-        ours, naive = cold["ours"], cold["naive"]
+        settings = Settings.from_env(stage_env)
+        create_resources(settings, env, "dev")
+        with tempfile.TemporaryDirectory() as lambda_dir:
+            cold = cold_starts(env, args.cold_runs, lambda_copy(lambda_dir, args.source_only),
+                               deployed_environment(env, settings, args.source_only))
+        ours, naive, page = cold["ours"], cold["naive"], cold["page"]
         hot = warm(env, args.warm_requests)
         sign_in = sign_in_requests(env, args.sign_in_requests)
     finally:
@@ -260,6 +297,9 @@ def main(argv=None):
     for key, label in (("wall_ms", "process wall time (ms)"), ("import_and_first_request_ms", "import + request (ms)"),
                        ("peak_mib", "peak memory (MiB)")):
         print(f"  {label:24}{ours[key]:>14.1f}{naive[key]:>10.1f}{ours[key] / naive[key]:>8.2f}")
+    print(f"\nCold start of GET / (the form page, median of {args.cold_runs}): process wall time "
+          f"{page['wall_ms']:.1f} ms, import + request {page['import_and_first_request_ms']:.1f} ms, "
+          f"peak memory {page['peak_mib']:.1f} MiB")
     print(f"\nWarm ({args.warm_requests} requests through the Lambda entry point, local emulator):")
     print(f"  median {hot['median_ms']:.2f} ms, p99 {hot['p99_ms']:.2f} ms")
     print(f"\nAWS calls in the request path per accepted request: {hot['aws_calls_per_request']:.2f} "

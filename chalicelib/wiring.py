@@ -80,10 +80,13 @@ def aws_client(service_name):
 
 @lru_cache(maxsize=1)
 def id_key():
-    """The deployment's secret key, read from Secrets Manager once per process, when first called."""
-    from .core.secret_key import SecretKey
+    """The deployment's secret key: as the stack resolved it into the environment, else read from Secrets Manager
+    once per process, when first called."""
+    import os
 
-    return SecretKey(aws_client("secretsmanager"), get_settings().dedupe_key_secret)
+    from .core.secret_key import SecretKey, deployed_key
+
+    return deployed_key(os.environ) or SecretKey(aws_client("secretsmanager"), get_settings().dedupe_key_secret)
 
 
 @lru_cache(maxsize=1)

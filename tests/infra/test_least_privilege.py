@@ -173,9 +173,12 @@ def test_the_data_key_is_usable_only_through_the_services_that_hold_our_data(sta
             if any(a.startswith("kms:") for a in as_list(statement["Action"])):
                 assert statement["Resource"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
                 services = as_list(statement["Condition"]["StringEquals"]["kms:ViaService"])
-                assert {s["Fn::Sub"].split(".", 1)[0] for s in services} <= {"dynamodb", "sns", "sqs", "secretsmanager"}
+                assert {s["Fn::Sub"].split(".", 1)[0] for s in services} <= {"dynamodb", "sns", "sqs", "secretsmanager", "lambda"}
                 if "secretsmanager.${AWS::Region}.amazonaws.com" in str(services):
                     assert as_list(statement["Action"]) == ["kms:Decrypt"]  # reading the id key, nothing more
+                if "lambda.${AWS::Region}.amazonaws.com" in str(services):
+                    assert as_list(statement["Action"]) == ["kms:Decrypt"]  # the API function's environment
+                    assert role == "ApiHandlerRole"
 
 
 def aws_calls_in(path, operations):

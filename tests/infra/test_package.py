@@ -81,3 +81,30 @@ def test_a_builder_on_another_python_is_stopped_with_the_fix():
     with pytest.raises(SystemExit) as stopped:
         packaging.check_builder_python("python3.13", version_info=(3, 11, 7))
     assert "python3.13" in str(stopped.value) and "make venv PYTHON=python3.13" in str(stopped.value)
+
+
+def test_the_app_s_own_modules_are_in_the_zip_as_bytecode_the_runtime_loads(built, tmp_path):
+    """Lambda cannot write __pycache__: without it in the zip, each cold start compiles the app again."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    with zipfile.ZipFile(built.zip) as archive:
+        names = set(archive.namelist())
+        modules = [name for name in names if name.endswith(".py") and name.startswith(("app.py", "chalicelib/"))]
+        assert "app.py" in modules and "chalicelib/wiring.py" in modules
+        for module in modules:
+            cached = importlib.util.cache_from_source(module)
+            assert cached in names, module
+            header = archive.read(cached)[:16]
+            assert header[:4] == importlib.util.MAGIC_NUMBER
+            assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, not checked against the source
+            assert header[8:16] == importlib.util.source_hash(archive.read(module))
+        archive.extractall(tmp_path, [name for name in names if name.startswith(("app.py", "chalicelib/"))])
+    for module in modules:  # sources gone: only the bytecode is left to import from
+        if module.endswith(".py") and not module.endswith("__init__.py"):
+            (tmp_path / module).write_text("raise SystemExit('compiled from source')\n")
+    probe = "import chalicelib.wiring, chalicelib.intake.models; print('loaded')"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
+    assert result.stdout.strip() == "loaded", result.stderr[-2000:]

@@ -38,6 +38,17 @@ def test_the_stack_makes_its_own_secret_key_for_request_ids(stack):
     assert props["GenerateSecretString"]["PasswordLength"] >= 32
 
 
+def test_the_api_function_gets_the_key_at_deploy_time_encrypted_under_the_stack_key(stack):
+    """A cold POST asks Secrets Manager nothing: CloudFormation resolves the secret into the environment."""
+    props = properties(stack, "APIHandler")
+    assert props["Environment"]["Variables"]["DEDUPE_KEY"] == {
+        "Fn::Sub": "{{resolve:secretsmanager:${DedupeKeySecret}:SecretString}}"}
+    assert props["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    for name, function in stack["Resources"].items():
+        if function["Type"] == "AWS::Serverless::Function" and name != "APIHandler":
+            assert "DEDUPE_KEY" not in str(function["Properties"].get("Environment")), name
+
+
 def test_the_data_key_rotates_itself_and_outlives_the_stack(stack):
     key = stack["Resources"]["DataKey"]
     assert key["Properties"]["EnableKeyRotation"] is True

@@ -52,3 +52,41 @@ def test_a_passing_failure_is_a_retryable_503_and_the_next_request_reads_again()
         with pytest.raises(StorageUnavailable):
             key()
     assert key() == b"b" * 32 and len(client.calls) == 3
+
+
+def test_a_key_the_stack_resolved_into_the_environment_is_used_without_asking_secrets_manager(monkeypatch):
+    from chalicelib import wiring
+
+    def no_client(service):
+        raise AssertionError(f"a {service} client was built")
+
+    monkeypatch.setenv("DEDUPE_KEY", "d" * 64)
+    monkeypatch.setattr(wiring, "aws_client", no_client)
+    wiring.id_key.cache_clear()
+    try:
+        assert wiring.id_key()() == b"d" * 64
+    finally:
+        wiring.id_key.cache_clear()
+
+
+def test_without_it_the_secret_is_read(monkeypatch):
+    from chalicelib import wiring
+
+    monkeypatch.delenv("DEDUPE_KEY", raising=False)
+    monkeypatch.setattr(wiring, "aws_client", lambda service: FakeSecrets({"SecretString": "s" * 64}))
+    monkeypatch.setattr(wiring, "get_settings", lambda: type("S", (), {"dedupe_key_secret": "k"})())
+    wiring.id_key.cache_clear()
+    try:
+        assert wiring.id_key()() == b"s" * 64
+    finally:
+        wiring.id_key.cache_clear()
+
+
+def test_a_short_deployed_key_is_refused_by_name_and_never_shown():
+    from chalicelib.core.secret_key import DeployedKey, deployed_key
+
+    with pytest.raises(ConfigError) as refused:
+        deployed_key({"DEDUPE_KEY": "short-secret"})
+    assert refused.value.setting == "DEDUPE_KEY" and "short-secret" not in str(refused.value.reason)
+    assert deployed_key({}) is None
+    assert "x" * 40 not in repr(DeployedKey("x" * 40))
