@@ -26,7 +26,7 @@ def without_bidi_controls(text):
 
 
 class Templates:
-    """One package's `templates/` folder: `render(name, language, **values)`, compiled once per process."""
+    """One package's `templates/` folder: `render(template, language, **values)`, compiled once per process."""
 
     def __init__(self, directory, *, globals=None, filters=None):
         self._directory = Path(directory)
@@ -34,8 +34,8 @@ class Templates:
         self._filters = dict(filters or {})
         self._environment = lru_cache(maxsize=None)(self._build)
 
-    def render(self, name, language="en", **values):
-        return self._environment(language).get_template(name).render(**values)
+    def render(self, template, language="en", /, **values):
+        return self._environment(language).get_template(template).render(**values)
 
     def _build(self, language):
         import jinja2
