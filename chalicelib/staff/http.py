@@ -1,6 +1,6 @@
 """The staff inbox's HTTP: the session cookie, the same-origin rule, form posts and page answers.
 
-The pages are rendered by inbox.py; every rule lives in the services (triage.py,
+The pages are rendered by the inbox package; every rule lives in the services (triage.py,
 signin.py, accounts.py). A browser signs in once and then carries an opaque session id in a
 cookie that scripts cannot read (HttpOnly), that only /staff pages get (Path), and that other
 sites cannot make it send with a post or a script's request (SameSite=Lax). Lax, not Strict: a

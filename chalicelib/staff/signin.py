@@ -138,15 +138,13 @@ def _code_hash(salt, code):
 
 
 def code_email(address, code):
-    spaced = f"{code[:4]} {code[4:]}"
+    """The e-mail with a sign-in code, from the inbox's templates (sign-in-code.txt)."""
+    from .inbox import TEMPLATES  # the pages, and Jinja2, only where a code is mailed
+
     return Email(
         to=address,
         subject="Your sign-in code for the staff inbox",
-        text=(
-            f"Your sign-in code is {spaced}\n\n"
-            "Type it into the sign-in page that asked for it. It works once, for 10 minutes.\n\n"
-            "If you did not ask for a code, you can ignore this e-mail: nobody can sign in without it.\n"
-        ),
+        text=TEMPLATES.render("sign-in-code.txt", code=f"{code[:4]} {code[4:]}"),
     )
 
 

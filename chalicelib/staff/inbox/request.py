@@ -1,0 +1,149 @@
+"""One request's page (its facts, what the patient sent, consent, status and history) and the page that
+confirms its erasure."""
+from dataclasses import dataclass
+from typing import Optional
+from urllib.parse import quote
+
+from ...intake.languages import STAFF_NAMES
+from ...intake.models import CONTACT_LABELS, TIME_LABELS
+from .common import (STATUS_LABELS, Moment, day, is_admin, location_of, moment, person_name, render, request_url,
+                     spam_reasons, status_of, tel_uri, url, utcnow)
+
+TRANSITION_LABELS = {
+    "new": "New (not spam after all)",
+    "contacted": "Contacted",
+    "scheduled": "Scheduled",
+    "closed": "Closed",
+    "suspected_spam": "Spam",
+}
+# The order of a request's fields on its page; any others follow in the order stored.
+FIELD_ORDER = (
+    "first_name", "last_name", "email", "phone", "preferred_contact", "location", "new_patient", "reason",
+    "preferred_date", "preferred_time", "has_referral", "insurance", "message", "contact_consent",
+    "sms_consent",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One thing the patient sent, as its row shows it. `kind`: "missing", "words" (the inbox's own), "typed" (as the
+    patient typed it), "link" (typed, to call or mail), "message" (typed, its lines kept) or "day"."""
+    label: str
+    kind: str
+    text: str = ""
+    href: Optional[str] = None
+    when: Optional[Moment] = None
+
+
+def request_page(base, staff, view, transitions, timezone, reasons, labels, notice=None, error=None, now=None):
+    erased = "fields" not in view or view.get("status") == "erased"
+    # The title stays free of the patient's name: titles end up in browser history and tabs.
+    return render(
+        "request.html", base, "Request", staff,
+        back=url(base),
+        erased=erased,
+        name=person_name(view),
+        error=error,
+        notice=notice,
+        facts=_facts(view, timezone, now or utcnow()),
+        erasure=_erasure(view, timezone) if erased else None,
+        suspected=not erased and view.get("status") == "suspected_spam",
+        spam_reasons=spam_reasons(view),
+        fields=[] if erased else _fields(view, reasons, labels),
+        consent=None if erased else [_consent("Contact consent", view, "contact", timezone),
+                                     _consent("Text message consent", view, "sms", timezone)],
+        change=None if erased else _change(base, view, transitions),
+        history=[_history_entry(entry, timezone) for entry in view.get("history") or []],
+        erase=request_url(base, view["id"], "erase") if is_admin(staff) and not erased else None,
+    )
+
+
+def erase_page(base, staff, view):
+    return render(
+        "erase.html", base, "Erase this request?", staff,
+        named=bool(view.get("fields")),
+        name=person_name(view),
+        reference=view.get("id", ""),
+        action=request_url(base, view["id"], "erase"),
+        cancel=request_url(base, view["id"]),
+    )
+
+
+def _facts(view, zone, now):
+    language = view.get("language")
+    return {
+        "reference": view.get("id", ""),
+        "received": moment(view.get("created_at"), zone),
+        "location": location_of(view),
+        "status": status_of(view, now),
+        "language": STAFF_NAMES.get(language, language) if language else None,
+        "due": moment(view["due_at"], zone) if view.get("due_at") and view.get("status") == "new" else None,
+        "alerts": "fields" in view,  # an erased request no longer says whether staff were alerted
+        "alerted": moment(view.get("alerted_at"), zone),
+    }
+
+
+def _erasure(view, zone):
+    return {"at": moment(view.get("erased_at"), zone), "by": view.get("erased_by") or ""}
+
+
+def _fields(view, reasons, labels):
+    fields = view.get("fields") or {}
+    names = [name for name in FIELD_ORDER if name in fields] + [
+        name for name in fields if name not in FIELD_ORDER and name not in ("location", "website")
+    ]
+    return [_field(labels.get(name, name), name, fields[name], reasons, view) for name in names]
+
+
+def _field(label, name, value, reasons, view):
+    if value is None or value == "":
+        return Field(label, "missing")
+    if isinstance(value, bool):
+        return Field(label, "words", "Yes" if value else "No")
+    text = str(value)
+    if name == "phone":
+        return Field(label, "link", text, tel_uri(text))
+    if name == "email":
+        return Field(label, "link", text, "mailto:" + quote(text, safe="@"))
+    if name == "location":
+        return Field(label, "words", view.get("location_name") or text)
+    if name == "reason":
+        return Field(label, "words", reasons.get(text, text))
+    if name == "preferred_contact":
+        return Field(label, "words", CONTACT_LABELS.get(text, text))
+    if name == "preferred_time":
+        return Field(label, "words", TIME_LABELS.get(text, text))
+    if name == "preferred_date":
+        shown = day(text)
+        return Field(label, "day", text, when=shown) if shown else Field(label, "typed", text)
+    if name == "message":
+        return Field(label, "message", text)
+    return Field(label, "typed", text)
+
+
+def _consent(label, view, kind, zone):
+    """A consent's row: whether the patient agreed, when, and to which wording."""
+    evidence = (view.get("consent") or {}).get(kind)
+    if not evidence:
+        return {"label": label, "given": False}
+    return {"label": label, "given": True, "at": moment(evidence.get("given_at"), zone),
+            "version": evidence.get("version")}
+
+
+def _change(base, view, transitions):
+    status = view.get("status")
+    return {
+        "action": request_url(base, view["id"], "status"),
+        "current": STATUS_LABELS.get(status, status),
+        "choices": [(name, TRANSITION_LABELS.get(name, STATUS_LABELS.get(name, name))) for name in transitions],
+    }
+
+
+def _history_entry(entry, zone):
+    return {
+        "at": moment(entry.get("at"), zone),
+        "by": entry.get("by", ""),
+        "before": STATUS_LABELS.get(entry.get("from"), entry.get("from")),
+        "after": STATUS_LABELS.get(entry.get("to"), entry.get("to")),
+        "note": entry.get("note"),
+    }
