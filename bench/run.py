@@ -72,15 +72,15 @@ def lambda_copy(directory, source_only=False):
     Lambda cannot write for itself. `source_only`: as the zip held them before it carried bytecode."""
     import shutil
 
-    from tools.package import BYTECODE_OF, compile_app
-
-    for name in BYTECODE_OF:
+    for name in ("app.py", "chalicelib"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, Path(directory) / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, Path(directory) / name)
     if not source_only:
+        from tools.package import compile_app
+
         compile_app(directory)
     return Path(directory)
 
