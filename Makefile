@@ -9,6 +9,7 @@ STAGE ?= dev
 # The browser tests: Debian's Chromium (driven by Playwright, never its own browser download)
 # and axe-core from npm. Only `make test` needs them; `make run` does not.
 CHROMIUM := /usr/bin/chromium
+MSGFMT := /usr/bin/msgfmt
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # `make package` / `make deploy` (docs/deploy.md): the stack for STAGE, built into PACKAGE_DIR.
@@ -22,7 +23,7 @@ PARAMETERS ?=
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
 
-test: $(STAMP) browser checkov ## Set everything up and run every test
+test: $(STAMP) browser checkov $(MSGFMT) ## Set everything up and run every test
 	$(PY) -m pytest
 
 venv: $(STAMP)
@@ -47,6 +48,11 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	@python=$$(tools/find_python.sh '$(PYTHON)') && $$python -m venv --clear $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
+
+# GNU gettext's msgfmt checks the catalogues as translators' tools read them (tests/unit/test_catalogues.py).
+$(MSGFMT):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq

@@ -5,6 +5,7 @@ development tool only; tests/unit/test_catalogues.py fails when a catalogue is s
 Words are marked with N_() in Python, and with {% trans %} or _() in the templates.
 """
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,22 @@ def messages():
     return catalog
 
 
+# The header GNU msgfmt --check needs (charset, plural forms), with no date that changes on every run.
+HEADER_DATE = datetime(2026, 12, 3, tzinfo=timezone.utc)
+
+
+def _header(catalog, language):
+    from babel import Locale
+
+    catalog.locale = Locale.parse(language)
+    catalog.project, catalog.version = "appointments", "1"
+    catalog.creation_date = catalog.revision_date = HEADER_DATE
+    catalog.fuzzy = False  # the header is written by this tool, not a guess awaiting review
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = catalog.language_team = "the appointments team (see README.md, Languages)"
+    catalog.header_comment = f"# The words patients read, in {catalog.locale.english_name} (`make i18n` updates this file)."
+
+
 def main(argv=None):
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po, write_po
@@ -51,9 +68,9 @@ def main(argv=None):
         with open(po_path, "rb") as handle:
             catalog = read_po(handle)
         catalog.update(template, no_fuzzy_matching=True)
+        _header(catalog, po_path.parent.parent.name)
         with open(po_path, "wb") as out:
-            write_po(out, catalog, omit_header=True, sort_output=True, no_location=True, width=100,
-                     ignore_obsolete=True)
+            write_po(out, catalog, sort_output=True, no_location=True, width=100, ignore_obsolete=True)
         with open(po_path.with_suffix(".mo"), "wb") as out:
             write_mo(out, catalog, use_fuzzy=False)
         missing = [m.id for m in catalog if m.id and not m.string]

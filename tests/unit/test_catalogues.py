@@ -47,3 +47,16 @@ def test_the_compiled_catalogue_is_the_current_one(language):
 
 def test_es_is_offered():
     assert "es" in LANGUAGES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_gnu_msgfmt_checks_the_catalogue_clean(language):
+    """What translators' tools read: GNU gettext's own checks (header, formats), no warning either."""
+    import shutil
+    import subprocess
+
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "GNU msgfmt is missing: `make test` installs it (Debian's gettext package)"
+    path = i18n.LOCALE / language / "LC_MESSAGES" / "messages.po"
+    result = subprocess.run([msgfmt, "--check", "--output-file=/dev/null", str(path)], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
