@@ -27,6 +27,9 @@ STATUSES = ACTIVE + ("suspected_spam", "erased")
 # suspected_spam → new when it was a person after all, new → suspected_spam when it was not (reason
 # "staff", and spam's short retention); suspected_spam → suspected_spam is staff confirming it is spam
 # (reason "staff" added, once). Closed and erased are final.
+# Only a move to one of these is the clinic getting in touch: marking a request as spam is not, and a
+# request moved back from spam to new is still waiting for its first contact.
+FIRST_CONTACTS = ("contacted", "scheduled", "closed")
 TRANSITIONS = {
     "new": ("contacted", "suspected_spam"),
     "contacted": ("scheduled", "closed"),
@@ -219,7 +222,7 @@ class StaffService:
         _check_transition(record, target)
         entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note)
         expires_at, spam_reasons, due_at, first_contact = None, None, None, None
-        if record.status == "new" and target != "new" and not record.first_contact:
+        if record.status == "new" and target in FIRST_CONTACTS and not record.first_contact:
             first_contact = self._first_contact(record)
         if target == "new":
             due_at = utc_iso(self._settings.due_at(record.location, self._now()))  # rescued: due from now

@@ -554,6 +554,19 @@ def test_the_first_change_out_of_new_records_how_long_it_waited_in_both_clocks(s
     assert first["at"] == "2026-11-26T14:00:00.000Z"  # the second change kept the first one's figures
 
 
+def test_marking_spam_then_not_spam_is_no_first_contact_the_real_contact_is(staff, repository, clock):
+    """Catches `target != "new"` as the first-contact test: the Spam click was recorded, the real call never."""
+    repository.records["req1"] = a_record(created_at="2026-11-25T15:00:00.000Z")
+    clock.now = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)
+    staff.update_status("req1", {"status": "suspected_spam"}, SAM)
+    staff.update_status("req1", {"status": "new"}, SAM)
+    assert repository.records["req1"].first_contact is None
+
+    clock.now = datetime(2026, 11, 26, 14, 0, tzinfo=timezone.utc)
+    staff.update_status("req1", {"status": "contacted"}, SAM)
+    assert repository.records["req1"].first_contact["at"] == "2026-11-26T14:00:00.000Z"
+
+
 def test_the_first_contact_is_a_metric_line_per_location(staff, repository, clock):
     import json
 
