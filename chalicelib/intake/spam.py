@@ -11,8 +11,8 @@ same (status `suspected_spam`): nothing a person sends is lost, and the answer i
 - `too_fast`: sent less than MIN_FILL_SECONDS after its token was issued.
 - `token_reused`: a token already spent on a request with other content (the service finds that
   out from the one conditional write it makes anyway; the same content again is a replay).
-- `links`: two or more web addresses (http://, https:// or www.) in the fields a person types, or
-  one in a request without a token.
+- `links`: two or more web addresses (http:// or https:// and a host, or www. and a domain) in the fields a
+  person types, or one in a request without a token.
 - `no_token`: no token at all, only when FORM_TOKENS=required.
 - `staff`: a staff member marked the request as spam (the inbox, not these rules).
 """
@@ -30,7 +30,10 @@ REASONS = ("honeypot", "token_invalid", "too_fast", "token_reused", "links", "no
 _ISSUED_BYTES, _NONCE_BYTES, _SIGNATURE_BYTES = 8, 16, 16
 TOKEN_LENGTH = 54  # base64url without padding of 8 + 16 + 16 bytes
 _TOKEN = re.compile(rf"^[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}$")
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+# A web address: a scheme and a host, or "www." at the start of a word followed by a domain (labels, dots, a
+# top-level name of letters). "Owww… Owww." or "www." alone is a word, not an address.
+_LINK = re.compile(r"\bhttps?://[^\W_][^\s/?#]*|(?<![\w.])www\.(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w-])",
+                   re.IGNORECASE)
 # The fields a person types freely (choices, dates, the phone and the address cannot hold a link).
 TYPED_FIELDS = ("first_name", "last_name", "insurance", "message")
 

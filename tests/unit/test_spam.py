@@ -135,6 +135,11 @@ def test_one_web_address_with_a_token_is_a_persons_and_two_are_links():
     assert judge(token(), message="https://a.example and www.b.example").reasons == ("links",)
 
 
+def test_a_person_in_pain_is_no_link():
+    """Catches the old pattern, "www." anywhere: "Owww… Owww." landed in Possible spam."""
+    assert judge(None, message="Owww… Owww. My knee, www.").reasons == ()
+
+
 def test_one_web_address_without_a_token_is_links():
     assert judge(None, message="see www.cheap.example").reasons == ("links",)
     assert judge(None, message="no address here").reasons == ()
@@ -151,6 +156,10 @@ def test_one_web_address_with_an_invalid_token_is_not_counted_twice():
     ({"message": "an e-mail: www@example.com is not a link, nor is example.com"}, 0),
     ({"message": "ftp://files.example"}, 0),
     ({"email": "http://x.example", "phone": "https://y.example", "location": "www.z"}, 0),  # not typed freely
+    ({"message": "Owww… Owww. It hurts, www."}, 0),  # catches a `www\.` with no domain after it
+    ({"message": "www. example.com, awww.example.com, http:// and https://"}, 0),
+    ({"message": "www.clínica-sur.es and https://www.b.example/x?y=1"}, 2),
+    ({"message": "(www.a.example) https://b.example"}, 2),
 ])
 def test_web_addresses_are_counted_in_the_fields_a_person_types(fields, count):
     assert spam.count_links(fields) == count
