@@ -89,6 +89,13 @@ def id_key():
     return deployed_key(os.environ) or SecretKey(aws_client("secretsmanager"), get_settings().dedupe_key_secret)
 
 
+def purpose_key_of(purpose):
+    """A callable giving `purpose`'s key (core.keys), derived from the deployment's key when first called."""
+    from .core.keys import purpose_key
+
+    return lru_cache(maxsize=1)(lambda: purpose_key(id_key()(), purpose))
+
+
 @lru_cache(maxsize=1)
 def appointment_service():
     settings = get_settings()
@@ -115,7 +122,8 @@ def confirmation_cap():
     from .notify.confirmations import ConfirmationCap
     from .storage.confirmations import ConfirmationCapRepository
 
-    return ConfirmationCap(ConfirmationCapRepository(aws_client("dynamodb"), get_settings().table_name), id_key())
+    return ConfirmationCap(ConfirmationCapRepository(aws_client("dynamodb"), get_settings().table_name),
+                           purpose_key_of("confirmation cap"))
 
 
 @lru_cache(maxsize=1)
@@ -191,11 +199,8 @@ def sign_in():
 
 @lru_cache(maxsize=1)
 def device_key():
-    """The key that signs staff device cookies: derived from the deployment's secret key, for this use only."""
-    import hashlib
-    import hmac
-
-    return hmac.new(id_key()(), b"staff device cookie", hashlib.sha256).digest()
+    """The key that signs staff device cookies (core.keys)."""
+    return purpose_key_of("staff device cookies")()
 
 
 @lru_cache(maxsize=1)

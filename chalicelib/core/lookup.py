@@ -9,11 +9,13 @@ them, so an erased request can no longer be found.
 import hashlib
 import hmac
 
+from .keys import purpose_key
+
 REF_PREFIX = 8  # the characters of the reference that alert subjects show
 
 
 def lookup_key(id_key):
-    return hmac.new(id_key, b"lookup", hashlib.sha256).digest()
+    return purpose_key(id_key, "lookups")
 
 
 def phone_hash(key, phone):

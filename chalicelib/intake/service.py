@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
+from ..core.keys import purpose_key
 from ..core.logs import get_logger
 from ..core.lookup import lookup_key, lookups
 from .languages import choose as choose_language
@@ -35,18 +36,19 @@ def random_id():
     return _b32(secrets.token_bytes(15))
 
 
-def derived_id(dedupe_key, key):
+def derived_id(dedupe_key, secret):
     """The id a submission gets when it is first seen, so that a replay lands on the same item.
 
-    Keyed (HMAC-SHA256 with the deployment's secret `key`): whoever knows what a person sent
-    cannot compute the id of their request from it.
+    Keyed (HMAC-SHA256 under the request ids' key, from the deployment's `secret`: core.keys): whoever
+    knows what a person sent cannot compute the id of their request from it.
     """
-    return _b32(_mac(key, f"id:{dedupe_key}")[:15])
+    return _b32(_mac(purpose_key(secret, "request ids"), f"id:{dedupe_key}")[:15])
 
 
-def content_digest(form_values, key):
+def content_digest(form_values, secret):
     """What tells a replay's content from other content, keyed like the ids, so nobody can recompute it."""
-    return _mac(key, "content:" + json.dumps(form_values, sort_keys=True, ensure_ascii=False)).hex()
+    return _mac(purpose_key(secret, "request ids"),
+                "content:" + json.dumps(form_values, sort_keys=True, ensure_ascii=False)).hex()
 
 
 def _mac(key, text):
@@ -88,15 +90,15 @@ class AppointmentService:
         if problems:
             raise ValidationFailed(problems)
 
-        key = self._id_key()
+        secret = self._id_key()
         settings = self._settings
-        read = spam.read_token(spam.token_key(key), form.form_token, now,
+        read = spam.read_token(spam.token_key(secret), form.form_token, now,
                                timedelta(hours=settings.form_token_max_age_hours)) if form.form_token is not None \
             else None
         verdict = spam.judge(honeypot=form.suspected_spam, token=form.form_token, read=read, now=now,
                              fields=form.fields(), min_fill=settings.min_fill_seconds,
                              tokens_required=settings.form_tokens == "required")
-        content_hash = content_digest(form.content(), key)
+        content_hash = content_digest(form.content(), secret)
         if read is not None and read.valid:
             # The token's nonce is the page load's own key: its retries are replays, and the same token
             # with other content is a reused token. Spending it costs no call beyond the one write.
@@ -106,8 +108,8 @@ class AppointmentService:
         else:
             dedupe_key, window = f"content:{content_hash}", REPLAY_WINDOW
         language = form.language or choose_language(settings.languages, None, accept_language)
-        request = self._request(form, now, derived_id(dedupe_key, key), dedupe_key, content_hash, verdict,
-                                lookups(lookup_key(key), form.fields()), language)
+        request = self._request(form, now, derived_id(dedupe_key, secret), dedupe_key, content_hash, verdict,
+                                lookups(lookup_key(secret), form.fields()), language)
 
         # An id taken by an older request (outside its window) or by something else is never
         # overwritten. The request goes to a slot named for the current window instead, where a
@@ -120,7 +122,7 @@ class AppointmentService:
             try:
                 receipt = _replay(existing, request, window)
                 if receipt is None and attempt == 0:
-                    receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", key)), request,
+                    receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", secret)), request,
                                       window)
             except IdempotencyConflict:
                 if not dedupe_key.startswith("token:"):
@@ -128,7 +130,7 @@ class AppointmentService:
                 return self._reused_token(form, now, content_hash, verdict, language)
             if receipt is not None:
                 return receipt
-            next_id = derived_id(f"{dedupe_key}#{slot}", key) if attempt == 0 else self._new_id()
+            next_id = derived_id(f"{dedupe_key}#{slot}", secret) if attempt == 0 else self._new_id()
             request = request.model_copy(update={"id": next_id})
         raise StorageUnavailable()
 

@@ -16,20 +16,18 @@ same (status `suspected_spam`): nothing a person sends is lost, and the answer i
 - `no_token`: no token at all, only when FORM_TOKENS=required.
 - `staff`: a staff member marked the request as spam (the inbox, not these rules).
 """
-import base64
-import binascii
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
+from ..core.keys import purpose_key
+from ..core.signing import Signer
+
 REASONS = ("honeypot", "token_invalid", "too_fast", "token_reused", "links", "no_token", "staff")
-_ISSUED_BYTES, _NONCE_BYTES, _SIGNATURE_BYTES = 8, 16, 16
-TOKEN_LENGTH = 54  # base64url without padding of 8 + 16 + 16 bytes
-_TOKEN = re.compile(rf"^[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}$")
+_NONCE_BYTES = 16
+TOKEN_LENGTH = Signer(b"", _NONCE_BYTES).length  # 54: base64url of the time, the nonce and the signature
 # A web address: a scheme and a host, or "www." at the start of a word followed by a domain (labels, dots, a
 # top-level name of letters). "Owww… Owww." or "www." alone is a word, not an address.
 _LINK = re.compile(r"\bhttps?://[^\W_][^\s/?#]*|(?<![\w.])www\.(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w-])",
@@ -39,16 +37,13 @@ TYPED_FIELDS = ("first_name", "last_name", "insurance", "message")
 
 
 def token_key(id_key):
-    """The key that signs form tokens: derived from the deployment's secret key, for this use only."""
-    return hmac.new(id_key, b"form token", hashlib.sha256).digest()
+    """The key that signs form tokens (core.keys)."""
+    return purpose_key(id_key, "form tokens")
 
 
 def issue_token(key, now, nonce=None):
-    """A fresh form token issued at `now` (an aware datetime)."""
-    issued = int(now.timestamp() * 1000).to_bytes(_ISSUED_BYTES, "big")
-    body = issued + (nonce if nonce is not None else secrets.token_bytes(_NONCE_BYTES))
-    signature = hmac.new(key, body, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
-    return base64.urlsafe_b64encode(body + signature).decode("ascii").rstrip("=")
+    """A fresh form token issued at `now` (an aware datetime): a random nonce, signed with its time (core.signing)."""
+    return Signer(key, _NONCE_BYTES).sign(nonce if nonce is not None else secrets.token_bytes(_NONCE_BYTES), now)
 
 
 @dataclass(frozen=True)
@@ -60,20 +55,8 @@ class TokenRead:
 
 def read_token(key, token, now, max_age):
     """What a form token says, checked: TokenRead(valid=False) for anything forged, malformed or out of date."""
-    if not isinstance(token, str) or not _TOKEN.match(token):
-        return TokenRead(False)
-    try:
-        raw = base64.urlsafe_b64decode(token + "==")
-    except (binascii.Error, ValueError):
-        return TokenRead(False)
-    body, signature = raw[:-_SIGNATURE_BYTES], raw[-_SIGNATURE_BYTES:]
-    if len(raw) != _ISSUED_BYTES + _NONCE_BYTES + _SIGNATURE_BYTES or not hmac.compare_digest(
-            signature, hmac.new(key, body, hashlib.sha256).digest()[:_SIGNATURE_BYTES]):
-        return TokenRead(False)
-    issued_at = datetime.fromtimestamp(int.from_bytes(body[:_ISSUED_BYTES], "big") / 1000, tz=timezone.utc)
-    if issued_at > now or now - issued_at > max_age:
-        return TokenRead(False)
-    return TokenRead(True, issued_at, body[_ISSUED_BYTES:].hex())
+    signed = Signer(key, _NONCE_BYTES).read(token, now, max_age)
+    return TokenRead(False) if signed is None else TokenRead(True, signed.made_at, signed.payload.hex())
 
 
 def count_links(fields):

@@ -409,7 +409,7 @@ def test_erasure_takes_the_request_out_of_its_address_s_confirmation_count(api, 
     cap = wiring.confirmation_cap()
     assert cap.allow("henrike@example.com", kept) and cap.allow("henrike@example.com", erased)  # as confirmed
     count = ConfirmationCapRepository(dynamodb, TABLE)
-    who = address_key("henrike@example.com", wiring.id_key()())
+    who = address_key("henrike@example.com", wiring.purpose_key_of("confirmation cap")())
     assert set(count.sends(who)[0]) == {kept, erased}
 
     assert staff_call(api, tokens, "DELETE", f"/staff/appointments/{erased}", "admin").status_code == 200
