@@ -181,6 +181,9 @@ class StaffAppointment(BaseModel):
     language: Optional[str] = Field(default=None, description="The patient's language (en, es): call back in it.")
     due_at: Optional[str] = Field(default=None, description="When the clinic promised to get in touch (UTC): "
                                                             "RESPONSE_TARGET_HOURS opening hours after it arrived.")
+    corrects: Optional[str] = Field(
+        default=None, description="The id of the request this one corrects: the patient sent the form again from the "
+                                  "same page, within 30 minutes, with other details.")
     spam_reasons: Optional[List[str]] = Field(
         default=None, description="Possible spam only: why, as reason codes (honeypot, token_invalid, too_fast, "
                                   "token_reused, links, no_token, staff).")

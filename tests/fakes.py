@@ -7,7 +7,8 @@ from chalicelib.storage.appointments import Existing
 
 
 def _existing(request):
-    return Existing(request.id, request.dedupe_key, request.content_hash, request.created_at)
+    return Existing(request.id, request.dedupe_key, request.content_hash, request.created_at, request.location,
+                    request.corrects)
 
 
 class FakeRepository:

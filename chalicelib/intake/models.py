@@ -376,6 +376,7 @@ class AppointmentRequest(BaseModel):
     due_at: Optional[datetime] = None  # when the clinic promised to get in touch (RESPONSE_TARGET_HOURS opening hours on)
     lookups: dict = {}  # keyed hashes of the phone and e-mail, for staff to find it by (core.lookup)
     language: str = "en"  # the patient's language: what the confirmation is in, and what staff call back in
+    corrects: Optional[str] = None  # the id of the request this one corrects (sent again from its page: intake.service)
 
     @property
     def location(self):

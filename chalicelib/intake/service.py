@@ -22,6 +22,10 @@ log = get_logger(__name__)
 KEY_WINDOW = timedelta(hours=24)
 REPLAY_WINDOW = timedelta(minutes=10)
 SPAM_RETENTION_DAYS = 7
+# A person who sends, goes Back, corrects a detail and sends again spends the page's token twice: within
+# this time of the first send, for the same location, up to this many corrections are requests of their own.
+CORRECTION_WINDOW = timedelta(minutes=30)
+MAX_CORRECTIONS = 2
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 
@@ -122,25 +126,46 @@ class AppointmentService:
             try:
                 receipt = _replay(existing, request, window)
                 if receipt is None and attempt == 0:
-                    receipt = _replay(self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", secret)), request,
-                                      window)
+                    existing = self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", secret))
+                    receipt = _replay(existing, request, window)
             except IdempotencyConflict:
                 if not dedupe_key.startswith("token:"):
                     raise
-                return self._reused_token(form, now, content_hash, verdict, language)
+                return self._correction(existing, form, now, secret, content_hash, verdict, language)
             if receipt is not None:
                 return receipt
             next_id = derived_id(f"{dedupe_key}#{slot}", secret) if attempt == 0 else self._new_id()
             request = request.model_copy(update={"id": next_id})
         raise StorageUnavailable()
 
-    def _reused_token(self, form, now, content_hash, verdict, language):
-        """Other content under a spent token: kept, under an id of its own, as suspected spam."""
+    def _correction(self, first, form, now, secret, content_hash, verdict, language):
+        """Other content under a spent token (`first` is what it was spent on). Sent again from the same page
+        within CORRECTION_WINDOW, for the same location, it is a correction: a request of its own that names the
+        one it corrects, under the id of its place in line, so that its own retries are replays. A third, a late
+        or another location's is kept as token_reused."""
+        if now - first.created_at > CORRECTION_WINDOW or form.fields()["location"] != first.location:
+            return self._reused_token(form, now, secret, content_hash, verdict, language)
+        for number in range(1, MAX_CORRECTIONS + 1):
+            dedupe_key = f"{first.dedupe_key}#correction{number}"
+            request = self._request(form, now, derived_id(dedupe_key, secret), dedupe_key, content_hash, verdict,
+                                    lookups(lookup_key(secret), form.fields()), language)
+            request = request.model_copy(update={"corrects": first.corrects or first.id})
+            existing = self._repository.add(request)
+            if existing is None:
+                log.info("correction stored", extra={"event": "correction_stored", "appointment_id": request.id,
+                                                     "corrects": request.corrects})
+                return self._stored(request)
+            if existing.dedupe_key == dedupe_key and existing.content_hash == content_hash:
+                return Receipt(existing.id, replayed=True)
+        return self._reused_token(form, now, secret, content_hash, verdict, language)
+
+    def _reused_token(self, form, now, secret, content_hash, verdict, language):
+        """Other content under a spent token, not a correction: kept, under an id of its own, as suspected spam."""
         for _ in range(4):
             request_id = self._new_id()
             request = self._request(form, now, request_id, f"reused:{request_id}", content_hash,
-                                    verdict.with_reason("token_reused"), lookups(lookup_key(self._id_key()),
-                                                                                 form.fields()), language)
+                                    verdict.with_reason("token_reused"), lookups(lookup_key(secret), form.fields()),
+                                    language)
             if self._repository.add(request) is None:
                 return self._stored(request)
         raise StorageUnavailable()

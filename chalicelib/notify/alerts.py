@@ -74,7 +74,7 @@ def compose_alert(request: AppointmentRequest, settings: Settings) -> Alert:
     location = _one_line(settings.locations.get(request.location, request.location))
     received = _received(request.created_at, settings.timezone)
     link = inbox_link(request.id, settings)
-    body = _email_body(request, location, received, full, link)
+    body = _email_body(request, location, received, full, link, settings)
     message = {
         "default": body,
         "email": body,
@@ -141,7 +141,7 @@ def inbox_link(request_id, settings):
     return f"{settings.public_base_url}/staff/requests/{request_id}"
 
 
-def _email_body(request, location, received, full, link):
+def _email_body(request, location, received, full, link, settings):
     fields = request.fields if full else {}
     return TEMPLATES.render(
         "alert.txt",
@@ -149,6 +149,8 @@ def _email_body(request, location, received, full, link):
         location=location,
         link=link,
         reference=request.id,
+        corrects={"reference": request.corrects[:8], "link": inbox_link(request.corrects, settings)}
+        if request.corrects else None,
         received=received,
         location_label=LABELS["location"],
         # At both levels: which language to call back in is not health data.

@@ -124,6 +124,12 @@ class ConfirmationDelivery:
         if decided is not None:
             self._mark(current.id, decided)  # decided (and perhaps sent) here before: only the mark is missing
             return
+        if current.corrects:
+            # The person corrected a request they had just sent, from the same page: it was confirmed once.
+            log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,
+                                                    "reason": "correction"})
+            self._mark(current.id, "correction")
+            return
         email = compose_confirmation(current, self._settings)
         if not self._cap.allow(email.to, current.id):
             log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,

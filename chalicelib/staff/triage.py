@@ -97,6 +97,7 @@ class StaffRecord:
     first_contact: Optional[dict] = None  # at the first change out of new: {"at", "business_minutes", "wall_minutes"}
     lookups: Optional[dict] = None  # the keyed hashes it can be found by (core.lookup); gone once erased
     language: Optional[str] = None  # the patient's language: what staff call back in
+    corrects: Optional[str] = None  # the id of the request this one corrects (the patient sent again from its page)
 
     @property
     def erased(self):
@@ -314,6 +315,8 @@ class StaffService:
             data["due_at"] = record.due_at
         if record.language and not record.erased:
             data["language"] = record.language
+        if record.corrects and not record.erased:
+            data["corrects"] = record.corrects
         if record.status == "suspected_spam":
             data["spam_reasons"] = list(record.spam_reasons)
             data["spam_signals"] = dict(record.spam_signals or {})

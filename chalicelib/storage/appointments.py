@@ -20,7 +20,8 @@ ENTITY = "appointment"
 # or leaves `new`, so the index holds only what may still become overdue.
 DUE_QUEUE = "new"
 
-Existing = namedtuple("Existing", "id dedupe_key content_hash created_at")
+# What a conditional write found in its place: enough to tell a replay, a reused token and a correction apart.
+Existing = namedtuple("Existing", "id dedupe_key content_hash created_at location corrects", defaults=(None, None))
 
 
 def item_key(request_id):
@@ -48,6 +49,8 @@ def to_item(request: AppointmentRequest):
         spam["due_at"] = utc_iso(request.due_at)
         if request.status == "new":
             spam["due_queue"] = DUE_QUEUE
+    if request.corrects:
+        spam["corrects"] = request.corrects
     return {
         **item_key(request.id),
         **spam,
@@ -87,6 +90,7 @@ def from_item(item):
         spam_signals={name: int(value) for name, value in item.get("spam_signals", {}).items()},
         due_at=datetime.fromisoformat(item["due_at"].replace("Z", "+00:00")) if item.get("due_at") else None,
         language=item.get("language") or "en",
+        corrects=item.get("corrects"),
     )
 
 
@@ -193,4 +197,6 @@ def _existing(item):
         dedupe_key=item.get("dedupe_key"),
         content_hash=item.get("content_hash"),
         created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else datetime.min.replace(tzinfo=timezone.utc),
+        location=item.get("location"),
+        corrects=item.get("corrects"),
     )

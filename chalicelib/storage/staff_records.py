@@ -45,6 +45,7 @@ def to_staff_record(item):
         due_at=item.get("due_at"),
         lookups={name: item[name] for name in ("phone_hash", "email_hash") if name in item} or None,
         language=item.get("language"),
+        corrects=item.get("corrects"),
         first_contact={name: int(value) if name.endswith("minutes") else value
                        for name, value in item["first_contact"].items()}
         if isinstance(item.get("first_contact"), dict) else None,

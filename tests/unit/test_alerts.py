@@ -278,6 +278,17 @@ def test_minimal_alert_says_where_when_and_which(minimal_settings):
     assert f"Open it in the staff inbox: http://127.0.0.1:8000/staff/requests/{REF}" in body
 
 
+@pytest.mark.parametrize("detail", ["full", "minimal"])
+def test_a_correction_s_alert_names_the_request_it_corrects(settings, detail):
+    """Staff see "corrects ref ..." with its link, at both levels: catches the alert forgetting `corrects`."""
+    first = "q8w2e4r6t8y1u3i5o7p9a2s4"
+    request = stored_request().model_copy(update={"corrects": first})
+    body = variants(compose_alert(request, dataclasses.replace(settings, notify_detail=detail)))["email"]
+    assert (f"It corrects an earlier request sent from the same page: ref {first[:8]}, "
+            f"http://127.0.0.1:8000/staff/requests/{first}") in body
+    assert "corrects" not in variants(compose_alert(stored_request(), settings))["email"]
+
+
 # -- SNS message shape ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("detail", ["full", "minimal"])

@@ -193,6 +193,16 @@ def test_a_new_request_is_confirmed_once_however_often_its_records_come(confirm_
     assert repository.marks == [(REF, "sent")]
 
 
+def test_a_correction_gets_no_second_confirmation(confirm_settings):
+    """The person corrected the request they had just sent, from the same page (intake.service): one confirmation is
+    enough. Catches the consumer confirming every new request, `corrects` or not."""
+    correction = stored_request().model_copy(update={"corrects": "firstrequestid0000000000"})
+    repository, mailer = MarkingRepository(correction), FakeMailer()
+    assert delivery(repository, mailer, confirm_settings).deliver([record(correction)]) == []
+    assert mailer.sent == []
+    assert repository.marks == [(REF, "correction")]
+
+
 def test_suspected_spam_is_never_confirmed_until_staff_rescue_it(confirm_settings):
     spam = stored_request().model_copy(update={"status": "suspected_spam"})
     repository, mailer = MarkingRepository(spam), FakeMailer()

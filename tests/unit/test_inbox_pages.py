@@ -693,3 +693,13 @@ def test_staff_are_told_which_language_to_call_back_in():
                                                                            now=NOW), re.S)[0]
     page = Parsed(request_page(record=spanish, now=NOW))
     assert "Language" in page.text and "Spanish" in " ".join(page.text)
+
+
+def test_a_correction_names_the_request_it_corrects_in_the_list_and_on_its_page():
+    """Staff see "Corrects ref …" (intake.service keeps a patient's correction as a request of its own)."""
+    record = {**view("r-2"), "corrects": "k5qg2n4xw7ybz3hd6tjm8rfc"}
+    listed = list_page(items=[record])
+    assert '<span class="corrects">Corrects ref k5qg2n4x</span>' in listed
+    page = request_page(record=record)
+    assert '<a href="/staff/requests/k5qg2n4xw7ybz3hd6tjm8rfc">ref k5qg2n4x</a>' in page
+    assert "Corrects" not in list_page() + request_page()

@@ -117,24 +117,62 @@ def test_the_same_token_with_the_same_content_is_a_replay(service, repository, s
     assert len(repository.requests) == 1
 
 
-def test_a_spent_token_on_other_content_is_kept_as_token_reused(service, repository, served):
+def test_a_spent_token_on_other_content_half_an_hour_later_is_kept_as_token_reused(service, repository, served,
+                                                                                    clock):
     first = service.submit(valid_fields(form_token=served))
+    clock.advance(minutes=30, seconds=1)
     second = service.submit(valid_fields(form_token=served, first_name="Someone", email="other@example.com"))
 
     assert second.id != first.id
     assert not second.replayed
     assert stored(repository, first).status == "new"
     reused = stored(repository, second)
-    assert (reused.status, reused.spam_reasons) == ("suspected_spam", ("token_reused",))
+    assert (reused.status, reused.spam_reasons, reused.corrects) == ("suspected_spam", ("token_reused",), None)
     assert reused.fields["first_name"] == "Someone"
 
 
-def test_a_token_reused_a_third_time_is_kept_again(service, repository, served):
-    service.submit(valid_fields(form_token=served))
-    service.submit(valid_fields(form_token=served, first_name="Two"))
-    service.submit(valid_fields(form_token=served, first_name="Three"))
+def test_a_spent_token_replays_for_its_whole_life_not_ten_minutes(service, repository, served, clock, settings):
+    """Catches a token's replay window of REPLAY_WINDOW (10 min) instead of FORM_TOKEN_MAX_AGE_HOURS: a harvested
+    token would then work again, as a new request, ten minutes after it was spent."""
+    first = service.submit(valid_fields(form_token=served))
+    clock.advance(hours=settings.form_token_max_age_hours - 1)
+    again = service.submit(valid_fields(form_token=served))
+    other = service.submit(valid_fields(form_token=served, first_name="Harvested"))
 
-    assert sorted(r.status for r in repository.requests.values()) == ["new", "suspected_spam", "suspected_spam"]
+    assert (again.id, again.replayed) == (first.id, True)
+    assert stored(repository, other).spam_reasons == ("token_reused",)
+
+
+def test_a_correction_sent_again_from_the_same_page_is_a_request_that_names_the_first(service, repository, served,
+                                                                                      clock):
+    """A person sends, goes Back, fixes their phone number and sends again: not spam, and staff see which it corrects."""
+    first = service.submit(valid_fields(form_token=served))
+    clock.advance(minutes=29)
+    fixed = service.submit(valid_fields(form_token=served, phone="212-555-0199"))
+
+    correction = stored(repository, fixed)
+    assert (correction.status, correction.spam_reasons, correction.corrects) == ("new", (), first.id)
+    assert correction.due_at is not None and not fixed.replayed
+    again = service.submit(valid_fields(form_token=served, phone="212-555-0199"))  # its own retry
+    assert (again.id, again.replayed, len(repository.requests)) == (fixed.id, True, 2)
+
+
+def test_two_corrections_are_requests_a_third_is_token_reused(service, repository, served, clock):
+    first = service.submit(valid_fields(form_token=served))
+    two = service.submit(valid_fields(form_token=served, first_name="Two"))
+    three = service.submit(valid_fields(form_token=served, first_name="Three"))
+    four = service.submit(valid_fields(form_token=served, first_name="Four"))
+
+    assert [stored(repository, r).corrects for r in (two, three)] == [first.id, first.id]
+    assert [stored(repository, r).status for r in (first, two, three, four)] == ["new", "new", "new", "suspected_spam"]
+    assert stored(repository, four).spam_reasons == ("token_reused",)
+
+
+def test_a_correction_for_another_location_is_token_reused(service, repository, served):
+    service.submit(valid_fields(form_token=served))
+    other = service.submit(valid_fields(form_token=served, location="northside"))
+
+    assert stored(repository, other).spam_reasons == ("token_reused",)
 
 
 def test_spending_a_token_costs_one_write_and_nothing_else(service, repository, served):

@@ -61,6 +61,7 @@ def _row(base, view, zone, reasons, now):
         "name": person_name(view),
         # "Language: Spanish" under the name, for a request in another language than English.
         "language": STAFF_NAMES.get(language, language) if language and language != "en" else None,
+        "corrects": view["corrects"][:8] if view.get("corrects") else None,
         "received": moment(view.get("created_at"), zone),
         "location": location_of(view),
         "status": status_of(view, now),

@@ -45,7 +45,7 @@ def request_page(base, staff, view, transitions, timezone, reasons, labels, noti
         name=person_name(view),
         error=error,
         notice=notice,
-        facts=_facts(view, timezone, now or utcnow()),
+        facts=_facts(view, timezone, now or utcnow(), base),
         erasure=_erasure(view, timezone) if erased else None,
         suspected=not erased and view.get("status") == "suspected_spam",
         spam_reasons=spam_reasons(view),
@@ -69,10 +69,13 @@ def erase_page(base, staff, view):
     )
 
 
-def _facts(view, zone, now):
+def _facts(view, zone, now, base):
     language = view.get("language")
+    corrects = view.get("corrects")
     return {
         "reference": view.get("id", ""),
+        # The patient sent this from the same page again, to correct the request it names.
+        "corrects": {"reference": corrects[:8], "url": request_url(base, corrects)} if corrects else None,
         "received": moment(view.get("created_at"), zone),
         "location": location_of(view),
         "status": status_of(view, now),
