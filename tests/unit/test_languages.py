@@ -38,6 +38,18 @@ def test_anything_odd_falls_back_to_the_default_without_an_error(query, header):
     assert choose(OFFERED, query, header) == "en"
 
 
+@pytest.mark.parametrize("offered, header, language", [
+    (OFFERED, "es;q=0", "en"),
+    (OFFERED, "es-MX;q=0.000", "en"),
+    (OFFERED, "fr, es;q=0", "en"),
+    (("es", "en"), "es;q=0, en;q=0.1", "en"),
+])
+def test_a_language_with_q_0_is_never_served(offered, header, language):
+    """q=0 means "not acceptable" (RFC 9110 §12.4.2). Catches `if quality > 0:` dropped from `accepted`, which
+    served Spanish to "es;q=0": the other cases had a better language beside it, so q-order alone hid the bug."""
+    assert choose(offered, None, header) == language
+
+
 def test_only_the_languages_offered_are_served():
     assert choose(("en",), "es", "es") == "en"
     assert choose(("es", "en"), None, None) == "es"
