@@ -30,14 +30,25 @@ class Message(str):
         return (str, (str(self),))
 
 
+class _Catalogue(gettext.GNUTranslations):
+    """A compiled catalogue in which nothing translates to nothing. GNU gettext keeps the catalogue's header
+    (Project-Id-Version: …) as the translation of the empty msgid, so gettext("") would print it on a page."""
+
+    def gettext(self, message):
+        return super().gettext(message) if message else message
+
+    def pgettext(self, context, message):
+        return super().pgettext(context, message) if message else message
+
+
 @lru_cache(maxsize=None)
 def catalogue(language):
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], class_=_Catalogue, fallback=True)
 
 
 def translate(text, language):
     """`text` in `language`: a Message with its parameters, a plain msgid, or (untranslated) anything else."""
-    if language == "en" or not isinstance(text, str):
+    if language == "en" or not isinstance(text, str) or not text:
         return text
     words = catalogue(language).gettext
     if isinstance(text, Message):

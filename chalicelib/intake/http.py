@@ -122,6 +122,6 @@ def error_page(message, fields=None, *, title=TITLE, advice=BACK_ADVICE, languag
 
     return TEMPLATES.render(
         "error.html", language, title=translate(title, language), message=message,
-        advice=translate(advice, language) if advice else "",
+        advice=translate(advice, language),
         fields=[(translate(LABELS.get(name, name), language), text) for name, text in (fields or {}).items()],
     )

@@ -268,6 +268,21 @@ def test_a_patient_who_corrects_a_sent_form_reads_what_to_do_in_plain_words(api)
     assert "Idempotency" not in page and "key" not in page.lower()
 
 
+def test_a_spanish_patient_who_corrects_a_sent_form_reads_it_in_spanish_and_nothing_else(api):
+    """Catches translate("") reaching gettext: the page's empty advice printed the catalogue's header
+    (Project-Id-Version: …) under "Ya tenemos su solicitud"."""
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "en-US,en;q=0.9"}
+    sent = valid_fields(contact_consent="on", submission_id="form-9c2e4f7a1b", language="es")
+    assert api.post_form(sent, browser).status_code == 303
+    corrected = api.post_form({**sent, "phone": "(212) 555-0199"}, browser)
+
+    assert corrected.status_code == 409
+    page = corrected.body.decode()
+    assert '<html lang="es">' in page and "<h1>Ya tenemos su solicitud</h1>" in page
+    assert "llame a la clínica" in page
+    assert "Project-Id-Version" not in page and "Content-Type:" not in page and "Plural-Forms" not in page
+
+
 # --- 503 ---------------------------------------------------------------------------------------
 
 def test_a_missing_table_is_503_with_retry_after(api, dynamodb, table):

@@ -28,3 +28,12 @@ def test_a_message_is_its_english_text_and_translates_with_its_parameters():
     assert translate(message, "es") == "Nombre es obligatorio."
     assert translate(message, "en") == "First name is required."
     assert translate("Not a catalogued text", "es") == "Not a catalogued text"
+
+
+def test_nothing_translates_to_nothing():
+    """Catches `words(text)` reached with "": gettext("") is the catalogue's header (Project-Id-Version: …)."""
+    from chalicelib.core.i18n import catalogue
+
+    assert translate("", "es") == ""
+    assert catalogue("es").gettext("") == ""
+    assert "Project-Id-Version" not in translate(Message("{label} is required.", label=""), "es")
