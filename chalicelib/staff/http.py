@@ -227,9 +227,8 @@ class InboxPages:
     def export(self, request, staff):
         """The parts of a filter's CSV, each a download: one Lambda answer holds only so many rows."""
         params = {name: values[-1] for name, values in web.query_lists(request).items() if values}
-        part = params.pop("part", "1")
-        first = int(part) if part.isdigit() and 0 < int(part) < 100_000 else 1
         try:
+            first = inbox.export.first_part(params)
             parts, more = self._staff.export_parts({name: [value] for name, value in params.items()})
         except ValidationFailed as error:
             return page(422, inbox.message_page(self._base, "Export CSV", " ".join(error.fields.values()))), "invalid"
