@@ -40,7 +40,8 @@ def create_appointment():
         submission.fields, submission.idempotency_key, submission.key_field, request.headers.get("accept-language")
     )
     if web.wants_html(request.headers.get("accept")):
-        return web.redirect(get_settings().thank_you_url), "replayed" if receipt.replayed else "created"
+        location = intake_http.thank_you_url(get_settings().thank_you_url, intake_http.answer_language(request))
+        return web.redirect(location), "replayed" if receipt.replayed else "created"
     body = {"id": receipt.id, "status": receipt.status}
     return web.json_response(201, body), "replayed" if receipt.replayed else "created"
 

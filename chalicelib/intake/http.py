@@ -1,7 +1,7 @@
 """The form's HTTP: a POST body as the form's fields, and the readable page a plain post gets on an error."""
 import json
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..core import web
 from ..core.config import get_settings
@@ -103,6 +103,14 @@ def answer_language(request):
     except (ValueError, UnicodeDecodeError, AttributeError):
         pass
     return choose_language(offered, sent, request.headers.get("accept-language"))
+
+
+def thank_you_url(url, language):
+    """The configured thank-you page (never one from the request) in the patient's language: `lang=` added to
+    its query string, in place of any `lang=` it had; the rest of the URL stays exactly as configured."""
+    parts = urlsplit(url)
+    kept = [pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0] != "lang"]
+    return urlunsplit(parts._replace(query="&".join([*kept, f"lang={language}"])))
 
 
 def _page_of(error, language="en"):

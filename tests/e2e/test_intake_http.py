@@ -95,7 +95,7 @@ def test_form_post_from_a_browser_is_redirected_to_the_thank_you_page(stack):
         raise AssertionError("expected a 303")
     except urllib.error.HTTPError as answer:
         assert answer.code == 303
-        assert answer.headers["Location"] == stack.settings_env["THANK_YOU_URL"]
+        assert answer.headers["Location"] == stack.settings_env["THANK_YOU_URL"] + "?lang=en"
 
 
 def test_form_post_with_errors_gets_a_readable_page(stack):

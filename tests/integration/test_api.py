@@ -118,7 +118,8 @@ def test_a_browser_form_post_is_sent_to_the_thank_you_page(api, settings, dynamo
     response = api.post_form(valid_fields(contact_consent="on"), BROWSER)
 
     assert response.status_code == 303
-    assert response.headers["Location"] == settings.thank_you_url == "http://127.0.0.1:8000/thanks"
+    assert settings.thank_you_url == "http://127.0.0.1:8000/thanks"
+    assert response.headers["Location"] == "http://127.0.0.1:8000/thanks?lang=en"
     assert response.body == b""
     assert len(stored_items(dynamodb, table)) == 1
 
@@ -128,14 +129,30 @@ def test_the_thank_you_page_never_comes_from_the_request(api, settings):
                           thank_you_url="https://evil.example")
     response = api.post_form(fields, {**BROWSER, "Referer": "https://evil.example/form", "Host": "evil.example"})
 
-    assert response.headers["Location"] == settings.thank_you_url
+    assert response.headers["Location"] == settings.thank_you_url + "?lang=en"
 
 
 def test_a_browser_replay_is_sent_to_the_thank_you_page_too(api, settings):
     api.post_form(valid_fields(contact_consent="on"), BROWSER)
     again = api.post_form(valid_fields(contact_consent="on"), BROWSER)
 
-    assert (again.status_code, again.headers["Location"]) == (303, settings.thank_you_url)
+    assert (again.status_code, again.headers["Location"]) == (303, settings.thank_you_url + "?lang=en")
+
+
+def test_a_spanish_form_post_from_an_english_browser_thanks_the_patient_in_spanish(api, settings):
+    """Catches the redirect to the bare THANK_YOU_URL: /thanks then followed the browser's English."""
+    english_browser = {**BROWSER, "Accept-Language": "en-US,en;q=0.9"}
+    response = api.post_form(valid_fields(contact_consent="on", language="es"), english_browser)
+
+    assert (response.status_code, response.headers["Location"]) == (303, settings.thank_you_url + "?lang=es")
+    thanks = api.client.http.get("/thanks?lang=es", headers=english_browser).body.decode()
+    assert '<html lang="es">' in thanks and "<h1>Gracias</h1>" in thanks
+
+
+def test_without_a_language_field_the_thank_you_page_follows_accept_language(api, settings):
+    response = api.post_form(valid_fields(contact_consent="on"), {**BROWSER, "Accept-Language": "es-MX,es;q=0.9"})
+
+    assert response.headers["Location"] == settings.thank_you_url + "?lang=es"
 
 
 # --- 422 ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from chalice.app import CaseInsensitiveMapping
 
 from chalicelib.core.errors import InvalidBody, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType, ValidationFailed
 from chalicelib.core.web import MAX_BODY_BYTES, cors_headers, error_response, wants_html
-from chalicelib.intake.http import error_page, read_submission
+from chalicelib.intake.http import error_page, read_submission, thank_you_url
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -295,3 +295,16 @@ def test_the_html_error_page_lists_fields_by_label_and_escapes_them():
     assert "<strong>x&lt;y</strong>" in page
     assert "Please fix &lt;these&gt;." in page
     assert "<script>" not in page
+
+
+@pytest.mark.parametrize("configured, language, location", [
+    ("https://www.clinic.example/thanks", "es", "https://www.clinic.example/thanks?lang=es"),
+    ("https://www.clinic.example/thanks?from=form", "es", "https://www.clinic.example/thanks?from=form&lang=es"),
+    ("https://www.clinic.example/thanks?lang=en&a=%20b", "es", "https://www.clinic.example/thanks?a=%20b&lang=es"),
+    ("https://www.clinic.example/thanks?#top", "en", "https://www.clinic.example/thanks?lang=en#top"),
+    ("https://www.clinic.example/thanks?language=x&lang", "es",
+     "https://www.clinic.example/thanks?language=x&lang=es"),
+])
+def test_the_thank_you_page_carries_the_patients_language_in_its_own_query(configured, language, location):
+    """Catches `lang=` glued on with "?" alone: a THANK_YOU_URL with a query string became ...?from=form?lang=es."""
+    assert thank_you_url(configured, language) == location
