@@ -80,6 +80,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env):
+        target_hours = _whole("RESPONSE_TARGET_HOURS", env.get("RESPONSE_TARGET_HOURS", ""), 8, 1, 720, "hours")
         return cls(
             table_name=_table_name(_required(env, "APPOINTMENTS_TABLE")),
             topic_arn=_topic_arn(_required(env, "NOTIFY_TOPIC_ARN")),
@@ -99,10 +100,9 @@ class Settings:
             mail_configuration_set=_configuration_set(_required(env, "MAIL_CONFIGURATION_SET")),
             location_phones=_location_phones(_required(env, "CLINIC_LOCATIONS"), env.get("DEFAULT_PHONE_REGION", "")),
             confirmations=_choice("CONFIRMATIONS", env.get("CONFIRMATIONS", "").strip() or "on", ("on", "off")) == "on",
-            location_weeks=_location_weeks(_required(env, "CLINIC_LOCATIONS"), env),
+            location_weeks=_location_weeks(_required(env, "CLINIC_LOCATIONS"), env, target_hours),
             closed_dates=hours.parse_closed_dates(env.get("CLINIC_CLOSED_DATES", "")),
-            response_target_hours=_whole("RESPONSE_TARGET_HOURS", env.get("RESPONSE_TARGET_HOURS", ""), 8, 1, 720,
-                                         "hours"),
+            response_target_hours=target_hours,
             digest_hour=_whole("DIGEST_HOUR", env.get("DIGEST_HOUR", ""), 8, 0, 23, "hours (0 to 23)"),
             languages=_languages(env.get("LANGUAGES", "").strip() or "en"),
             confirmation_reply_to=_reply_to(env.get("CONFIRMATION_REPLY_TO", "").strip()),
@@ -197,14 +197,17 @@ def _configuration_set(value):
     return value
 
 
-def _location_weeks(value, env):
+def _location_weeks(value, env, target_hours):
     # A setting that is gone is an error, not silently ignored: the confirmation now says when from the due time.
     if env.get("CONFIRMATION_RESPONSE_TIME", "").strip():
         raise ConfigError("CONFIRMATION_RESPONSE_TIME", "it is no longer used: the confirmation says when the clinic "
                                                         "will get in touch from each request's due time "
                                                         "(RESPONSE_TARGET_HOURS and the locations' hours); remove it")
-    return {location_id: hours.parse_week(location_id, entry.get("hours") if isinstance(entry, dict) else None)
-            for location_id, entry in json.loads(value).items()}
+    weeks = {location_id: hours.parse_week(location_id, entry.get("hours") if isinstance(entry, dict) else None)
+             for location_id, entry in json.loads(value).items()}
+    for location_id, week in weeks.items():
+        hours.check_target(location_id, week, target_hours)
+    return weeks
 
 
 def _languages(value):
@@ -225,11 +228,22 @@ def _reply_to(value):
         raise ConfigError("CONFIRMATION_REPLY_TO", f"{value!r} is not a plain ASCII e-mail address") from None
 
 
+# IANA's region zones are Area/Location in these areas; the rest are links kept for old systems (US/Eastern) and
+# fixed offsets (EST, UTC, Etc/GMT+5) that never change their clocks for summer time.
+_REGION_AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+                 "Pacific")
+
+
 def _timezone(value):
     try:
-        return ZoneInfo(value)
+        zone = ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("CLINIC_TIMEZONE", f"{value!r} is not an IANA time zone such as America/New_York") from None
+    if value.split("/")[0] not in _REGION_AREAS or "/" not in value:
+        raise ConfigError("CLINIC_TIMEZONE", f"{value!r} is not a region's time zone: use the clinic's, such as "
+                                             "America/New_York (a fixed offset such as EST keeps no summer time, "
+                                             "so due times would be an hour off half the year)")
+    return zone
 
 
 def _phone_region(value):

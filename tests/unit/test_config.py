@@ -49,6 +49,11 @@ def test_a_missing_setting_is_named(name):
     ("CLINIC_LOCATIONS", '{"downtown": ""}'),
     ("CLINIC_TIMEZONE", "Mars/Olympus_Mons"),
     ("CLINIC_TIMEZONE", "../../etc/passwd"),
+    ("CLINIC_TIMEZONE", "EST"),  # a fixed offset: summer due times an hour off
+    ("CLINIC_TIMEZONE", "Etc/GMT+5"),
+    ("CLINIC_TIMEZONE", "UTC"),
+    ("CLINIC_TIMEZONE", "EST5EDT"),
+    ("CLINIC_TIMEZONE", "US/Eastern"),
     ("DEFAULT_PHONE_REGION", "USA"),
     ("ALLOWED_ORIGINS", "clinic.example"),
     ("ALLOWED_ORIGINS", "https://clinic.example/form"),
@@ -261,6 +266,7 @@ def test_each_location_has_its_hours_and_none_means_around_the_clock():
 @pytest.mark.parametrize("hours, words", [
     ({"mon": "08:00-12:00,11:00-18:00"}, "overlap"),
     ({"mon": "18:00-08:00"}, "ends before it starts"),
+    ({"mon": "08:00-08:00"}, "'08:00-08:00' is empty"),  # not "ends before it starts": it does not
     ({"funday": "08:00-18:00"}, "'funday' is not a weekday"),
     ({"mon": None}, "closed on every day of the week"),
 ])
@@ -274,3 +280,38 @@ def test_bad_hours_say_what_is_wrong_and_where(hours, words):
 def test_languages_default_to_english_and_keep_their_order():
     assert Settings.from_env(env_with(LANGUAGES=None)).languages == ("en",)
     assert Settings.from_env(env_with(LANGUAGES="es, EN,es")).languages == ("es", "en")
+
+
+@pytest.mark.parametrize("zone", ["EST", "MST", "HST", "Etc/GMT+5", "UTC", "EST5EDT", "US/Eastern"])
+def test_a_fixed_offset_or_legacy_time_zone_is_refused_with_a_region_zone_suggested(zone):
+    """Catches CLINIC_TIMEZONE read with ZoneInfo alone: EST loads, keeps no summer time, and every summer due
+    time is an hour off."""
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(CLINIC_TIMEZONE=zone))
+    assert error.value.setting == "CLINIC_TIMEZONE"
+    assert repr(zone) in error.value.reason and "America/New_York" in error.value.reason
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Argentina/Buenos_Aires", "Europe/Madrid",
+                                  "Pacific/Honolulu", "Australia/Lord_Howe", "Asia/Kolkata"])
+def test_region_time_zones_are_taken(zone):
+    assert Settings.from_env(env_with(CLINIC_TIMEZONE=zone)).timezone.key == zone
+
+
+def test_touching_ranges_are_taken():
+    """Catches the overlap check refusing ranges that only touch (`second_start <= first_end`)."""
+    settings = Settings.from_env(env_with(CLINIC_LOCATIONS=json.dumps(
+        {"downtown": {"name": "Downtown", "hours": {"mon": "08:00-12:00,12:00-18:00"}}})))
+    assert settings.location_weeks["downtown"][0] == ((480, 720), (720, 1080))
+
+
+def test_a_target_no_request_could_meet_is_refused_naming_the_setting_and_the_location():
+    """Catches a startup that accepts RESPONSE_TARGET_HOURS=720 for a location open 4 hours a week (every
+    submission then failed for want of a due time); the largest target it can meet in a year is taken."""
+    saturdays = json.dumps({"downtown": "Downtown", "saturdays": {"name": "S", "hours": {"sat": "09:00-13:00"}}})
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(CLINIC_LOCATIONS=saturdays, RESPONSE_TARGET_HOURS="720"))
+    assert error.value.setting == "RESPONSE_TARGET_HOURS"
+    assert "'saturdays'" in error.value.reason and "'downtown'" not in error.value.reason
+    assert Settings.from_env(env_with(CLINIC_LOCATIONS=saturdays, RESPONSE_TARGET_HOURS="208")) \
+        .response_target_hours == 208
