@@ -4,9 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from botocore.exceptions import ClientError
+
 from chalicelib.core.errors import AlertNotSent
 from chalicelib.notify.escalation import EVENT, LISTED, Escalation, compose_escalation
-from chalicelib.storage.due import Waiting
+from chalicelib.storage.due import MAX_PAGES, PAGE, DueRepository, Waiting
 from tests.alerting import aws_subject_problems
 from tests.conftest import captured_log_lines
 from tests.fakes import Clock, FakeDueRepository, FakePublisher
@@ -154,3 +156,80 @@ def test_each_run_logs_a_metric_line_per_location_and_nothing_personal(escalatio
     (metrics,) = line["_aws"]["CloudWatchMetrics"]
     assert metrics["Metrics"] == [{"Name": "OverdueEscalated", "Unit": "Count"}]
     assert all(name in line for name in metrics["Dimensions"][0])
+
+
+class PagedDynamoDB:
+    """DynamoDB as storage.due.DueRepository uses it: the sparse by_due index read a page (`Limit` items) at a time,
+    with LastEvaluatedKey while more match, and the conditional claim that takes a request off the index."""
+
+    def __init__(self):
+        self.items = {}  # pk -> item, in DynamoDB JSON
+        self.queries = []
+
+    def wait(self, request_id, location, due_at):
+        self.items[f"APPT#{request_id}"] = {"pk": {"S": f"APPT#{request_id}"}, "sk": {"S": "APPT"},
+                                            "entity": {"S": "appointment"}, "status": {"S": "new"},
+                                            "id": {"S": request_id}, "location": {"S": location},
+                                            "due_at": {"S": due_at}, "due_queue": {"S": "new"}}
+
+    def query(self, **request):
+        assert request["IndexName"] == "by_due" and request["Limit"] <= 100
+        self.queries.append(request)
+        now = request["ExpressionAttributeValues"][":now"]["S"]
+        on_index = sorted((item for item in self.items.values() if "due_queue" in item and item["due_at"]["S"] <= now),
+                          key=lambda item: (item["due_at"]["S"], item["pk"]["S"]))
+        if "ExclusiveStartKey" in request:
+            after = (request["ExclusiveStartKey"]["due_at"]["S"], request["ExclusiveStartKey"]["pk"]["S"])
+            on_index = [item for item in on_index if (item["due_at"]["S"], item["pk"]["S"]) > after]
+        page = on_index[:request["Limit"]]
+        response = {"Items": page}
+        if len(on_index) > len(page):
+            last = page[-1]
+            response["LastEvaluatedKey"] = {name: last[name] for name in ("pk", "sk", "due_queue", "due_at")}
+        return response
+
+    def update_item(self, **request):
+        item = self.items[request["Key"]["pk"]["S"]]
+        at = request["ExpressionAttributeValues"][":at"]
+        if request["UpdateExpression"].startswith("REMOVE due_queue"):  # the claim
+            if item["status"]["S"] != "new" or "due_queue" not in item:
+                raise ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "no"}}, "UpdateItem")
+            del item["due_queue"]
+            item["escalated_at"] = at
+        elif item.get("escalated_at") == at:  # the release
+            item["due_queue"] = {"S": "new"}
+            del item["escalated_at"]
+        return {}
+
+
+def test_more_overdue_requests_than_a_page_are_all_escalated_and_each_once(settings, sns, clock):
+    """Catches reading only the first page of the by_due index (`for _ in range(1)`, MAX_PAGES = 1, or a
+    missing ExclusiveStartKey): the 101st overdue request and those after it were never escalated."""
+    dynamodb = PagedDynamoDB()
+    count = PAGE * 2 + 50
+    for n in range(count):
+        dynamodb.wait(f"r{n:023d}", ("downtown", "lakeview")[n % 2], iso(NOW - timedelta(minutes=count - n)))
+    escalation = Escalation(DueRepository(dynamodb, "appointments"), sns, settings, now=clock)
+
+    assert escalation.run() == {"downtown": count // 2, "lakeview": count // 2}
+    assert len(dynamodb.queries) == 3
+    assert escalation.run() == {}
+    assert all("due_queue" not in item and item["escalated_at"] for item in dynamodb.items.values())
+    assert sorted(alert.subject[-5:] for alert in sns.sent) == [f"({count // 2})"] * 2
+
+
+def test_past_the_pages_a_run_reads_the_next_run_escalates_the_rest(settings, sns, clock):
+    dynamodb = PagedDynamoDB()
+    count = PAGE * MAX_PAGES + 20
+    for n in range(count):
+        dynamodb.wait(f"r{n:023d}", "downtown", iso(NOW - timedelta(minutes=count - n)))
+    escalation = Escalation(DueRepository(dynamodb, "appointments"), sns, settings, now=clock)
+
+    assert escalation.run() == {"downtown": PAGE * MAX_PAGES}  # the oldest due first
+    clock.advance(minutes=15)
+    assert escalation.run() == {"downtown": 20}
+    assert escalation.run() == {}
+    assert all("due_queue" not in item for item in dynamodb.items.values())
+    second_run = iso(NOW + timedelta(minutes=15))
+    assert sorted(pk for pk, item in dynamodb.items.items() if item["escalated_at"] == {"S": second_run}) == \
+        [f"APPT#r{n:023d}" for n in range(count - 20, count)]
