@@ -101,7 +101,9 @@ def form_token():
     """A fresh form token, for a form on the clinic's own site (form.js asks for one when its form has none)."""
     request = app.current_request
     headers = {**web.cors_headers(request.headers.get("origin"), _origins()), "Cache-Control": "no-store"}
-    body = {"form_token": new_form_token(), "min_fill_seconds": get_settings().min_fill_seconds}
+    settings = get_settings()
+    body = {"form_token": new_form_token(), "min_fill_seconds": settings.min_fill_seconds,
+            "max_age_seconds": settings.form_token_max_age_hours * 3600}
     return web.json_response(200, body, headers), "issued"
 
 

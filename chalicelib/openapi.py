@@ -25,6 +25,8 @@ class FormToken(BaseModel):
     form_token: str = Field(description="Put it in the form's hidden `form_token` field, and send it with the request.")
     min_fill_seconds: int = Field(description="A request sent sooner than this after the token was issued is "
                                               "kept as possible spam (too_fast).")
+    max_age_seconds: int = Field(description="How long the token lasts (FORM_TOKEN_MAX_AGE_HOURS): fetch a new one "
+                                             "before then, as form.js does for a page left open.")
 
 
 class ErrorBody(BaseModel):

@@ -73,6 +73,8 @@ def form_page(settings, form_token="", *, now=None, language="en"):
         sms_disclosure=words(SMS_DISCLOSURE),
         consent_version=settings.consent_version,
         form_token=form_token,
+        token_max_age=settings.form_token_max_age_hours * 3600,
+        min_fill=settings.min_fill_seconds,
     )
 
 

@@ -127,10 +127,11 @@ def test_a_forged_token_is_quarantined_silently(stack, form, javascript):
 
 
 def test_a_token_spent_on_other_content_is_quarantined_silently(stack, form, javascript):
+    """Another location from the same token: no correction a person makes (intake.service), kept as token_reused."""
     queue = subscribe_queue(stack)
     first, second = form(), form()
     set_token(second, first.locator('input[name="form_token"]').input_value())
-    sent_first, sent_second = person(), person()
+    sent_first, sent_second = person(), person(location="downtown")
     fill(first, sent_first)
     send(stack, first, javascript)
     fill(second, sent_second)

@@ -47,8 +47,8 @@ def test_form_token_gives_a_fresh_valid_token_never_cached(api):
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "no-store"
     body = response_json(answer)
-    assert set(body) == {"form_token", "min_fill_seconds"}
-    assert body["min_fill_seconds"] == 3
+    assert set(body) == {"form_token", "min_fill_seconds", "max_age_seconds"}
+    assert (body["min_fill_seconds"], body["max_age_seconds"]) == (3, 24 * 3600)  # form.js renews a token before then
     read = spam.read_token(token_key(), body["form_token"], utcnow(), timedelta(hours=24))
     assert read.valid
     assert response_json(api.client.http.get("/form-token"))["form_token"] != body["form_token"]
@@ -116,16 +116,22 @@ def test_a_token_that_is_not_text_in_json_is_a_422(api, dynamodb, table, value):
     assert dynamodb.scan(TableName=table)["Items"] == []
 
 
-def test_a_token_spent_on_the_same_content_is_a_replay_and_on_other_content_is_kept_aside(api, dynamodb, table):
+def test_a_token_spent_on_the_same_content_is_a_replay_and_on_other_content_a_correction_then_kept_aside(
+        api, dynamodb, table):
     token = served()
     first = response_json(api.post_json(valid_fields(form_token=token)))
     again = response_json(api.post_json(valid_fields(form_token=token)))
-    other = response_json(api.post_json(valid_fields(form_token=token, first_name="Mallory")))
+    fixed = [response_json(api.post_json(valid_fields(form_token=token, phone=f"212-555-01{n}"))) for n in (70, 71)]
+    elsewhere = response_json(api.post_json(valid_fields(form_token=token, location="northside")))
 
     assert again == first
-    assert other["id"] != first["id"] and other["status"] == "received"
+    assert all(answer["id"] != first["id"] and answer["status"] == "received" for answer in [*fixed, elsewhere])
     assert status_and_reasons(dynamodb, table, first["id"]) == ("new", [])
-    assert status_and_reasons(dynamodb, table, other["id"]) == ("suspected_spam", ["token_reused"])
+    for correction in fixed:
+        assert status_and_reasons(dynamodb, table, correction["id"]) == ("new", [])
+        assert dynamodb.get_item(TableName=table, Key={"pk": {"S": f"APPT#{correction['id']}"}, "sk": {"S": "APPT"}})[
+            "Item"]["corrects"] == {"S": first["id"]}
+    assert status_and_reasons(dynamodb, table, elsewhere["id"]) == ("suspected_spam", ["token_reused"])
 
 
 def test_a_request_with_a_token_costs_one_put_item(api):
@@ -160,11 +166,25 @@ def test_suspected_requests_page_nobody_and_mail_nobody(api, inbox, driver):
     api.post_json(valid_fields(email="forged@example.com", form_token="A" * spam.TOKEN_LENGTH))
     api.post_json(valid_fields(email="links@example.com", message="http://a.example http://b.example"))
     api.post_json(valid_fields(email="person@example.com", form_token=token))
-    api.post_json(valid_fields(email="reused@example.com", form_token=token))
+    api.post_json(valid_fields(email="reused@example.com", form_token=token, location="northside"))
     drain(driver)
 
     assert [m.destinations["ToAddresses"] for m in sent_mail()] == [["person@example.com"]]
     assert len(received(inbox)) == 1
+
+
+def test_a_correction_alerts_staff_once_and_mails_the_patient_nothing_more(api, inbox, driver):
+    token = served()
+    first = response_json(api.post_json(valid_fields(email="person@example.com", form_token=token)))
+    api.post_json(valid_fields(email="person@example.com", phone="212-555-0177", form_token=token))
+    drain(driver)
+    drain(driver)
+
+    assert [m.destinations["ToAddresses"] for m in sent_mail()] == [["person@example.com"]]
+    alerts = [message["Message"] for message in received(inbox)]
+    assert len(alerts) == 2
+    assert sum(f"It corrects an earlier request sent from the same page: ref {first['id'][:8]}" in alert
+               for alert in alerts) == 1
 
 
 def test_not_spam_alerts_and_confirms_exactly_once(api, inbox, driver, settings):

@@ -44,7 +44,21 @@
   // A form copied onto another site has no token of its own: fetch one now, when the page loads,
   // as the service's own page gets one when it is served.
   var tokenField = form.elements.namedItem("form_token");
+  // A token lasts FORM_TOKEN_MAX_AGE_HOURS, and one older is kept as possible spam: a tab left open for a day
+  // renews its token when it is looked at again, or before sending (then waits out the time trap, MIN_FILL_SECONDS
+  // after the new token, so that a person is never taken for a script).
+  var tokenMaxAge = Number(form.getAttribute("data-token-max-age") || 86400) * 1000;
+  var minFill = Number(form.getAttribute("data-min-fill") || 3) * 1000;
+  var tokenIssuedAt = Date.now();
+  var RENEW_BEFORE = 10 * 60 * 1000;
   var tokenFetch = tokenField && tokenField.value ? Promise.resolve() : fetchToken();
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      renewIfOld();
+    }
+  });
+  window.addEventListener("focus", renewIfOld);
+  window.addEventListener("pageshow", renewIfOld);
 
   var summary = element("div", "error-summary");
   summary.tabIndex = -1;
@@ -66,12 +80,35 @@
     }
   });
 
+  function tokenIsOld() {
+    return Boolean(tokenField && tokenField.value) && Date.now() - tokenIssuedAt > tokenMaxAge - RENEW_BEFORE;
+  }
+
+  function renewIfOld() {
+    if (!sending && tokenIsOld()) {
+      tokenFetch = fetchToken();
+    }
+  }
+
+  function afterTheTimeTrap() {
+    return new Promise(function (resolve) {
+      setTimeout(resolve, Math.max(0, tokenIssuedAt + minFill + 250 - Date.now()));
+    });
+  }
+
   function fetchToken() {
     return fetch(new URL("form-token", form.action).href, { credentials: "omit", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : {}; })
       .then(function (answer) {
         if (typeof answer.form_token !== "string") {
           return;
+        }
+        tokenIssuedAt = Date.now();
+        if (answer.max_age_seconds > 0) {
+          tokenMaxAge = answer.max_age_seconds * 1000;
+        }
+        if (answer.min_fill_seconds >= 0) {
+          minFill = answer.min_fill_seconds * 1000;
         }
         if (!tokenField) {
           tokenField = element("input");
@@ -89,6 +126,9 @@
     button.disabled = true;
     clearErrors();
     showStatus(MESSAGES.sending);
+    if (tokenIsOld()) {
+      tokenFetch = fetchToken().then(afterTheTimeTrap);
+    }
     tokenFetch.then(post);
   }
 
