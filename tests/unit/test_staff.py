@@ -583,10 +583,23 @@ def test_the_first_contact_is_a_metric_line_per_location(staff, repository, cloc
     assert all(dimension in line for dimension in metrics["Dimensions"][0])
 
 
-def test_a_request_rescued_from_spam_is_due_from_the_rescue(staff, repository, clock):
-    repository.records["req1"] = a_record(status="suspected_spam")
+def test_a_request_rescued_from_spam_is_due_from_the_rescue(staff, repository, settings, clock):
+    """Catches the rescue counting from arrival (`due_at(record.location, _moment(record.created_at))`): a request
+    that waited in "Possible spam" for three days would be overdue the moment it is released, and escalated at
+    once. The old version of this test received and rescued it at the same instant, so it could not tell."""
+    from chalicelib.notify.escalation import Escalation
+    from tests.fakes import FakeDueRepository, FakePublisher
 
-    staff.update_status("req1", {"status": "new"}, SAM)
+    arrived = "2026-11-22T15:00:00.000Z"  # Sunday 10:00 in New York, downtown closed: due Monday 16:00 from then
+    repository.records["req1"] = a_record(status="suspected_spam", created_at=arrived)
 
-    # Rescued Wednesday 10:00 in New York: 8 of downtown's opening hours later is 18:00 that day.
+    staff.update_status("req1", {"status": "new"}, SAM)  # Wednesday 25 November, 10:00 in New York
+
+    # 8 of downtown's opening hours from the rescue: 18:00 that Wednesday.
     assert repository.records["req1"].due_at == "2026-11-25T23:00:00.000Z"
+    due, sns = FakeDueRepository(), FakePublisher()
+    due.wait("req1", "downtown", repository.records["req1"].due_at)
+    escalation = Escalation(due, sns, settings, now=clock)
+    assert escalation.run() == {} and sns.sent == []
+    clock.advance(hours=8)
+    assert escalation.run() == {"downtown": 1}
