@@ -58,7 +58,9 @@ def cold_start_once(env, module, app_dir, event="api_event"):
     # AWS_LAMBDA_FUNCTION_NAME, as Lambda sets it: the app pauses its collector for a cold start only there.
     result = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True, text=True,
                             env={**env, "BENCH_APP_MODULE": module, "BENCH_APP_DIR": str(app_dir),
-                                 "BENCH_EVENT": event, "AWS_LAMBDA_FUNCTION_NAME": f"bench-{module}"}, timeout=120)
+                                 "BENCH_EVENT": event, "AWS_LAMBDA_FUNCTION_NAME": f"bench-{module}",
+                                 # Lambda cannot write bytecode either: each run finds what the zip holds, no more.
+                                 "PYTHONDONTWRITEBYTECODE": "1"}, timeout=120)
     wall = (time.perf_counter() - started) * 1000
     if result.returncode:
         raise SystemExit(f"cold start of {module} failed:\n{result.stderr[-2000:]}")

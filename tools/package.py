@@ -131,23 +131,31 @@ def compile_app(directory, of=BYTECODE_OF):
 
 
 def add_bytecode(zip_path, of=BYTECODE_OF):
-    """The zip's own app modules compiled (compile_app), added beside them."""
+    """The zip rewritten with its own app modules compiled (compile_app) beside them. Any bytecode chalice copied
+    from the working tree (a developer's __pycache__, checked against timestamps the zip does not keep) is left
+    out: one .pyc a module, ours."""
+    import shutil
     import tempfile
     import zipfile
 
     with tempfile.TemporaryDirectory() as scratch:
-        with zipfile.ZipFile(zip_path) as archive:
-            modes = {}
+        rebuilt = Path(scratch) / "deployment.zip"
+        with zipfile.ZipFile(zip_path) as archive, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as out:
+            sources = {}
             for info in archive.infolist():
-                if info.filename.endswith(".py") and info.filename.startswith(of):
+                ours = info.filename.startswith(of)
+                if ours and (info.filename.endswith(".pyc") or "__pycache__/" in info.filename):
+                    continue
+                out.writestr(info, archive.read(info))
+                if ours and info.filename.endswith(".py"):
                     archive.extract(info, scratch)
-                    modes[info.filename] = info
-        with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as archive:
+                    sources[info.filename] = info
             for cached in compile_app(scratch, of):
-                source = modes[cached.replace("__pycache__/", "").rsplit(".cpython", 1)[0] + ".py"]
+                source = sources[cached.replace("__pycache__/", "").rsplit(".cpython", 1)[0] + ".py"]
                 entry = zipfile.ZipInfo(cached, date_time=source.date_time)
                 entry.external_attr, entry.compress_type = source.external_attr, zipfile.ZIP_DEFLATED
-                archive.writestr(entry, (Path(scratch) / cached).read_bytes())
+                out.writestr(entry, (Path(scratch) / cached).read_bytes())
+        shutil.move(rebuilt, zip_path)
 
 
 def order_custom_domain_mapping(template):

@@ -108,3 +108,28 @@ def test_the_app_s_own_modules_are_in_the_zip_as_bytecode_the_runtime_loads(buil
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
                             env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
     assert result.stdout.strip() == "loaded", result.stderr[-2000:]
+
+
+def test_bytecode_a_developer_s_tree_holds_is_left_out_for_ours(tmp_path):
+    """chalice copies chalicelib/ as it is, __pycache__ included after a local run: the zip must still hold one
+    .pyc a module, ours (a second, timestamp-checked one could be the one unzipped, and recompiled each cold start)."""
+    import importlib.util
+
+    from tools.package import add_bytecode
+
+    zip_path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.writestr("app.py", "x = 1\n")
+        archive.writestr("chalicelib/__init__.py", "")
+        archive.writestr(importlib.util.cache_from_source("chalicelib/__init__.py"), b"stale timestamp bytecode")
+        archive.writestr("chalicelib/stray.pyc", b"stale")
+        archive.writestr("pydantic/__init__.py", "")
+    add_bytecode(zip_path)
+
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        assert len(names) == len(set(names))
+        assert sorted(names) == sorted(["app.py", "chalicelib/__init__.py", "pydantic/__init__.py",
+                                        importlib.util.cache_from_source("app.py"),
+                                        importlib.util.cache_from_source("chalicelib/__init__.py")])
+        assert archive.read(importlib.util.cache_from_source("chalicelib/__init__.py"))[4:8] == b"\x01\x00\x00\x00"
