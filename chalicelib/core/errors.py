@@ -1,10 +1,13 @@
-"""Errors of the domain. The service raises them; the web layer turns each into one HTTP answer."""
+"""Errors of the domain. The service raises them; the web layer turns each into one HTTP answer.
+
+A message a patient can meet (an answer of POST /appointments or of the form page) is marked with N_ and given
+in the patient's language where the answer is made (intake.http); staff messages stay in English."""
 from .i18n import N_
 
 
 class AppError(Exception):
     code = "internal_error"
-    message = "Something went wrong on our side. Please try again, or call the clinic."
+    message = N_("Something went wrong on our side. Please try again, or call the clinic.")
 
     def __init__(self, message=None):
         super().__init__(message or self.message)
@@ -16,7 +19,7 @@ class ConfigError(AppError):
     """A bad or missing setting. Its text names the setting; callers get only `message`."""
 
     code = "server_misconfigured"
-    message = "The service is not configured correctly. Please call the clinic; we are on it."
+    message = N_("The service is not configured correctly. Please call the clinic; we are on it.")
 
     def __init__(self, setting, reason):
         self.setting = setting
@@ -26,7 +29,7 @@ class ConfigError(AppError):
 
 class ValidationFailed(AppError):
     code = "validation_failed"
-    message = "Some fields need your attention. Please correct them and send the form again."
+    message = N_("Some fields need your attention. Please correct them and send the form again.")
 
     def __init__(self, fields):
         super().__init__()
@@ -35,27 +38,22 @@ class ValidationFailed(AppError):
 
 class InvalidBody(AppError):
     code = "invalid_body"
-    message = "The request body could not be read. Send a JSON object or a URL-encoded form in UTF-8."
+    message = N_("The request body could not be read. Send a JSON object or a URL-encoded form in UTF-8.")
 
 
 class PayloadTooLarge(AppError):
     code = "payload_too_large"
-    message = "The request is too large. Please shorten your message and try again."
+    message = N_("The request is too large. Please shorten your message and try again.")
 
 
 class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
-    message = (
-        "Send the form as application/json or application/x-www-form-urlencoded, in UTF-8."
-    )
+    message = N_("Send the form as application/json or application/x-www-form-urlencoded, in UTF-8.")
 
 
 class IdempotencyConflict(AppError):
     code = "idempotency_conflict"
-    message = (
-        "This Idempotency-Key was already used for a different request. "
-        "Use a new key for a new request."
-    )
+    message = N_("This Idempotency-Key was already used for a different request. Use a new key for a new request.")
     # What a patient reads when they went back, changed their details and sent the same form again.
     patient_title = N_("We already have your request")
     patient_message = N_(
@@ -66,10 +64,7 @@ class IdempotencyConflict(AppError):
 
 class StorageUnavailable(AppError):
     code = "service_unavailable"
-    message = (
-        "We could not save your request just now. Nothing was saved; "
-        "please try again in a few seconds."
-    )
+    message = N_("We could not save your request just now. Nothing was saved; please try again in a few seconds.")
     retry_after = 5
 
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from chalice import Response
 
 from . import logs
+from .i18n import N_
 from .errors import (
     AppError, ConfigError, Forbidden, InvalidBody, PayloadTooLarge, StorageUnavailable, Unauthorized,
     UnsupportedMediaType,
@@ -44,7 +45,7 @@ def body_text(raw_body, too_large):
     try:
         return raw_body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidBody("The request body is not valid UTF-8.") from None
+        raise InvalidBody(N_("The request body is not valid UTF-8.")) from None
 
 
 def json_object(text, not_an_object):
@@ -52,7 +53,7 @@ def json_object(text, not_an_object):
         # A byte-order mark is allowed before JSON (RFC 8259 §8.1: a reader may ignore it).
         data = json.loads(text.removeprefix("\ufeff"), parse_constant=_reject_constant, parse_int=_integer)
     except (ValueError, RecursionError):
-        raise InvalidBody("The request body is not valid JSON.") from None
+        raise InvalidBody(N_("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise InvalidBody(not_an_object)
     return data

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from ..core import web
-from ..core.config import get_settings
+from ..core.config import SUPPORTED_LANGUAGES, get_settings
 from ..core.errors import AppError, InvalidBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from ..core.i18n import N_, translate
 from .languages import choose as choose_language
@@ -27,10 +27,10 @@ def read_submission(headers, raw_body):
     if media_type not in (web.JSON_TYPE, web.FORM_TYPE):
         raise UnsupportedMediaType()
     if params.get("charset", "utf-8").lower() not in web.UTF8_CHARSETS:
-        raise UnsupportedMediaType("Send the form in UTF-8 (charset=utf-8).")
+        raise UnsupportedMediaType(N_("Send the form in UTF-8 (charset=utf-8)."))
     text = web.body_text(raw_body, PayloadTooLarge())
     fields = (
-        web.json_object(text, "The request body must be a JSON object with the form's fields.")
+        web.json_object(text, N_("The request body must be a JSON object with the form's fields."))
         if media_type == web.JSON_TYPE else _form_fields(text)
     )
     header_key = (headers.get("idempotency-key") or "").strip()
@@ -48,7 +48,7 @@ def _form_fields(text):
             text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=web.MAX_FORM_FIELDS
         )
     except (ValueError, UnicodeDecodeError):
-        raise InvalidBody("The form body could not be read as UTF-8 URL-encoded fields.") from None
+        raise InvalidBody(N_("The form body could not be read as UTF-8 URL-encoded fields.")) from None
     fields = {}
     for name, value in pairs:
         if value.strip() or name == "form_token":  # an empty token was sent, and is invalid: not absent
@@ -71,26 +71,35 @@ def _form_boolean(value):
 
 
 def error_answer(error, request):
-    """A browser's plain post gets a page that lists what to fix; a script gets the JSON body. A validation
-    error speaks the request's language: its `language` field, else its Accept-Language."""
+    """A browser's plain post gets a page that lists what to fix; a script gets the JSON body. Both speak the
+    request's language (its `language` field, else its Accept-Language), whatever the error."""
     as_page = web.wants_html(request.headers.get("accept"))
     language = answer_language(request)
-    if isinstance(error, ValidationFailed) and language != "en":
-        translated = ValidationFailed({name: translate(text, language) for name, text in error.fields.items()})
-        translated.message = translate(VALIDATION_MESSAGE, language)
-        error = translated
+    error = in_language(error, language)
     return web.error_response(error, (lambda failed: _page_of(failed, language)) if as_page else None)
+
+
+def in_language(error, language):
+    """The error as the patient reads it: its message, and a validation error's fields, in `language`. (The
+    error was raised for this one answer: its message is set on it, not on its class.)"""
+    if language == "en":
+        return error
+    if isinstance(error, ValidationFailed):
+        error = ValidationFailed({name: translate(text, language) for name, text in error.fields.items()})
+    error.message = translate(error.message, language)
+    return error
 
 
 def _offered_languages():
     try:
         return get_settings().languages
     except AppError:
-        return ("en",)
+        return SUPPORTED_LANGUAGES  # a broken setting still gets its 500 in the patient's language
 
 
 def answer_language(request):
-    """The language of the answer to a post: the body's `language` field, else Accept-Language, else the default."""
+    """The language of an answer: the body's `language` field, else the page's ?lang=, else Accept-Language, else
+    the default."""
     offered = _offered_languages()
     sent = None
     try:
@@ -102,6 +111,8 @@ def answer_language(request):
         sent = value if isinstance(value, str) else None
     except (ValueError, UnicodeDecodeError, AttributeError):
         pass
+    if sent is None:
+        sent = (getattr(request, "query_params", None) or {}).get("lang")
     return choose_language(offered, sent, request.headers.get("accept-language"))
 
 
@@ -120,7 +131,6 @@ def _page_of(error, language="en"):
     return error_page(error.message, getattr(error, "fields", None), language=language)
 
 
-VALIDATION_MESSAGE = N_("Some fields need your attention. Please correct them and send the form again.")
 BACK_ADVICE = N_("Use your browser’s Back button to return to the form: what you typed is still there.")
 TITLE = N_("Please check your appointment request")
 

@@ -494,3 +494,104 @@ def test_a_null_or_blank_language_is_absent(api, dynamodb, table, value):
 
     assert answer.status_code == 201
     assert stored(dynamodb, table, response_json(answer)["id"])["language"] == {"S": "es"}
+
+
+# --- every answer in the patient's language ------------------------------------------------------
+
+ENGLISH_BROWSER = {**BROWSER, "Accept-Language": "en-US,en;q=0.9"}
+
+
+def _fail_the_service(monkeypatch):
+    import app as app_module
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app_module, "appointment_service", broken)
+
+
+@pytest.mark.parametrize("case, status, msgid", [
+    ("not_utf8", 400, "The form body could not be read as UTF-8 URL-encoded fields."),
+    ("too_large", 413, "The request is too large. Please shorten your message and try again."),
+    ("text_plain", 415, "Send the form as application/json or application/x-www-form-urlencoded, in UTF-8."),
+    ("latin1", 415, "Send the form in UTF-8 (charset=utf-8)."),
+    ("no_table", 503, "We could not save your request just now. Nothing was saved; please try again in a few seconds."),
+    ("bug", 500, "Something went wrong on our side. Please try again, or call the clinic."),
+])
+def test_a_spanish_page_gets_every_error_in_spanish_on_a_plain_post(api, dynamodb, table, monkeypatch, case, status,
+                                                                     msgid):
+    """Catches an error answer that translates only validation errors: 400/413/415/500/503 gave the English
+    message under the Spanish title."""
+    from urllib.parse import urlencode
+
+    from chalicelib.core.i18n import translate
+
+    form = urlencode(valid_fields(contact_consent="on", language="es"))
+    content_type = "application/x-www-form-urlencoded"
+    if case == "not_utf8":
+        form = "language=es&first_name=%FF%FE"
+    elif case == "too_large":
+        form += "&message=" + "a" * 17_000
+    elif case == "text_plain":
+        content_type = "text/plain"
+    elif case == "latin1":
+        content_type += "; charset=iso-8859-1"
+    elif case == "no_table":
+        dynamodb.delete_table(TableName=table)
+    else:
+        _fail_the_service(monkeypatch)
+    response = post_raw(api, form.encode(), content_type, ENGLISH_BROWSER, personal=valid_fields())
+
+    assert response.status_code == status
+    page = response.body.decode()
+    assert '<html lang="es">' in page and "<h1>Revise su solicitud de cita</h1>" in page
+    assert f"<p>{translate(msgid, 'es')}</p>" in page and msgid not in page
+    assert translate(msgid, "es") != msgid
+
+
+@pytest.mark.parametrize("case, status, code", [
+    ("not_json", 400, "invalid_body"),
+    ("not_an_object", 400, "invalid_body"),
+    ("too_large", 413, "payload_too_large"),
+    ("text_plain", 415, "unsupported_media_type"),
+    ("no_table", 503, "service_unavailable"),
+    ("bug", 500, "internal_error"),
+])
+def test_a_scripts_json_error_message_is_in_the_pages_language(api, dynamodb, table, monkeypatch, case, status, code):
+    """Catches JSON messages that were English whatever the request's language: form.js showed them on the
+    Spanish page. form.js sends Accept-Language: es (a body over 16 KiB cannot be read for its language)."""
+    from chalicelib.core import errors
+    from chalicelib.core.i18n import translate
+
+    body, content_type = json.dumps(valid_fields(language="es")), "application/json"
+    if case == "not_json":
+        body = '{"language": "es",'
+    elif case == "not_an_object":
+        body = '["language", "es"]'
+    elif case == "too_large":
+        body = json.dumps(valid_fields(language="es", message="a" * 17_000))
+    elif case == "text_plain":
+        content_type = "text/plain"
+    elif case == "no_table":
+        dynamodb.delete_table(TableName=table)
+    else:
+        _fail_the_service(monkeypatch)
+    response = post_raw(api, body.encode(), content_type, {"Accept-Language": "es"}, personal=valid_fields())
+
+    answer = assert_error(response, status, code)
+    english = {"invalid_body": ("The request body is not valid JSON.",
+                                "The request body must be a JSON object with the form's fields."),
+               "payload_too_large": (errors.PayloadTooLarge.message,),
+               "unsupported_media_type": (errors.UnsupportedMediaType.message,),
+               "service_unavailable": (errors.StorageUnavailable.message,),
+               "internal_error": (errors.AppError.message,)}[code]
+    assert answer["message"] in {translate(text, "es") for text in english}
+    assert answer["message"] not in english
+
+
+def test_the_body_language_field_wins_over_an_english_browser_for_any_error(api, dynamodb, table):
+    dynamodb.delete_table(TableName=table)
+
+    answer = api.post_json(valid_fields(language="es"), {"Accept-Language": "en-US,en;q=0.9"})
+
+    assert response_json(answer)["message"].startswith("No pudimos guardar su solicitud")

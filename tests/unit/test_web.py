@@ -308,3 +308,14 @@ def test_the_html_error_page_lists_fields_by_label_and_escapes_them():
 def test_the_thank_you_page_carries_the_patients_language_in_its_own_query(configured, language, location):
     """Catches `lang=` glued on with "?" alone: a THANK_YOU_URL with a query string became ...?from=form?lang=es."""
     assert thank_you_url(configured, language) == location
+
+
+@pytest.mark.parametrize("error", ["AppError", "ConfigError", "ValidationFailed", "InvalidBody", "PayloadTooLarge",
+                                   "UnsupportedMediaType", "IdempotencyConflict", "StorageUnavailable"])
+def test_every_error_a_patient_can_meet_has_its_words_in_the_catalogue(error):
+    """Catches an error message left unmarked (no N_): it has no translation and stays English on a Spanish page."""
+    from chalicelib.core import errors
+    from chalicelib.core.i18n import translate
+
+    message = getattr(errors, error).message
+    assert translate(message, "es") != message

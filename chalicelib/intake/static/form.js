@@ -133,10 +133,17 @@
   }
 
   function post() {
+    var headers = { "Accept": "application/json", "Content-Type": "application/json", "Idempotency-Key": idempotencyKey };
+    // The answer's message in the page's language, even when the body cannot be read for its language field
+    // (a body over 16 KiB): the browser's own Accept-Language may be another.
+    var language = form.elements.namedItem("language");
+    if (language && /^[A-Za-z-]{1,35}$/.test(language.value)) {
+      headers["Accept-Language"] = language.value;
+    }
     fetch(form.action, {
       method: "POST",
       body: JSON.stringify(answers()),
-      headers: { "Accept": "application/json", "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
+      headers: headers,
       credentials: "omit",
       cache: "no-store"
     }).then(function (response) {
