@@ -1,8 +1,8 @@
-"""Pages rendered on the server: a package's static files, and the headers every page sends."""
+"""A package's static files (its CSS and script), and the headers every page sends. Pages are templates
+(core.templates)."""
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from string import Template
 
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -14,12 +14,11 @@ ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; chars
 
 
 class StaticFiles:
-    """One package's `static/` folder: the templates of its pages, and the CSS and script they link."""
+    """One package's `static/` folder: the CSS and script its pages link."""
 
     def __init__(self, directory):
         self._directory = Path(directory)
         self.text = lru_cache(maxsize=None)(self._read)
-        self.template = lru_cache(maxsize=None)(lambda name: Template(self.text(name)))
 
     def _read(self, name):
         return (self._directory / name).read_text(encoding="utf-8")

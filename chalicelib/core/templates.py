@@ -8,8 +8,8 @@ what is around it.
 
 Words come from the gettext catalogues of core.i18n through `jinja2.ext.i18n`: `{% trans %}...{% endtrans %}`
 for the template's own words (the catalogue's text is trusted as HTML, like the template), `_("...")` for a
-msgid given as a value (escaped like any value). Jinja2 is imported when the first page is drawn: the
-request path of POST /appointments never draws one (tests/e2e/test_cold_path.py).
+msgid given as a value (escaped like any value). Jinja2 is imported when the first page is drawn: a POST
+/appointments that succeeds draws none (tests/e2e/test_cold_path.py); only a browser's failed post draws its page.
 """
 import html
 from functools import lru_cache
