@@ -6,6 +6,7 @@ translated where it is shown. A Message is a str (its English text, so logs and 
 also carries its msgid and parameters, so that a validation error can be given in the patient's language.
 """
 import gettext
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,8 +64,31 @@ MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_
           N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
 
 
+# How each language writes the time of day: US English on a 12-hour clock ("4:00 PM", as staff alerts do), every
+# other language on a 24-hour one ("16:00"). The words around the time come from the catalogue.
+TWELVE_HOUR_CLOCK = {"en": ("AM", "PM")}
+
+
+def clock_time(moment, language):
+    """(the hour the clock shows, the time as the language writes it): (4, "4:00 PM") / (16, "16:00")."""
+    if language in TWELVE_HOUR_CLOCK:
+        hour = moment.hour % 12 or 12
+        return hour, f"{hour}:{moment:%M} {TWELVE_HOUR_CLOCK[language][moment.hour >= 12]}"
+    return moment.hour, f"{moment.hour}:{moment:%M}"
+
+
 def day_and_time(moment, language):
-    """"Tuesday 8 December, 12:00" / "martes 8 de diciembre, 12:00": a local time in words."""
-    weekday, month = translate(WEEKDAYS[moment.weekday()], language), translate(MONTHS[moment.month - 1], language)
-    pattern = translate(N_("{weekday} {day} {month}, {time}"), language)
-    return pattern.format(weekday=weekday, day=moment.day, month=month, time=f"{moment:%H:%M}")
+    """A local time in words: "Tuesday 8 December, 4:00 PM" / "el martes 8 de diciembre a las 16:00". Midnight
+    is the end of the day before ("the end of Tuesday 8 December"), never 00:00 of the next."""
+    if (moment.hour, moment.minute) == (0, 0):
+        return translate(N_("the end of {weekday} {day} {month}"), language).format(**_day(moment - timedelta(days=1),
+                                                                                         language))
+    hour, time = clock_time(moment, language)
+    # Spanish writes "a la 1:30" but "a las 13:30": a time the clock shows in the hour one has its own words.
+    pattern = N_("{weekday} {day} {month}, {one_oclock}") if hour == 1 else N_("{weekday} {day} {month}, {time}")
+    return translate(pattern, language).format(**_day(moment, language), time=time, one_oclock=time)
+
+
+def _day(moment, language):
+    return {"weekday": translate(WEEKDAYS[moment.weekday()], language), "day": moment.day,
+            "month": translate(MONTHS[moment.month - 1], language)}

@@ -37,7 +37,7 @@ def test_it_says_where_which_how_when_what_if_urgent_and_how_to_erase(confirm_se
         assert "Downtown Clinic has received it" in text
         assert f"Your reference: {REF}" in text
         # Wednesday 10:00 in New York, 8 opening hours of 08:00-18:00: that evening.
-        assert "by text message, by Wednesday 25 November, 18:00." in text
+        assert "by text message, by Wednesday 25 November, 6:00 PM." in text
         assert "call Downtown Clinic at +1 212-555-0100" in text
         assert "erased" in text
 
@@ -53,7 +53,23 @@ def test_it_says_when_from_the_stored_due_time_in_the_clinics_zone(confirm_setti
     from datetime import datetime, timezone
 
     request = stored_request().model_copy(update={"due_at": datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc)})
-    assert "by Tuesday 8 December, 12:00." in compose_confirmation(request, confirm_settings).text
+    assert "by Tuesday 8 December, 12:00 PM." in compose_confirmation(request, confirm_settings).text
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", "we will contact you by phone, by the end of Tuesday 8 December."),
+    ("es", "nos comunicaremos con usted por teléfono, a más tardar al final del martes 8 de diciembre."),
+])
+def test_a_due_time_at_midnight_is_the_end_of_the_day_before(confirm_settings, language, words):
+    """Catches day_and_time writing midnight as it comes: "by Wednesday 9 December, 12:00 AM" (or 00:00), which
+    reads as the start of Wednesday, a day later than the clinic means."""
+    from datetime import datetime, timezone
+
+    settings = dataclasses.replace(confirm_settings, languages=("en", "es"))
+    request = stored_request().model_copy(update={  # midnight in New York
+        "language": language, "due_at": datetime(2026, 12, 9, 5, 0, tzinfo=timezone.utc)})
+    mail = compose_confirmation(request, settings)
+    assert words in mail.text and words in mail.html
 
 
 def test_without_a_phone_for_the_location_it_says_to_call_the_clinic(confirm_settings):
@@ -333,7 +349,7 @@ def test_a_spanish_request_is_confirmed_in_spanish_with_the_date_in_spanish(conf
     assert mail.subject == "Hemos recibido su solicitud de cita"
     for text in (mail.text, mail.html):
         assert "Gracias por su solicitud de cita. Downtown Clinic la ha recibido." in text
-        assert "le contactaremos por mensaje de texto, a más tardar el martes 8 de diciembre, 12:00." in text
+        assert "nos comunicaremos con usted por mensaje de texto, a más tardar el martes 8 de diciembre a las 12:00." in text
         assert f"Su referencia: {REF}" in text
         assert "Ofrecemos ayuda con el idioma sin costo: llame a Downtown Clinic al +1 212-555-0100" in text
     assert '<html lang="es">' in mail.html
