@@ -98,6 +98,28 @@ def joins_letters(text, index):
     return text[index] in JOINERS and letter(index - 1) and letter(index + 1)
 
 
+def _email_problem(address):
+    """What is wrong with an address email-validator refused, in our words (translated), not in its English ones:
+    its reasons are free English text, no code to translate them by, and their wording changes between versions.
+    The shape of the address tells most; for the rest, whether the part after the @ is a valid domain on its own."""
+    if "@" not in address:
+        return N_("it needs an @ sign, as in name@example.com.")
+    if any(char.isspace() for char in address):
+        return N_("it cannot contain spaces or line breaks.")
+    if address.count("@") > 1:
+        return N_("it has more than one @ sign.")
+    local, _, domain = address.partition("@")
+    if not local:
+        return N_("there is nothing before the @ sign.")
+    if not domain:
+        return N_("there is nothing after the @ sign.")
+    try:
+        validate_email(f"name@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return N_("the part after the @ sign is not a domain that can receive e-mail, such as example.com.")
+    return N_("the part before the @ sign has characters or dots that an email address cannot have there.")
+
+
 def _rule(msgid, **params):
     """A rule's message, in words a patient can act on, that the answer gives in their language."""
     return PydanticCustomError("rule", "{message}", {"message": Message(msgid, **params)})
@@ -201,8 +223,8 @@ class AppointmentForm(BaseModel):
             raise _rule(N_("An email address can be at most 254 characters."))
         try:
             return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as error:
-            raise _rule(N_("Please check your email address: {detail}"), detail=str(error)) from None
+        except EmailNotValidError:
+            raise _rule(N_("Please check your email address: {detail}"), detail=Message(_email_problem(value))) from None
 
     @field_validator("phone")
     @classmethod

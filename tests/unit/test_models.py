@@ -210,6 +210,32 @@ def test_an_invalid_email_gets_a_readable_message(settings, email):
     assert_readable(message)
 
 
+@pytest.mark.parametrize("email, english, spanish", [
+    ("not-an-email", "it needs an @ sign, as in name@example.com.", "le falta el signo @"),
+    ("zoe example@example.com", "it cannot contain spaces or line breaks.", "no puede contener espacios"),
+    ("zoe@example.com\nBcc: x@example.com", "it cannot contain spaces or line breaks.", "saltos de línea"),
+    ("zoe@@example.com", "it has more than one @ sign.", "tiene más de un signo @"),
+    ("@example.com", "there is nothing before the @ sign.", "falta la parte antes del signo @"),
+    ("zoe@", "there is nothing after the @ sign.", "falta la parte después del signo @"),
+    ("zoe@localhost", "the part after the @ sign is not a domain", "no es un dominio que pueda recibir correo"),
+    ("zoe@example..com", "the part after the @ sign is not a domain", "no es un dominio que pueda recibir correo"),
+    ("zoe@example.test", "the part after the @ sign is not a domain", "no es un dominio que pueda recibir correo"),
+    ("zoe..x@example.com", "the part before the @ sign has characters or dots", "la parte antes del signo @"),
+    (".zoe@example.com", "the part before the @ sign has characters or dots", "la parte antes del signo @"),
+])
+def test_an_invalid_email_says_what_is_wrong_in_the_patients_language(settings, email, english, spanish):
+    """Catches email-validator's English reason passed on as {detail}: the Spanish translation had to drop it
+    ("Revise su dirección de correo electrónico.") and the patient was not told what to fix."""
+    from chalicelib.core.i18n import translate
+
+    message = problems(settings, email=email)["email"]
+
+    assert message.startswith("Please check your email address: " + english)
+    translated = translate(message, "es")
+    assert translated.startswith("Revise su dirección de correo electrónico: ") and spanish in translated
+    assert_readable(translated)
+
+
 # --- phone ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("phone, stored", [
