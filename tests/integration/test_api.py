@@ -455,7 +455,8 @@ def test_a_spanish_request_is_told_what_to_fix_in_spanish(api):
                            422, "validation_failed")
 
     assert by_field["message"].startswith("Algunos campos necesitan su atención")
-    assert by_field["fields"]["email"] == "Revise su dirección de correo electrónico."
+    assert by_field["fields"]["email"] == ("Revise su dirección de correo electrónico: le falta el signo @, como en "
+                                           "nombre@example.com.")
     assert by_header["fields"]["first_name"] == "Escriba su nombre."
     assert english["fields"]["first_name"] == "Please enter your first name."
     long_name = assert_error(api.post_json(valid_fields(first_name="a" * 61, language="es")), 422, "validation_failed")
