@@ -27,6 +27,10 @@ SMS_DISCLOSURE = N_(
     "Message frequency varies. Message and data rates may apply. "
     "Reply STOP to stop receiving texts, or HELP for help. Agreeing is not a condition of receiving care."
 )
+# The notice of language help, as other pages give it: a line in each patient language a page is not in, in that
+# language ("Atención: si habla español, …"), as Section 1557 taglines do. English readers have the page's own.
+LANGUAGE_HELP_TAGLINE = N_("Attention: if you speak English, language help is available to you free of charge. Call us "
+                           "and ask for an interpreter.")
 # What form.js says while sending and after; the page gives them in its language (data-messages).
 SCRIPT_MESSAGES = {
     "sending": N_("Sending your request…"),
@@ -58,6 +62,8 @@ def form_page(settings, form_token="", *, now=None, language="en"):
     return TEMPLATES.render(
         "form.html", language,
         switch=[(code, OWN_NAMES[code]) for code in settings.languages if code != language],
+        taglines=[(code, catalogue(code).gettext(LANGUAGE_HELP_TAGLINE))
+                  for code in settings.languages if code not in (language, "en")],
         phones=[(settings.locations[place], phone)
                 for place, phone in settings.location_phones.items() if place in settings.locations],
         script_messages=json.dumps(script, ensure_ascii=False),

@@ -40,7 +40,7 @@ def test_the_spanish_page_with_javascript_sends_and_is_stored_and_confirmed_in_s
     answer = send(page, 201)
 
     expect(page.locator(".form-success")).to_contain_text("Gracias – su solicitud se ha enviado")
-    expect(page.locator(".form-success")).to_contain_text("Su referencia: " + answer.json()["id"])
+    expect(page.locator(".form-success")).to_contain_text("Su número de referencia: " + answer.json()["id"])
     [item] = stored_with_message(stack, fields["message"])
     stored = plain(item)
     assert stored["language"] == "es"

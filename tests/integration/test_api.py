@@ -460,7 +460,7 @@ def test_a_spanish_request_is_told_what_to_fix_in_spanish(api):
     assert by_header["fields"]["first_name"] == "Escriba su nombre."
     assert english["fields"]["first_name"] == "Please enter your first name."
     long_name = assert_error(api.post_json(valid_fields(first_name="a" * 61, language="es")), 422, "validation_failed")
-    assert long_name["fields"]["first_name"] == "Nombre puede tener como máximo 60 caracteres (tiene 61)."
+    assert long_name["fields"]["first_name"] == "El campo «Nombre» puede tener como máximo 60 caracteres (tiene 61)."
 
 
 def test_a_browsers_plain_post_in_spanish_gets_the_page_of_what_to_fix_in_spanish(api):

@@ -74,8 +74,8 @@ def test_item_layout(repository, dynamodb, table, settings, clock):
     assert item["fields"]["M"]["message"] == {"S": "Knee ✓"}
     assert "utm_source" not in item["fields"]["M"]
     assert deserialize(item)["consent"] == {  # when, and which language's wording of which version
-        "contact": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01", "language": "en"},
-        "sms": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-11-01", "language": "en"},
+        "contact": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-12-06", "language": "en"},
+        "sms": {"given_at": "2026-11-25T15:00:00.000Z", "version": "2026-12-06", "language": "en"},
     }
     assert item["due_at"] == {"S": "2026-11-25T23:00:00.000Z"}  # 10:00 in New York, 8 opening hours on
     assert item["due_queue"] == {"S": "new"}  # watched by the escalation until contacted

@@ -350,7 +350,7 @@ def test_a_spanish_request_is_confirmed_in_spanish_with_the_date_in_spanish(conf
     for text in (mail.text, mail.html):
         assert "Gracias por su solicitud de cita. Downtown Clinic la ha recibido." in text
         assert "nos comunicaremos con usted por mensaje de texto, a más tardar el martes 8 de diciembre a las 12:00." in text
-        assert f"Su referencia: {REF}" in text
+        assert f"Su número de referencia: {REF}" in text
         assert "Ofrecemos ayuda con el idioma sin costo: llame a Downtown Clinic al +1 212-555-0100" in text
     assert '<html lang="es">' in mail.html
 

@@ -51,7 +51,7 @@ def test_a_message_is_its_english_text_and_translates_with_its_parameters():
     message = Message("{label} is required.", label="First name")
 
     assert message == "First name is required." and isinstance(message, str)
-    assert translate(message, "es") == "Nombre es obligatorio."
+    assert translate(message, "es") == "El campo «Nombre» es obligatorio."
     assert translate(message, "en") == "First name is required."
     assert translate("Not a catalogued text", "es") == "Not a catalogued text"
 

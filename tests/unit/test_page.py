@@ -26,6 +26,12 @@ CONSENT_WORDING = {
         "en": "49bf6ce4be832c4138b8050835642190aca77ad50f4265343064cffb31d367c9",
         "es": "51a7e4cb36929a449e4b48b6c50dec64c7852eb1ccc39b1da220749b122b16b7",
     },
+    # Spanish: "se comunique conmigo acerca de… los datos que he proporcionado"; "Dar su consentimiento no es
+    # condición para recibir atención médica". English unchanged.
+    "2026-12-06": {
+        "en": "49bf6ce4be832c4138b8050835642190aca77ad50f4265343064cffb31d367c9",
+        "es": "774a9f36d4d8e0ea61f1ed94e35e14f7d22972776aa9cb769eaeea57d839d22b",
+    },
 }
 
 
@@ -208,6 +214,32 @@ def test_the_page_says_that_language_help_is_available_with_the_locations_phones
     text = spanish_page()
     assert "Ofrecemos ayuda con el idioma sin costo" in text
     assert "+1 212-555-0100" in text
+
+
+def test_the_english_page_also_says_in_spanish_that_language_help_is_available():
+    """Catches the notice in the page's language only: a Spanish reader sent to the English page did not learn
+    that help is there (Section 1557 notices carry a tagline in each language)."""
+    english = page.form_page(settings(LANGUAGES="en,es"))
+
+    assert ('<p class="language-help" lang="es">Atención: si habla español, tiene a su disposición servicios '
+            "gratuitos de asistencia lingüística. Llámenos y pida un intérprete.</p>") in english
+    assert english.index("Language help is available free of charge") < english.index("si habla español")
+    assert 'lang="en">Attention' not in spanish_page() and "if you speak" not in spanish_page()
+    assert "si habla español" not in page.form_page(settings(LANGUAGES="en"))
+
+
+def test_the_spanish_page_speaks_us_spanish_and_its_consent_says_what_the_english_says():
+    text = spanish_page()
+    for words in ("Acepto que la clínica se comunique conmigo acerca de esta solicitud de cita, usando los datos que "
+                  "he proporcionado.",
+                  "Dar su consentimiento no es condición para recibir atención médica.",
+                  "Accidente de auto", "Tengo un referido de un médico", "Horario preferido",
+                  "Soy paciente nuevo/a en esta clínica"):
+        assert words in text, words
+    found = re.search(r'data-messages="([^"]*)"', text)
+    messages = json.loads(html.unescape(found.group(1)))
+    assert "haga clic en «Enviar solicitud»" in messages["retry"] and "pulse" not in messages["retry"]
+    assert messages["reference"] == "Su número de referencia: "
 
 
 def test_with_one_language_there_is_no_switch():

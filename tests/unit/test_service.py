@@ -247,7 +247,7 @@ def test_consent_evidence_records_the_time_and_the_wording_version(service, repo
     request = stored(repository, service.submit(valid_fields()).id)
 
     assert request.contact_consent.given_at == "2026-11-25T15:00:00.000Z"
-    assert request.contact_consent.version == settings.consent_version == "2026-11-01"
+    assert request.contact_consent.version == settings.consent_version == "2026-12-06"
     assert request.sms_consent is None
 
 
