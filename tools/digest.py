@@ -7,7 +7,8 @@ By default against the local stack that `make run` started (or AWS_ENDPOINT_URL 
 with the stage's settings. With --aws, against the deployed stack, with your usual AWS credentials
 and the settings of its digest function (STACK-digest: its table, sender, configuration set and links).
 Each active account that has not opted out gets one, unless it has had today's already: the same
-once-a-day claim as the scheduled run, so the morning's run then skips it. Prints how many were sent.
+once-a-day claim as the scheduled run, keyed with the same key (read from the deployment's secret,
+DEDUPE_KEY_SECRET), so the morning's run then skips it. Prints how many were sent.
 """
 import argparse
 import os
@@ -61,7 +62,9 @@ def main(argv=None, client_for=None, out=sys.stdout):
 
     from chalicelib.core.config import Settings
     from chalicelib.core.errors import ConfigError, MailNotSent, StorageUnavailable
+    from chalicelib.core.keys import purpose_key
     from chalicelib.core.mail import Mailer
+    from chalicelib.core.secret_key import SecretKey
     from chalicelib.notify.digest import Digest
     from chalicelib.storage.accounts import AccountRepository
     from chalicelib.storage.digest_claims import DigestClaims
@@ -77,13 +80,20 @@ def main(argv=None, client_for=None, out=sys.stdout):
         settings = Settings.from_env(env)
     except ConfigError as error:
         raise SystemExit(str(error)) from None
+    where = "AWS" if args.aws else "the local stack (is `make run` running?)"
+    try:  # the claims are keyed as the scheduled run keys them: from the deployment's secret key
+        claims_key = purpose_key(SecretKey(client_for("secretsmanager"), settings.dedupe_key_secret)(), "digest claims")
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
+    except StorageUnavailable:
+        raise SystemExit(f"Could not reach the deployment's secret key (DEDUPE_KEY_SECRET) in {where}.") from None
     dynamodb, table = client_for("dynamodb"), settings.table_name
-    digest = Digest(AccountRepository(dynamodb, table), DigestCounts(dynamodb, table), DigestClaims(dynamodb, table),
+    digest = Digest(AccountRepository(dynamodb, table), DigestCounts(dynamodb, table),
+                    DigestClaims(dynamodb, table, lambda: claims_key),
                     Mailer(client_for("sesv2"), settings.mail_from, settings.mail_configuration_set), settings)
     try:
         run = digest.run(force=True)
     except StorageUnavailable:
-        where = "AWS" if args.aws else "the local stack (is `make run` running?)"
         raise SystemExit(f"Could not reach table {table} in {where}.") from None
     except MailNotSent as error:
         raise SystemExit(f"SES did not take a digest ({error.reason}); those not sent are not claimed: run it again "

@@ -158,9 +158,10 @@ def test_the_confirmation_function_reads_the_stream_counts_mails_and_dead_letter
     assert not {a for a in allowed_actions(stack, "SendConfirmationsRole") if a.startswith("sns:")}
 
 
-@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendConfirmationsRole"])
+@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendConfirmationsRole", "SendDigestRole"])
 def test_each_function_reads_only_the_id_key_secret(stack, role):
-    """The API keys request ids with it; the confirmation function keys the cap's address hash."""
+    """The API keys request ids with it; the confirmation function keys the cap's address hash, and the digest its
+    claims' (core.keys: "digest claims")."""
     (statement,) = [s for s in role_statements(stack, role)
                     if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
     assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
@@ -197,7 +198,7 @@ AUTHORISED_BY = {"dynamodb:TransactWriteItems": {"dynamodb:UpdateItem", "dynamod
     ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
     ("secretsmanager", "SendConfirmationsRole"), ("sesv2", "SendConfirmationsRole"),
     ("sesv2", "SendSignInCodesRole"), ("sqs", "ApiHandlerRole"), ("sns", "EscalateOverdueRole"),
-    ("sesv2", "SendDigestRole"),
+    ("sesv2", "SendDigestRole"), ("secretsmanager", "SendDigestRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
@@ -275,16 +276,42 @@ def test_the_escalation_queries_only_the_due_index_marks_requests_and_publishes(
     assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:", "sqs:"))}
 
 
-def test_the_digest_counts_through_two_indexes_claims_digest_items_and_mails(stack):
-    """It reads requests only through the status and creation indexes (counts, first contacts) and staff accounts
-    through the creation index; it writes nothing but its own DIGEST# claims, and publishes nothing."""
+# What the digest may read of a request, by name, in by_created: its keys, status, location and first contact; never
+# `fields` (the patient's name, phone, e-mail and message), consent, history or the search hashes.
+DIGEST_READS_OF_REQUESTS = {"pk", "sk", "entity", "created_at", "status", "location", "first_contact"}
+
+
+def test_the_digest_counts_requests_by_status_and_reads_only_named_attributes_by_creation(stack):
+    """Both indexes project every attribute: a Query of either without conditions reads every patient's name and
+    message. Catches a digest Query statement without its condition: by_status only with Select COUNT (no item
+    comes back); by_created only with Select SPECIFIC_ATTRIBUTES and attributes it names, those of a request's
+    first contact or of a staff account (storage.accounts.LISTED). It writes nothing but its own DIGEST# claims,
+    and publishes nothing."""
+    from chalicelib.storage.accounts import LISTED
+
     statements_ = role_statements(stack, "SendDigestRole")
-    (query,) = [s for s in statements_ if "dynamodb:Query" in as_list(s["Action"])]
-    assert sorted(r["Fn::Sub"] for r in query["Resource"]) == [
-        "${AppointmentsTable.Arn}/index/by_created", "${AppointmentsTable.Arn}/index/by_status"]
+    conditions = {}
+    for query in [s for s in statements_ if "dynamodb:Query" in as_list(s["Action"])]:
+        assert as_list(query["Action"]) == ["dynamodb:Query"], query["Sid"]
+        (resource,) = as_list(query["Resource"])
+        conditions.setdefault(resource["Fn::Sub"], []).append(query.get("Condition"))
+    index = "${AppointmentsTable.Arn}/index/"
+    assert sorted(conditions) == [index + "by_created", index + "by_status"]
+    assert conditions[index + "by_status"] == [{"StringEquals": {"dynamodb:Select": "COUNT"}}]
+    readable = []
+    for condition in conditions[index + "by_created"]:
+        # StringEquals, not StringEqualsIfExists: a Query that names no attributes (and reads all) has no
+        # dynamodb:Attributes, and ForAllValues holds of nothing.
+        assert set(condition or {}) == {"StringEquals", "ForAllValues:StringEquals"}
+        assert condition["StringEquals"] == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
+        (names,) = condition["ForAllValues:StringEquals"].values()
+        assert list(condition["ForAllValues:StringEquals"]) == ["dynamodb:Attributes"]
+        readable.append(set(names))
+    assert sorted(readable, key=len) == [DIGEST_READS_OF_REQUESTS, set(LISTED) | {"pk", "sk"}]
+    assert not {"fields", "consent", "history", "phone_hash", "email_hash"} & set().union(*readable)
     actions = allowed_actions(stack, "SendDigestRole")
     assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Query", "dynamodb:PutItem",
                                                                    "dynamodb:DeleteItem"}
     (claims,) = [s for s in statements_ if "dynamodb:PutItem" in as_list(s["Action"])]
     assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DIGEST#*"]}}
-    assert not {a for a in actions if a.startswith(("sns:", "secretsmanager:", "sqs:"))}
+    assert not {a for a in actions if a.startswith(("sns:", "sqs:"))}

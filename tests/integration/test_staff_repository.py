@@ -409,3 +409,24 @@ def test_a_mark_for_a_request_that_is_gone_creates_nothing(dynamodb, table, mark
         "gone", "sent", now)
     assert marked is False
     assert dynamodb.scan(TableName=TABLE)["Items"] == []
+
+
+# --- staff accounts ----------------------------------------------------------------------------------------
+
+def test_an_account_is_listed_with_every_field_it_was_saved_with(dynamodb, table, settings, clock):
+    """Catches a field of Account missing from the listing's projection (storage.accounts.LISTED): the inbox and
+    the digest would see an account without it."""
+    from chalicelib.staff.accounts import AccountAdmin
+    from chalicelib.storage.accounts import AccountRepository
+
+    accounts = AccountRepository(dynamodb, table)
+    admin = AccountAdmin(accounts, now=clock)
+    admin.add("ana@clinic.example", "Ana Admin", "admin")
+    admin.add("sam@clinic.example", "Sam Staff", "staff", digest=False)
+    clock.advance(minutes=1)
+    admin.disable("sam@clinic.example")
+    seed(dynamodb, settings, "2026-11-25T15:00:00.000Z")  # a request is not an account
+
+    assert sorted(accounts.all(), key=lambda a: a.email) == [accounts.get("ana@clinic.example"),
+                                                             accounts.get("sam@clinic.example")]
+    assert accounts.get("sam@clinic.example").disabled_at is not None
