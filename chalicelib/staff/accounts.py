@@ -1,8 +1,8 @@
 """Staff accounts for the inbox: an e-mail address, a name, a role, active or disabled.
 
 Adding is idempotent: adding an address again updates its name and role and makes it active.
-Each account gets the morning digest (notify/digest.py) unless it has opted out (`digest` off); adding an
-address again without saying leaves that choice as it was.
+Each account gets the morning digest (notify/digest.py) unless it has opted out (`digest` off, from the command
+line or an admin's accounts page); adding an address again without saying leaves that choice as it was.
 Disabling ends the account's sessions at once, because every session is checked against its
 account on every request (signin.py), and for good: a session, code or token that began before
 the last disabling stays void when the account is enabled again. The clinic always keeps an active admin: the last one
@@ -102,6 +102,19 @@ class AccountAdmin:
                                              digest=bool(digest)))
         log.info("staff account saved", extra={"event": "account_saved", "account": account.name,
                                                "role": account.role, "digest": account.digest, "actor": actor})
+        return account
+
+    def set_digest(self, email, on, actor="cli"):
+        """Turn an account's morning digest on (True) or off (False); its name, role and state stay as they are."""
+        try:
+            address = normalise_email(email)
+        except ValueError as error:
+            raise ValidationFailed({"email": str(error)}) from None
+        account = self._accounts.set_digest(address, bool(on), utc_iso(self._now()))
+        if account is None:
+            raise NotFound("There is no staff account with that e-mail address.")
+        log.info("staff account digest set", extra={"event": "account_digest_set", "account": account.name,
+                                                     "digest": account.digest, "actor": actor})
         return account
 
     def list(self):

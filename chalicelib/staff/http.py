@@ -284,11 +284,25 @@ class InboxPages:
 
     def save_account(self, request, staff):
         form = read_form(request)
+        if "digest" in form:  # a row's "Turn on"/"Turn off": that account's morning digest, and nothing else
+            return self._set_digest(form, staff)
         try:
             account = self._accounts.add(form.get("email"), form.get("name"), form.get("role"), actor=staff.name)
         except ValidationFailed as error:
             return self.accounts(staff, error="Some details need changing.", fields=error.fields, status=422), "invalid"
         return self.accounts(staff, notice=f"Saved {account.name} ({account.role})."), "account_saved"
+
+    def _set_digest(self, form, staff):
+        on = {"on": True, "off": False}.get(form.get("digest"))
+        try:
+            if on is None:
+                raise ValidationFailed({"digest": "Turn the morning digest on or off."})
+            account = self._accounts.set_digest(form.get("email"), on, actor=staff.name)
+        except (ValidationFailed, NotFound) as error:
+            message = " ".join(error.fields.values()) if isinstance(error, ValidationFailed) else error.message
+            return self.accounts(staff, error=message, status=422), "invalid"
+        state = "on" if account.digest else "off"
+        return self.accounts(staff, notice=f"Morning digest {state} for {account.name}."), f"digest_{state}"
 
     def disable_account(self, request, staff):
         form = read_form(request)

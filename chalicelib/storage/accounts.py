@@ -55,6 +55,22 @@ class AccountRepository:
             return None
         return _account(deserialize(response["Attributes"]))
 
+    def set_digest(self, email, on, now):
+        """Turn the account's morning digest on or off, and nothing else; None when there is no such account."""
+        try:
+            response = call(
+                self._client.update_item,
+                TableName=self._table,
+                Key=serialize(account_key(email)),
+                UpdateExpression="SET digest = :digest, updated_at = :now",
+                ConditionExpression="entity = :entity",
+                ExpressionAttributeValues=serialize({":digest": bool(on), ":now": now, ":entity": ACCOUNT_ENTITY}),
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
+        return _account(deserialize(response["Attributes"]))
+
     def all(self):
         """Every account, newest first (a Query on by_created, never a Scan), reading back only LISTED."""
         names = {f"#{name}": name for name in LISTED}  # name and role are reserved words

@@ -30,6 +30,7 @@ ROUTES = [
     ("GET", "/staff/accounts", None, {"signed out": 401, "staff": 403, "admin": 200}),
     ("POST", "/staff/accounts", {"email": "new@clinic.example", "name": "New Admin", "role": "admin"},
      {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/accounts", {"email": STAFF, "digest": "off"}, {"signed out": 401, "staff": 403, "admin": 200}),
     ("POST", "/staff/accounts/disable", {"email": STAFF}, {"signed out": 401, "staff": 403, "admin": 200}),
     ("GET", "/staff/inbox.css", None, {"signed out": 200, "staff": 200, "admin": 200}),
     ("GET", "/staff/inbox.js", None, {"signed out": 200, "staff": 200, "admin": 200}),
@@ -43,7 +44,8 @@ def call(api, method, path, form, headers):
 
 
 @pytest.mark.parametrize("who", ["signed out", "staff", "admin"])
-@pytest.mark.parametrize("method, path, form, expected", ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
+@pytest.mark.parametrize("method, path, form, expected", ROUTES,
+                         ids=[f"{m} {p}" + (" (digest)" if "digest" in (f or {}) else "") for m, p, f, _ in ROUTES])
 def test_every_inbox_route_answers_each_role_as_it_must(inbox, sessions, who, method, path, form, expected):
     path = path.replace("REF", new_request(inbox))
     answer = call(inbox, method, path, form, sessions[who])
@@ -59,6 +61,13 @@ def test_staff_cannot_make_an_account_and_nothing_is_made(inbox, sessions, dynam
 def test_staff_cannot_disable_an_account_and_it_stays_active(inbox, sessions, dynamodb, table):
     assert call(inbox, "POST", "/staff/accounts/disable", {"email": ADMIN}, sessions["staff"]).status_code == 403
     assert AccountRepository(dynamodb, table).get(ADMIN).active
+
+
+def test_staff_cannot_turn_off_someone_s_morning_digest_and_it_stays_on(inbox, sessions, dynamodb, table):
+    """Catches the digest switch answering before the admin check: it shares POST /staff/accounts, admins only."""
+    answer = call(inbox, "POST", "/staff/accounts", {"email": ADMIN, "digest": "off"}, sessions["staff"])
+    assert answer.status_code == 403
+    assert AccountRepository(dynamodb, table).get(ADMIN).digest is True
 
 
 def test_staff_cannot_erase_a_request_and_it_is_still_there(inbox, sessions, dynamodb, table):

@@ -30,7 +30,8 @@ def downloaded(inbox, cookie, hrefs):  # noqa: F811
     return ids
 
 
-def test_a_search_is_not_exported_and_no_download_holds_every_request_instead(inbox, signed_in, dynamodb, settings):  # noqa: F811
+def test_a_search_is_not_exported_and_no_download_holds_every_request_instead(
+        inbox, signed_in, dynamodb, settings):  # noqa: F811
     """Catches `first = ...` without the search check: "(1 request)" over a link that drops q and downloads
     every active request."""
     found = seed(dynamodb, settings, "2026-11-02T10:00:00.000Z", phone="(212) 555-0187")
@@ -55,7 +56,8 @@ def test_an_empty_search_box_is_the_plain_export(inbox, signed_in, dynamodb, set
 
 
 @pytest.mark.parametrize("part", ["%C2%B2", "%E2%91%A0", "7", "2"])  # ², ①, then numbers with no cursor
-def test_a_part_number_alone_or_not_in_ascii_digits_is_refused_not_a_500(inbox, signed_in, dynamodb, settings, part):  # noqa: F811
+def test_a_part_number_alone_or_not_in_ascii_digits_is_refused_not_a_500(
+        inbox, signed_in, dynamodb, settings, part):  # noqa: F811
     """Catches `int(part) if part.isdigit()`: "²" and "①" pass isdigit() and int() raises (a 500), and part=7
     without its cursor labelled the first part "Part 7"."""
     seed(dynamodb, settings, "2026-11-02T10:00:00.000Z")
@@ -75,7 +77,8 @@ def thirteen_parts(dynamodb, settings, monkeypatch):
     return {seed(dynamodb, settings, f"2026-11-03T10:{n:02}:00.000Z") for n in range(26)}
 
 
-def test_more_parts_carries_its_cursor_and_number_and_every_row_is_in_one_part(inbox, signed_in, thirteen_parts):  # noqa: F811
+def test_more_parts_carries_its_cursor_and_number_and_every_row_is_in_one_part(
+        inbox, signed_in, thirteen_parts):  # noqa: F811
     first = inbox.request("GET", "/staff/export", signed_in).body.decode()
     [more] = links(first, "/staff/export")
     assert re.search(r"[?&]cursor=[^&]+", more) and more.endswith("&part=11")

@@ -430,3 +430,39 @@ def test_an_account_is_listed_with_every_field_it_was_saved_with(dynamodb, table
     assert sorted(accounts.all(), key=lambda a: a.email) == [accounts.get("ana@clinic.example"),
                                                              accounts.get("sam@clinic.example")]
     assert accounts.get("sam@clinic.example").disabled_at is not None
+
+
+def test_turning_a_digest_on_or_off_changes_that_and_nothing_else_of_the_account(dynamodb, table, clock):
+    """Catches a digest switch made by saving the account again (AccountAdmin.add, or a put of what was read): it
+    would make a disabled account active, or undo a change made meanwhile."""
+    from dataclasses import replace
+
+    from chalicelib.staff.accounts import AccountAdmin
+    from chalicelib.storage.accounts import AccountRepository
+
+    accounts = AccountRepository(dynamodb, table)
+    admin = AccountAdmin(accounts, now=clock)
+    admin.add("ana@clinic.example", "Ana Admin", "admin")
+    admin.add("sam@clinic.example", "Sam Staff", "staff")
+    clock.advance(minutes=1)
+    before = admin.disable("sam@clinic.example")
+    clock.advance(minutes=1)
+
+    off = admin.set_digest(" Sam@Clinic.example", False, actor="Ana Admin")
+
+    assert off == accounts.get("sam@clinic.example") == replace(before, digest=False, updated_at=off.updated_at)
+    assert off.updated_at > before.updated_at and off.active is False
+    assert admin.set_digest("sam@clinic.example", True).digest is True
+
+
+def test_the_digest_of_an_unknown_address_is_not_found_and_no_item_is_made(dynamodb, table):
+    from chalicelib.core.errors import NotFound, ValidationFailed
+    from chalicelib.staff.accounts import AccountAdmin
+    from chalicelib.storage.accounts import AccountRepository
+
+    admin = AccountAdmin(AccountRepository(dynamodb, table))
+    with pytest.raises(NotFound):
+        admin.set_digest("nobody@clinic.example", False)
+    with pytest.raises(ValidationFailed):
+        admin.set_digest("not an address", False)
+    assert dynamodb.scan(TableName=table)["Items"] == []

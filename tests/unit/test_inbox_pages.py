@@ -61,7 +61,7 @@ def accounts():
     return [
         {"email": "ana@clinic.example", "name": "Ana Admin", "role": "admin", "active": True,
          "created_at": "2026-11-01T10:00:00.000Z", "updated_at": "2026-11-01T10:00:00.000Z"},
-        {"email": "sam@clinic.example", "name": "Sam Staff", "role": "staff", "active": True,
+        {"email": "sam@clinic.example", "name": "Sam Staff", "role": "staff", "active": True, "digest": False,
          "created_at": "2026-11-02T10:00:00.000Z", "updated_at": "2026-11-02T10:00:00.000Z"},
         {"email": "old@clinic.example", "name": "Olga Old", "role": "staff", "active": False,
          "created_at": "2026-10-02T10:00:00.000Z", "updated_at": "2026-11-03T10:00:00.000Z"},
@@ -480,11 +480,28 @@ def test_a_wrong_code_is_in_an_error_summary_tied_to_the_field():
 
 
 def test_an_admin_may_disable_every_active_account_but_their_own():
-    page = Parsed(inbox.accounts_page("", ADMIN, accounts()))
+    text = inbox.accounts_page("", ADMIN, accounts())
+    page = Parsed(text)
 
     disables = page.all("form", action="/staff/accounts/disable")
     assert [form["method"] for form in disables] == ["post"]
-    assert [a["value"] for a in page.all("input", type="hidden", name="email")] == ["sam@clinic.example"]
+    assert re.findall(r'action="/staff/accounts/disable" method="post"><input type="hidden" name="email" '
+                      r'value="([^"]+)"', text) == ["sam@clinic.example"]
+
+
+def test_each_account_s_morning_digest_is_shown_with_a_plain_form_that_turns_it_the_other_way():
+    """Catches a row without its digest control, or a button that posts the state the account already has: each
+    row says On or Off and posts (no script needed) its address and the other state to the accounts route."""
+    text = inbox.accounts_page("/api", ADMIN, accounts())
+
+    rows = re.findall(r'<td data-label="Morning digest">(On|Off) <form class="inline" action="/api/staff/accounts" '
+                      r'method="post"><input type="hidden" name="email" value="([^"]+)"><input type="hidden" '
+                      r'name="digest" value="(on|off)"><button type="submit" class="secondary">Turn (on|off)<span '
+                      r'class="visually-hidden"> the morning digest for ([^<]+)</span></button></form>', text)
+    assert rows == [("On", "ana@clinic.example", "off", "off", "Ana Admin"),
+                    ("Off", "sam@clinic.example", "on", "on", "Sam Staff"),
+                    ("On", "old@clinic.example", "off", "off", "Olga Old")]
+    assert '<th scope="col">Morning digest</th>' in text
 
 
 def test_the_account_form_shows_each_problem_at_its_field():
@@ -492,7 +509,7 @@ def test_the_account_form_shows_each_problem_at_its_field():
     text = inbox.accounts_page("", ADMIN, accounts(), fields=fields)
     page = Parsed(text)
 
-    [form] = page.all("form", action="/staff/accounts")
+    [form] = page.all("form", action="/staff/accounts", **{"class": "stack narrow"})
     assert form["method"] == "post"
     assert [attrs["name"] for _, attrs in page.controls] == ["email", "name", "role"]
     assert page.all("input", name="email", type="email")
@@ -703,3 +720,21 @@ def test_a_correction_names_the_request_it_corrects_in_the_list_and_on_its_page(
     page = request_page(record=record)
     assert '<a href="/staff/requests/k5qg2n4xw7ybz3hd6tjm8rfc">ref k5qg2n4x</a>' in page
     assert "Corrects" not in list_page() + request_page()
+
+
+@pytest.mark.parametrize("params, first", [({}, 1), ({"status": "new"}, 1), ({"q": " "}, 1),
+                                           ({"cursor": "c11", "part": "11"}, 11)])
+def test_the_export_starts_at_part_1_or_at_the_part_its_more_link_names(params, first):
+    assert inbox.export.first_part(dict(params)) == first
+
+
+@pytest.mark.parametrize("params", [{"part": "7"}, {"cursor": "c2"}, {"cursor": "c2", "part": "²"},
+                                    {"cursor": "c2", "part": "①"}, {"cursor": "c11", "part": "١١"},
+                                    {"cursor": "c2", "part": "1"}, {"cursor": "c2", "part": "02"},
+                                    {"cursor": "c2", "part": "100000"}, {"q": "(212) 555-0187"}])
+def test_an_export_link_the_inbox_did_not_make_is_refused(params):
+    """Catches `int(part) if part.isdigit()` (a 500 for "²", "Part 7" for part 1) and an export of a search."""
+    from chalicelib.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        inbox.export.first_part(dict(params))

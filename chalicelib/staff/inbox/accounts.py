@@ -1,4 +1,5 @@
-"""The staff accounts page (admins only): everyone who can sign in, and the form that adds or updates one."""
+"""The staff accounts page (admins only): everyone who can sign in, each with their morning digest on or off, and the
+form that adds or updates one."""
 from .common import ROLE_LABELS, problems, render, url
 
 ACCOUNT_FIELDS = ("email", "name", "role")
@@ -30,4 +31,7 @@ def _row(base, staff, account):
         "active": active,
         "mine": mine,
         "disable": url(base, "accounts/disable") if active and not mine else None,
+        "digest": bool(account.get("digest", True)),
+        # The add form's route: a post with `digest` (and no name or role) turns one account's digest on or off.
+        "digest_action": url(base, "accounts"),
     }
