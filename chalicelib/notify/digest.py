@@ -25,8 +25,9 @@ log = get_logger(__name__)
 
 DAYS = 7
 CLAIM_DAYS = 3  # how long a claim is kept (the table's TTL): well past its day in every time zone
-FOOTER = ("Counts only: open the inbox to see the requests. To stop this e-mail, an admin runs "
-          "make staff-add EMAIL=... NAME=... DIGEST=off for your account.")
+FOOTER = ("Counts only: open the inbox to see the requests. To stop this e-mail, an admin turns your morning "
+          "digest off on the inbox's Staff accounts page, or runs make staff-add EMAIL=... NAME=... DIGEST=off "
+          "for your account.")
 
 
 @dataclass(frozen=True)
