@@ -45,7 +45,7 @@ def send(stack, page, javascript):
         answer = submit_and_wait_for_answer(page, 201)
         expect(page.locator(".form-success")).to_contain_text(answer.json()["id"])
     else:
-        with page.expect_navigation(url=stack.settings_env["THANK_YOU_URL"]):
+        with page.expect_navigation(url=stack.settings_env["THANK_YOU_URL"] + "?lang=en"):
             submit_and_wait_for_answer(page, 303)
         expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
 
