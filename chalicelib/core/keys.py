@@ -15,7 +15,8 @@ LABELS = {
     "request ids": b"request id",  # ids and dedupe keys of stored requests
     "form tokens": b"form token",  # intake.spam: when a form was served, and its nonce
     "lookups": b"lookup",  # core.lookup: the keyed hashes of a request's phone and e-mail
-    "staff device cookies": b"staff device cookie",  # staff.signin: a browser that signed in before
+    "staff device cookies": b"staff device cookie",  # staff.devices: a browser that signed in before
+    "staff sign-in words": b"staff sign-in words",  # staff.sign_in_words: which code in an e-mail is a browser's
     "confirmation cap": b"confirmation cap",  # notify.confirmations: an address's daily count, keyed
     "digest claims": b"digest claim",  # storage.digest_claims: an account's digest of the day, keyed
 }
