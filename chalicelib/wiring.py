@@ -194,13 +194,20 @@ def sign_in():
     settings = get_settings()
     client = aws_client("dynamodb")
     return SignIn(AccountRepository(client, settings.table_name), SignInRepository(client, settings.table_name),
-                  mailer(), settings, device_key, SignInQueue(aws_client("sqs"), settings.sign_in_queue_url))
+                  mailer(), settings, device_key, SignInQueue(aws_client("sqs"), settings.sign_in_queue_url),
+                  words_key=words_key)
 
 
 @lru_cache(maxsize=1)
 def device_key():
     """The key that signs staff device cookies (core.keys)."""
     return purpose_key_of("staff device cookies")()
+
+
+@lru_cache(maxsize=1)
+def words_key():
+    """The key of the words each sign-in page shows beside its browser's code (core.keys)."""
+    return purpose_key_of("staff sign-in words")()
 
 
 @lru_cache(maxsize=1)
@@ -257,6 +264,7 @@ def reset():
     account_admin.cache_clear()
     sign_in.cache_clear()
     device_key.cache_clear()
+    words_key.cache_clear()
     _form_token_key.cache_clear()
     inbox_pages.cache_clear()
     escalation.cache_clear()

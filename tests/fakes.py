@@ -222,12 +222,24 @@ class FakeAccounts:
 
 
 class FakeSignInStore:
-    """Codes and sessions in dicts, with the real store's conditions on every write."""
+    """Codes, addresses' e-mails of codes and sessions in dicts, with the real store's conditions on every write."""
 
     def __init__(self):
         self.codes = {}
+        self.mail = {}
         self.sessions = {}
         self.expiry = {}
+
+    def mail_state(self, address):
+        return self.mail.get(address)
+
+    def save_mail_state(self, address, state, expires_at, previous_version):
+        current = self.mail.get(address)
+        if (current.version if current else None) != previous_version:
+            return False
+        self.mail[address] = state
+        self.expiry[("mail", address)] = expires_at
+        return True
 
     def code(self, email):
         return self.codes.get(email)
@@ -268,17 +280,39 @@ class FakeSignInStore:
 
 
 class FakeCodeQueue:
-    """Sign-in code requests as the queue holds them. With a `consumer` (SignIn.send_code), each is handled as
-    soon as it is put, as the queue's consumer does moments later; without one, they wait in `pending`."""
+    """Sign-in code messages as the queue holds them. With a `consumer` (SignIn.send_code), each is handled as
+    soon as it is put, as the queue's consumer does moments later; without one, they wait in `pending`. A message
+    put with a delay waits in `delayed` until `advance` moves the `clock` past its time, as SQS keeps it hidden."""
 
-    def __init__(self, consumer=None):
+    def __init__(self, consumer=None, clock=None):
         self.pending = []
+        self.delayed = []  # (due, message), in the order put
         self.consumer = consumer
+        self.clock = clock
 
-    def put(self, request):
-        self.pending.append(request)
+    def put(self, message, delay_seconds=0):
+        if delay_seconds:
+            assert 0 < delay_seconds <= 900, "SQS delays a message by at most 15 minutes"
+            self.delayed.append((self.clock() + timedelta(seconds=delay_seconds), message))
+            return
+        self.pending.append(message)
         while self.consumer and self.pending:
             self.consumer(self.pending.pop(0))
+
+    def advance(self, **delta):
+        """Move the clock by `delta`, stopping at each delayed message's time to hand it to the consumer."""
+        until = self.clock() + timedelta(**delta)
+        while True:
+            due = sorted((when, n) for n, (when, _) in enumerate(self.delayed) if when <= until)
+            if not due:
+                break
+            when, n = due[0]
+            _, message = self.delayed.pop(n)
+            if when > self.clock():
+                self.clock.advance(seconds=(when - self.clock()).total_seconds())
+            self.consumer(message)
+        if until > self.clock():
+            self.clock.advance(seconds=(until - self.clock()).total_seconds())
 
 
 class FakeMailer:

@@ -20,6 +20,7 @@ from ..core.errors import Conflict, Forbidden, NotFound, StorageUnavailable, Una
 from ..core.logs import get_logger
 from ..intake.models import LABELS, REASON_LABELS
 from . import inbox
+from .devices import LIFETIME as DEVICE_LIFETIME
 from .signin import new_browser_id
 from .triage import allowed_transitions
 
@@ -28,9 +29,10 @@ log = get_logger(__name__)
 SESSION_COOKIE = "staff_session"
 # The browser's sign-in id: a code works only in the browser that asked for it.
 BROWSER_COOKIE = "staff_signin"
-# Signed proof that this browser signed in as an address before: it keeps getting codes during a flood.
+# Signed proof that this browser signed in as an address before, an entry per address (devices.py): it gets
+# that address's codes at once, whoever else asks.
 DEVICE_COOKIE = "staff_device"
-DEVICE_MAX_AGE = 400 * 24 * 3600  # the most a browser keeps a cookie (Chrome caps Max-Age at 400 days)
+DEVICE_MAX_AGE = int(DEVICE_LIFETIME.total_seconds())
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -196,7 +198,8 @@ class InboxPages:
             self._sign_in.request_code(form.get("email"), browser, cookie(request.headers, DEVICE_COOKIE))
         except ValidationFailed as error:
             return page(422, inbox.sign_in_page(self._base, next_id, error.fields["email"])), "invalid"
-        response = page(200, inbox.code_page(self._base, form.get("email", "").strip(), next_id))
+        response = page(200, inbox.code_page(self._base, form.get("email", "").strip(), next_id,
+                                             words=self._sign_in.words(browser)))
         response.headers["Set-Cookie"] = set_cookie(BROWSER_COOKIE, browser, self._settings)
         return response, "code_requested"
 
@@ -204,11 +207,12 @@ class InboxPages:
         require_same_origin(request.headers, self._settings)
         form = read_form(request)
         next_id = next_request_id(form.get("next"))
+        browser = cookie(request.headers, BROWSER_COOKIE)
         try:
-            session, staff = self._sign_in.verify(form.get("email"), form.get("code"),
-                                                  cookie(request.headers, BROWSER_COOKIE))
+            session, staff = self._sign_in.verify(form.get("email"), form.get("code"), browser)
         except Unauthorized as error:
-            body = inbox.code_page(self._base, (form.get("email") or "").strip(), next_id, error.message)
+            body = inbox.code_page(self._base, (form.get("email") or "").strip(), next_id, error.message,
+                                   words=self._sign_in.words(browser))
             return page(401, body), "sign_in_failed"
         target = f"requests/{next_id}" if next_id else ""
         device = self._sign_in.device_cookie_value(cookie(request.headers, DEVICE_COOKIE), staff.email)

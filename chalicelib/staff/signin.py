@@ -4,21 +4,21 @@ Codes, not links: mail scanners open links before people do and would spend a on
 and a code read on a phone works in the browser on the desk. A code has 8 digits, works once
 for 10 minutes, and is void after 5 wrong tries.
 
-Nobody can lock a staff member out. A code belongs to the browser that asked for it (its
-random sign-in id, kept in a cookie): it signs in only there, and wrong tries from any other
-browser are against that browser's own code, or none. Browsers that ask anonymously share 5
-codes an hour per address; a browser that signed in as that address before shows a signed
-device cookie and has 5 of its own, so a flood of strangers' requests never stops its codes.
-A guesser gets at most 25 tries an hour at 10^8 codes.
+Nobody can lock a staff member out (docs/staff.md, "Sign-in", has the whole argument and its bounds). A code
+belongs to the browser that asked for it (its random sign-in id, kept in a cookie): it signs in only there, and
+wrong tries from any other browser are against that browser's own code, or none. No request is refused for a
+budget strangers can spend: a browser that signed in as the address before (its entry in the device cookie,
+devices.py) is mailed its code at once, and every other is answered by the address's next e-mail of codes, at
+most one every 2 minutes, each code beside the words its browser's page shows (code_mail.py, sign_in_words.py).
 
 Asking for a code answers the same whether or not the address has an account, and costs the same:
 the request path only puts the request on a queue (one call, whatever the address), and a queue
-consumer reads the account, counts the request and mails the code, off the request path. Only an
+consumer (code_mail.py) reads the account, decides and mails the codes, off the request path. Only an
 active account is mailed. A wrong code costs the same whether or not the address has an account
 too: one read and one conditional write. Codes and session ids are stored only as hashes. A session ends after
 `STAFF_SESSION_IDLE_MINUTES` without use, 12 hours after sign-in, at sign-out, or as soon as its
 account is disabled (the account is read on every request), for good: enabling the account again
-brings back no session, and no code, from before.
+brings back no session, no code and no device entry from before.
 """
 import hashlib
 import hmac
@@ -27,45 +27,28 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
 
 from ..core.clock import utc_iso, utcnow
-from ..core.errors import MailNotSent, StorageUnavailable, Unauthorized, ValidationFailed
+from ..core.errors import StorageUnavailable, Unauthorized, ValidationFailed
 from ..core.logs import get_logger
-from ..core.mail import Email
 from .accounts import normalise_email
 from .auth import StaffMember
+from .code_mail import (CODE_DIGITS, CODE_VALID, CodeMail, CodeRequest, CodeState, MailDue, MailState, Waiting,
+                        code_email, code_hash, code_key, new_code)
+from .devices import DeviceCookies
+from .sign_in_words import browser_words
+
+# What other modules and the tests name from here, wherever it now lives.
+__all__ = ["CODE_DIGITS", "CodeRequest", "CodeState", "MailDue", "MailState", "SessionState", "SignIn", "SignInFailed",
+           "Waiting", "code_email", "new_browser_id", "session_hash"]
 
 log = get_logger(__name__)
 
-CODE_DIGITS = 8
-CODE_VALID = timedelta(minutes=10)
 MAX_TRIES = 5
-CODES_PER_HOUR = 5
-THROTTLE_WINDOW = timedelta(hours=1)
 SESSION_LIMIT = timedelta(hours=12)
 # Writing last_seen_at on every request would double the cost of a page; once a minute is enough.
 TOUCH_EVERY = timedelta(minutes=1)
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
-
-
-@dataclass(frozen=True)
-class CodeState:
-    code_hash: Optional[str]
-    salt: Optional[str]
-    valid_until: Optional[str]
-    tries: int
-    requests: tuple
-    version: int
-
-
-@dataclass(frozen=True)
-class CodeRequest:
-    """A browser's request for a code, queued for the consumer that mails it."""
-    address: str  # normalised
-    browser: str  # a hash of the browser's sign-in id (the id itself stays in its cookie)
-    known_device: bool
-    requested_at: str
 
 
 @dataclass(frozen=True)
@@ -99,20 +82,9 @@ def new_browser_id():
     return secrets.token_urlsafe(32)
 
 
-def device_token(key, device_id, address):
-    """A browser's proof that it signed in as `address` before: its id and a keyed hash of (id, address)."""
-    signature = hmac.new(key, f"{device_id}:{address}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{device_id}.{signature}"
-
-
 def browser_hash(browser):
     """A browser's sign-in id as stored and queued: hashed, never as is."""
     return hashlib.sha256(browser.encode("ascii")).hexdigest()[:32]
-
-
-def _code_for(address, browser_hashed):
-    """The code item of one browser's sign-in for `address`."""
-    return f"{address}#{browser_hashed}"
 
 
 # What a failed try is checked against when there is no code: no code hash is ever this, so the
@@ -120,46 +92,37 @@ def _code_for(address, browser_hashed):
 _NO_CODE = "-"
 
 
-def new_code():
-    return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-
-
 def new_session_id():
     """256 random bits, URL-safe: 43 characters."""
     return secrets.token_urlsafe(32)
+
+
+def new_request_id():
+    return secrets.token_hex(8)
 
 
 def session_hash(session_id):
     return hashlib.sha256(session_id.encode("ascii")).hexdigest()
 
 
-def _code_hash(salt, code):
-    return hashlib.sha256(f"{salt}:{code}".encode("ascii")).hexdigest()
-
-
-def code_email(address, code):
-    """The e-mail with a sign-in code, from the inbox's templates (sign-in-code.txt)."""
-    from .inbox import TEMPLATES  # the pages, and Jinja2, only where a code is mailed
-
-    return Email(
-        to=address,
-        subject="Your sign-in code for the staff inbox",
-        text=TEMPLATES.render("sign-in-code.txt", code=f"{code[:4]} {code[4:]}"),
-    )
-
-
 class SignIn:
-    def __init__(self, accounts, store, mailer, settings, device_key, queue, *, now=utcnow, make_code=new_code,
-                 make_session_id=new_session_id):
+    def __init__(self, accounts, store, mailer, settings, device_key, queue, *, words_key, now=utcnow,
+                 make_code=new_code, make_session_id=new_session_id, make_request_id=new_request_id):
         self._accounts = accounts
         self._store = store
-        self._queue = queue  # .put(CodeRequest): the requests that send_code() handles off the request path
-        self._mailer = mailer
-        self._device_key = device_key  # () -> bytes: signs device cookies (derived from the deployment's key)
+        self._queue = queue  # .put(message, delay_seconds=0): what send_code() handles off the request path
+        self._devices = DeviceCookies(device_key)  # device_key: () -> bytes, from the deployment's key
+        self._words_key = words_key  # () -> bytes: the words each sign-in page shows (sign_in_words.py)
+        self._code_mail = CodeMail(accounts, store, mailer, queue, now=now, make_code=make_code)
         self._idle = timedelta(minutes=settings.session_idle_minutes)
         self._now = now
-        self._make_code = make_code
         self._make_session_id = make_session_id
+        self._make_request_id = make_request_id
+
+    def words(self, browser):
+        """The words the page of the browser whose sign-in id is `browser` shows, and its code's e-mail repeats
+        (None for anything but a sign-in id)."""
+        return browser_words(self._words_key(), browser) if _valid_id(browser) else None
 
     def request_code(self, email, browser, device=None):
         """Queue a code for the browser `browser` (its sign-in id), mailed by send_code() if the address has an
@@ -171,62 +134,22 @@ class SignIn:
             raise ValidationFailed({"email": str(error)}) from None
         if not _valid_id(browser):
             raise ValueError("a browser id from new_browser_id()")
-        known = self.is_known_device(device, address)
-        self._queue.put(CodeRequest(address=address, browser=browser_hash(browser), known_device=known,
-                                    requested_at=utc_iso(self._now())))
+        now = self._now()
+        claim = self._devices.claim(device, address, now)
+        self._queue.put(CodeRequest(address=address, browser=browser_hash(browser), words=self.words(browser),
+                                    device=claim, request_id=self._make_request_id(), requested_at=utc_iso(now)))
         log.info("sign-in code requested", extra={"event": "sign_in_code_requested",
-                                                  "device": "known" if known else "anonymous"})
+                                                  "device": "known" if claim else "anonymous"})
 
-    def send_code(self, request):
-        """Mail a queued request its code, if its address has an active account and its share allows. The outcome
-        goes to the log: sent, no_account, throttled or mail_failed (no retry: the person asks again)."""
-        outcome = self._send_code(request.address, request.browser, request.known_device)
-        log.info("sign-in code handled", extra={"event": "sign_in_code", "outcome": outcome,
-                                                "device": "known" if request.known_device else "anonymous"})
-        return outcome
-
-    def is_known_device(self, device, address):
-        """True when `device` is the signed device cookie of a browser that signed in as `address` before."""
-        if not isinstance(device, str) or "." not in device:
-            return False
-        device_id = device.split(".", 1)[0]
-        return _valid_id(device_id) and hmac.compare_digest(device, device_token(self._device_key(), device_id, address))
+    def send_code(self, message):
+        """Handle one queued message, off the request path (code_mail.py); its outcome."""
+        return self._code_mail.handle(message)
 
     def device_cookie_value(self, device, address):
-        """The device cookie to keep after signing in as `address`: the browser's own, re-signed, or a new one."""
-        device_id = device.split(".", 1)[0] if isinstance(device, str) else ""
-        return device_token(self._device_key(), device_id if _valid_id(device_id) else new_browser_id(), address)
-
-    def _send_code(self, address, browser, known):
+        """The device cookie to keep after signing in as `address`: the browser's own, with its entry for `address`
+        made afresh (or added), signed with the account's generation."""
         account = self._accounts.get(address)
-        if account is None or not account.active:
-            return "no_account"
-        now = self._now()
-        if not known and not self._count(address, now, code=None):
-            return "throttled"  # strangers' requests for this address use up only the anonymous share
-        code, salt = self._make_code(), secrets.token_hex(16)
-        if not self._count(_code_for(address, browser), now, code=(_code_hash(salt, code), salt)):
-            return "throttled"
-        try:
-            self._mailer.send(code_email(address, code))
-        except MailNotSent as error:
-            log.warning("sign-in code not sent", extra={"event": "sign_in_code_failed", "reason": error.reason})
-            return "mail_failed"
-        return "sent"
-
-    def _count(self, key, now, code):
-        """Count one code request against `key`'s hourly share, writing the new code (hash, salt) if given.
-        False when the share is used up, or another request won the race for it."""
-        state = self._store.code(key)
-        since = utc_iso(now - THROTTLE_WINDOW)
-        recent = tuple(t for t in (state.requests if state else ()) if t > since)
-        if len(recent) >= CODES_PER_HOUR:
-            return False
-        code_hash, salt = code or (None, None)
-        fresh = CodeState(code_hash=code_hash, salt=salt, valid_until=utc_iso(now + CODE_VALID) if code else None,
-                          tries=0, requests=recent + (utc_iso(now),), version=(state.version + 1) if state else 1)
-        return self._store.save_code(key, fresh, int((now + THROTTLE_WINDOW).timestamp()),
-                                     state.version if state else None)
+        return self._devices.add(device, address, account.disabled_at if account else None, self._now())
 
     def verify(self, email, code, browser):
         """(session id, staff member) for the right code typed in the browser it was sent for; SignInFailed
@@ -249,7 +172,7 @@ class SignIn:
             raise SignInFailed("malformed_code")
         if not _valid_id(browser):
             raise SignInFailed("no_code")  # a browser that never asked for one
-        key = _code_for(address, browser_hash(browser))
+        key = code_key(address, browser_hash(browser))
         now = self._now()
         state = self._store.code(key)
         reason = _refusal(state, code, utc_iso(now))
@@ -307,7 +230,7 @@ def _refusal(state, code, now):
         return "too_many_tries"
     if state.valid_until <= now:
         return "expired"
-    if not hmac.compare_digest(_code_hash(state.salt, code), state.code_hash):
+    if not hmac.compare_digest(code_hash(state.salt, code), state.code_hash):
         return "wrong_code"
     return None
 

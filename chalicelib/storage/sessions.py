@@ -1,17 +1,23 @@
-"""Staff sign-in codes (one item per address) and sessions (one item per session), kept as hashes.
+"""Staff sign-in codes (one item per address and browser), each address's e-mails of codes (one item per address),
+and sessions (one item per session), codes and sessions kept as hashes.
 
 Both carry `expires_at`, the table's TTL attribute, so DynamoDB deletes them once they are of
 no use; the code checks every time limit itself (TTL deletion can lag by days).
 """
-from ..staff.signin import CodeState, SessionState
+from ..staff.signin import CodeState, MailState, SessionState, Waiting
 from .dynamo import ConditionFailed, call, deserialize, put_if_unchanged, serialize
 
 CODE_ENTITY = "signin_code"
+MAIL_ENTITY = "signin_mail"
 SESSION_ENTITY = "staff_session"
 
 
 def code_key(email):
     return {"pk": f"SIGNIN#{email}", "sk": "CODE"}
+
+
+def mail_key(address):
+    return {"pk": f"SIGNIN#{address}", "sk": "MAIL"}
 
 
 def session_key(session_hash):
@@ -61,6 +67,30 @@ class SignInRepository:
         except ConditionFailed:
             return False
         return True
+
+    # --- an address's e-mails of codes ------------------------------------------------------------------
+
+    def mail_state(self, address):
+        response = call(self._client.get_item, TableName=self._table, Key=serialize(mail_key(address)),
+                        ConsistentRead=True)
+        item = deserialize(response.get("Item", {}))
+        if item.get("entity") != MAIL_ENTITY:
+            return None
+        return MailState(mailed_at=item.get("mailed_at"),
+                         waiting=tuple(Waiting(w["browser"], w["words"], w["request_id"], w["requested_at"])
+                                       for w in item.get("waiting", [])),
+                         follow_up_at=item.get("follow_up_at"),
+                         known=tuple((device, at) for device, at in item.get("known", [])),
+                         version=int(item["version"]))
+
+    def save_mail_state(self, address, state, expires_at, previous_version):
+        """Write the address's state, only if nobody did since `previous_version` was read. False when someone did."""
+        item = {**mail_key(address), "entity": MAIL_ENTITY, "mailed_at": state.mailed_at,
+                "waiting": [{"browser": w.browser, "words": w.words, "request_id": w.request_id,
+                             "requested_at": w.requested_at} for w in state.waiting],
+                "follow_up_at": state.follow_up_at, "known": [list(pair) for pair in state.known],
+                "version": state.version, "expires_at": expires_at}
+        return put_if_unchanged(self._client, self._table, item, previous_version)
 
     # --- sessions --------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.staff.accounts import Account
-from chalicelib.staff.signin import CodeState, SessionState
+from chalicelib.staff.signin import CodeState, MailState, SessionState, Waiting
 from chalicelib.storage.accounts import AccountRepository
 from chalicelib.storage.sessions import SignInRepository
 from tests.fakes import FakeAccounts, FakeSignInStore
@@ -68,6 +68,26 @@ def test_a_code_is_spent_once_and_never_after_five_wrong_tries(store):
     for _ in range(5):
         store.count_wrong_try("a@clinic.example", "h2")
     assert not store.use_code("a@clinic.example", "h2", 5)
+
+
+def mail(version, waiting=(), mailed_at="2026-11-30T14:00:00.000Z", follow_up_at=None, known=()):
+    return MailState(mailed_at=mailed_at, waiting=tuple(waiting), follow_up_at=follow_up_at, known=tuple(known),
+                     version=version)
+
+
+def test_an_address_s_e_mail_state_reads_back_as_written_and_needs_the_version_that_was_read(store):
+    assert store.mail_state("a@clinic.example") is None
+    first = mail(1, known=[("d" * 32, "2026-11-30T14:00:00.000Z")])
+    assert store.save_mail_state("a@clinic.example", first, 1, None)
+    assert not store.save_mail_state("a@clinic.example", mail(1), 1, None)  # someone got there first
+    assert store.mail_state("a@clinic.example") == first
+    waiting = mail(2, [Waiting("b" * 32, "otter lantern", "r1", "2026-11-30T14:00:30.000Z"),
+                       Waiting("c" * 32, "comet harbor", "r2", "2026-11-30T14:00:40.000Z")],
+                   follow_up_at="2026-11-30T14:01:15.000Z", known=first.known)
+    assert store.save_mail_state("a@clinic.example", waiting, 1, 1)
+    assert not store.save_mail_state("a@clinic.example", mail(3), 1, 1)
+    assert store.mail_state("a@clinic.example") == waiting
+    assert store.code("a@clinic.example") is None  # beside the codes, never one of them
 
 
 def test_sessions_are_kept_by_hash_touched_and_ended(store):

@@ -89,7 +89,8 @@ def pages():
     found.update({
         "staff-sign-in": inbox.sign_in_page("/api", next_id="r-1", notice="You have been signed out."),
         "staff-sign-in-plain": inbox.sign_in_page(""),
-        "staff-code": inbox.code_page("/api", "ana@clinic.example", next_id="r-1", error="That code is not right."),
+        "staff-code": inbox.code_page("/api", "ana@clinic.example", next_id="r-1", error="That code is not right.",
+                                      words="otter lantern"),
         "staff-code-plain": inbox.code_page("", "ana@clinic.example"),
         "staff-list": _list(items=[view(), _overdue_view(), _history_view(), erased()], filters={"status": "new"},
                             next_cursor="c2", counts={"new": (4, True), "overdue": (1, True)}, spam_count=(1, True)),
@@ -149,8 +150,10 @@ def emails():
     digest = compose_digest("dana@clinic.example", figures, settings, MORNING)
     found["digest.txt"] = f"{digest.subject}\n\n{digest.text}"
     found["digest.html"] = digest.html
-    code = code_email("ana@clinic.example", "12345678")
+    code = code_email("ana@clinic.example", [("otter lantern", "12345678")])
     found["sign-in-code.txt"] = f"{code.subject}\n{code.html!r}\n\n{code.text}"
+    codes = code_email("ana@clinic.example", [("otter lantern", "12345678"), ("comet harbor", "87654321")])
+    found["sign-in-code-several.txt"] = f"{codes.subject}\n{codes.html!r}\n\n{codes.text}"
     return found
 
 

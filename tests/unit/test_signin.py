@@ -14,6 +14,12 @@ START = datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)
 BROWSER = "b" * 43  # the sign-in id of the browser asking (its staff_signin cookie)
 STRANGER = "s" * 43
 DEVICE_KEY = b"k" * 32
+WORDS_KEY = b"w" * 32
+
+
+def new_sign_in(accounts, store, mailer, settings, queue, **options):
+    return SignIn(accounts, store, mailer, settings, lambda: DEVICE_KEY, queue, words_key=lambda: WORDS_KEY,
+                  **options)
 
 
 class Codes:
@@ -33,17 +39,38 @@ def clock():
 
 
 @pytest.fixture
-def world(clock, settings):
+def queue(clock):
+    """The sign-in queue: queue.advance(minutes=2) moves the clock and lets follow-ups come, as SQS does."""
+    return FakeCodeQueue(clock=clock)
+
+
+@pytest.fixture
+def world(clock, settings, queue):
     accounts, store, mailer, codes = FakeAccounts(), FakeSignInStore(), FakeMailer(), Codes()
     AccountAdmin(accounts, now=clock).add("Dana@Clinic.example", "Dana Desk", "staff")
-    queue = FakeCodeQueue()
-    sign_in = SignIn(accounts, store, mailer, settings, lambda: DEVICE_KEY, queue, now=clock, make_code=codes)
+    sign_in = new_sign_in(accounts, store, mailer, settings, queue, now=clock, make_code=codes)
     queue.consumer = sign_in.send_code
     return sign_in, accounts, store, mailer, codes
 
 
 def mailed_code(mailer):
     return re.search(r"\b(\d{4}) (\d{4})\b", mailer.sent[-1].text).group(0).replace(" ", "")
+
+
+def code_beside(words, mail):
+    """The code an e-mail gives beside `words`, or None."""
+    single = re.match(r'Your sign-in code is (\d{4} \d{4})\n\nIt is for the sign-in page that shows the words "(.+?)"',
+                      mail.text)
+    if single:
+        return single.group(1).replace(" ", "") if single.group(2) == words else None
+    for line in mail.text.splitlines():
+        if line.strip().startswith(f"{words}: "):
+            return line.split(": ")[1].replace(" ", "")
+    return None
+
+
+def codes_in(mail):
+    return re.findall(r"\b\d{4} \d{4}\b", mail.text)
 
 
 def test_an_active_account_is_mailed_a_code_that_signs_in(world):
@@ -107,7 +134,7 @@ def test_a_code_works_once(world):
         sign_in.verify("dana@clinic.example", code, BROWSER)
 
 
-def test_five_wrong_tries_void_the_code(world):
+def test_five_wrong_tries_void_the_code(world, queue):
     sign_in, _, _, mailer, _ = world
     sign_in.request_code("dana@clinic.example", BROWSER)
     code = mailed_code(mailer)
@@ -118,6 +145,7 @@ def test_five_wrong_tries_void_the_code(world):
     sign_in.verify("dana@clinic.example", code, BROWSER)  # four wrong tries: the right code still works
 
     sign_in.request_code("dana@clinic.example", BROWSER)
+    queue.advance(minutes=2)  # the address's next e-mail
     code = mailed_code(mailer)
     for _ in range(5):
         with pytest.raises(SignInFailed):
@@ -151,28 +179,29 @@ def test_a_code_in_anything_but_digits_is_not_right_and_never_an_error(world, ty
     assert failure.value.reason in ("malformed_code", "wrong_code")
 
 
-def test_a_new_code_replaces_the_old_one(world):
+def test_a_new_code_replaces_the_old_one(world, queue):
     sign_in, _, _, mailer, _ = world
     sign_in.request_code("dana@clinic.example", BROWSER)
     first = mailed_code(mailer)
     sign_in.request_code("dana@clinic.example", BROWSER)
+    queue.advance(minutes=2)
+    assert len(mailer.sent) == 2
     with pytest.raises(SignInFailed):
         sign_in.verify("dana@clinic.example", first, BROWSER)
     sign_in.verify("dana@clinic.example", mailed_code(mailer), BROWSER)
 
 
-def test_at_most_five_codes_an_hour_per_address(world, clock):
+def test_asking_again_within_two_minutes_waits_for_the_address_s_next_e_mail(world, queue):
     sign_in, _, _, mailer, _ = world
-    for _ in range(7):
-        sign_in.request_code("dana@clinic.example", BROWSER)
-        clock.advance(minutes=1)
-    assert len(mailer.sent) == 5
-    clock.advance(minutes=52, seconds=59)  # the first request is 59:59 old: still counted
     sign_in.request_code("dana@clinic.example", BROWSER)
-    assert len(mailer.sent) == 5
-    clock.advance(seconds=1)  # an hour old: it no longer counts
+    assert len(mailer.sent) == 1  # the first request of a quiet address is mailed at once
+    queue.advance(seconds=30)
     sign_in.request_code("dana@clinic.example", BROWSER)
-    assert len(mailer.sent) == 6
+    queue.advance(minutes=1, seconds=29)
+    assert len(mailer.sent) == 1
+    queue.advance(seconds=1)  # two minutes after the first e-mail: the next one, with the new code
+    assert len(mailer.sent) == 2
+    assert sign_in.verify("dana@clinic.example", mailed_code(mailer), BROWSER)[1].name == "Dana Desk"
 
 
 def test_only_hashes_are_stored(world):
@@ -213,9 +242,9 @@ def test_a_session_ends_after_the_idle_timeout(world, clock, settings):
 
 def test_the_idle_timeout_comes_from_the_setting(world, clock, settings):
     _, accounts, store, mailer, codes = world
-    queue = FakeCodeQueue()
-    sign_in = SignIn(accounts, store, mailer, replace(settings, session_idle_minutes=5), lambda: DEVICE_KEY,
-                     queue, now=clock, make_code=codes)
+    queue = FakeCodeQueue(clock=clock)
+    sign_in = new_sign_in(accounts, store, mailer, replace(settings, session_idle_minutes=5), queue, now=clock,
+                          make_code=codes)
     queue.consumer = sign_in.send_code
     session = signed_in((sign_in, accounts, store, mailer, codes))
     clock.advance(minutes=5)
@@ -323,61 +352,222 @@ def test_a_code_signs_in_only_in_the_browser_that_asked_for_it(world):
     assert sign_in.verify("dana@clinic.example", code, BROWSER)[1].name == "Dana Desk"
 
 
-def test_a_stranger_s_wrong_guesses_never_void_the_staff_member_s_code(world):
+def test_a_stranger_s_wrong_guesses_never_void_the_staff_member_s_code(world, queue):
     sign_in, _, _, mailer, _ = world
     sign_in.request_code("dana@clinic.example", BROWSER)
     code = mailed_code(mailer)
     sign_in.request_code("dana@clinic.example", STRANGER)  # the stranger asks too: a code mailed to Dana
+    queue.advance(minutes=2)
+    assert code_beside(sign_in.words(STRANGER), mailer.sent[-1])
     for guess in range(10):
         with pytest.raises(SignInFailed):
             sign_in.verify("dana@clinic.example", f"{guess:08}", STRANGER)
     assert sign_in.verify("dana@clinic.example", code, BROWSER)[1].name == "Dana Desk"
 
 
-def known_device(sign_in, address="dana@clinic.example"):
-    return sign_in.device_cookie_value(None, address)
+def stranger(n):
+    """The sign-in id of the n-th fresh browser a stranger asks from."""
+    return f"{n:043}"
 
 
-def test_a_flood_of_strangers_requests_never_stops_a_known_browser_s_codes(world):
+def test_a_flood_of_strangers_never_stops_the_code_of_a_browser_that_never_signed_in(world, queue):
+    """Issue 27, item 1. Bug it catches: a shared budget for browsers without a device cookie, spent by strangers
+    (`if not known and not self._count(address, now, code=None): return "throttled"`)."""
     sign_in, _, _, mailer, _ = world
-    device = known_device(sign_in)
-    for n in range(20):  # strangers, each from a browser of their own
-        sign_in.request_code("dana@clinic.example", f"{n:043}")
-    flooded = len(mailer.sent)
-    assert flooded == 5  # the anonymous share of the hour
-    sign_in.request_code("dana@clinic.example", BROWSER, device)
-    assert len(mailer.sent) == flooded + 1
-    assert sign_in.verify("dana@clinic.example", mailed_code(mailer), BROWSER)[1].name == "Dana Desk"
+    for n in range(20):  # a stranger, from fresh browsers, in the minute before
+        sign_in.request_code("dana@clinic.example", stranger(n))
+        queue.advance(seconds=3)
+    sign_in.request_code("dana@clinic.example", BROWSER)  # Dana, a new hire: this browser never signed in
+    for n in range(20, 23):  # and some more after her
+        sign_in.request_code("dana@clinic.example", stranger(n))
+    queue.advance(minutes=2)
+    mail = mailer.sent[-1]
+    assert len(codes_in(mail)) <= 5
+    code = code_beside(sign_in.words(BROWSER), mail)  # the words her page shows
+    assert code, "no e-mail has a code beside her browser's words"
+    assert sign_in.verify("dana@clinic.example", code, BROWSER)[1].name == "Dana Desk"
 
 
-def test_a_known_browser_has_five_codes_an_hour_of_its_own(world, clock):
+def test_an_address_gets_at_most_one_e_mail_of_strangers_codes_every_two_minutes(world, queue):
+    """The bound on mail bombing: at most 30 e-mails an hour, 5 codes each. Bug it catches: the next e-mail going
+    without waiting for MAIL_EVERY (`_may_mail` returning True), an e-mail a request."""
     sign_in, _, _, mailer, _ = world
-    device = known_device(sign_in)
-    for _ in range(7):
-        sign_in.request_code("dana@clinic.example", BROWSER, device)
-    assert len(mailer.sent) == 5
-    clock.advance(hours=1, seconds=1)
+    for n in range(360):  # a request every 10 s, each from a fresh browser, for an hour
+        queue.advance(seconds=10 if n else 0)
+        sign_in.request_code("dana@clinic.example", stranger(n))
+    sent = mailer.sent
+    assert len(sent) == 30
+    assert all(len(codes_in(mail)) == 5 for mail in sent[1:]) and len(codes_in(sent[0])) == 1
+
+
+def test_a_waiting_request_is_mailed_within_two_minutes_by_follow_ups_each_under_a_minute(world, queue, clock):
+    """The queue's age alarm fires after a minute: no follow-up may be delayed that long. Bug it catches: one
+    follow-up for the whole wait (`due = _moment(state.mailed_at) + MAIL_EVERY`)."""
+    sign_in, _, _, mailer, _ = world
+    sign_in.request_code("dana@clinic.example", STRANGER)
+    asked = clock()
+    sign_in.request_code("dana@clinic.example", BROWSER)
+    delays = []
+    while len(mailer.sent) < 2:
+        assert len(queue.delayed) == 1
+        delays.append((queue.delayed[0][0] - clock()).total_seconds())
+        queue.advance(seconds=delays[-1])
+    assert max(delays) <= 45 and (clock() - asked).total_seconds() <= 121
+    assert code_beside(sign_in.words(BROWSER), mailer.sent[-1])
+
+
+def test_the_words_come_from_the_browser_and_never_from_the_address(world):
+    sign_in, accounts, _, _, _ = world
+    AccountAdmin(accounts).add("ana@clinic.example", "Ana Admin", "admin")
+    queue = FakeCodeQueue()
+    sign_in._queue = queue
+    sign_in.request_code("dana@clinic.example", BROWSER)
+    sign_in.request_code("ana@clinic.example", BROWSER)
+    sign_in.request_code("dana@clinic.example", STRANGER)
+    words = [request.words for request in queue.pending]
+    assert words[0] == words[1] == sign_in.words(BROWSER) != words[2] == sign_in.words(STRANGER)
+    assert re.fullmatch(r"[a-z]+ [a-z]+", words[0])
+
+
+def test_a_copy_of_a_request_never_replaces_the_code_it_mailed(world, queue):
+    """SQS delivers at least once. Bug it catches: answering a message again (neither `request_id in answered`
+    check), which mails a new code and voids the one the person is typing."""
+    sign_in, _, _, mailer, _ = world
+    queue.consumer = None
+    sign_in.request_code("dana@clinic.example", BROWSER)
+    (request,) = queue.pending
+    assert sign_in.send_code(request) == "sent"
+    code = mailed_code(mailer)
+    queue.advance(minutes=5)
+    assert sign_in.send_code(request) == "duplicate"  # the same message, delivered again
+    assert len(mailer.sent) == 1
+    assert sign_in.verify("dana@clinic.example", code, BROWSER)[1].name == "Dana Desk"
+
+
+def signed_in_device(sign_in, mailer, queue, address="dana@clinic.example", browser=BROWSER, device=None):
+    """Sign in as `address` in a browser holding `device`: the device cookie it holds afterwards."""
+    sign_in.request_code(address, browser, device)
+    queue.advance(minutes=2)
+    sign_in.verify(address, code_beside(sign_in.words(browser), mailer.sent[-1]), browser)
+    return sign_in.device_cookie_value(device, address)
+
+
+def test_a_browser_that_signed_in_before_gets_its_code_at_once_during_a_flood(world, queue):
+    sign_in, _, _, mailer, _ = world
+    device = signed_in_device(sign_in, mailer, queue)
+    for n in range(20):
+        sign_in.request_code("dana@clinic.example", stranger(n))
+    before = len(mailer.sent)
     sign_in.request_code("dana@clinic.example", BROWSER, device)
-    assert len(mailer.sent) == 6
+    assert len(mailer.sent) == before + 1  # at once, in an e-mail of its own
+    assert sign_in.verify("dana@clinic.example", code_beside(sign_in.words(BROWSER), mailer.sent[-1]),
+                          BROWSER)[1].name == "Dana Desk"
+
+
+def test_one_device_cookie_gets_five_codes_an_hour_at_once_whatever_sign_in_ids_it_shows(world, queue):
+    """Issue 27, item 2: 20 codes in a minute came from one device cookie. Bug it catches: counting a device's codes
+    by the sign-in id the browser chooses (`self._count(_code_for(address, browser), ...)`), not by its device id."""
+    sign_in, _, _, mailer, _ = world
+    device = signed_in_device(sign_in, mailer, queue)
+    queue.advance(minutes=2)
+    before = len(mailer.sent)
+    for n in range(20):  # the same cookie, with a new staff_signin id each time
+        sign_in.request_code("dana@clinic.example", stranger(n), device)
+        queue.advance(seconds=3)
+    # 5 at once as a known device, then as any browser: one e-mail at once, and one two minutes after it
+    assert len(mailer.sent) - before == 6
+    queue.advance(minutes=2)
+    assert len(mailer.sent) - before == 7 and len(codes_in(mailer.sent[-1])) == 5
+
+
+def test_an_address_s_known_browsers_get_ten_codes_an_hour_at_once_between_them(world, queue):
+    sign_in, _, _, mailer, _ = world
+    devices = []
+    for n in range(3):
+        devices.append(signed_in_device(sign_in, mailer, queue, browser=stranger(n)))
+        queue.advance(minutes=2)
+    before = len(mailer.sent)
+    for device in devices:
+        for _ in range(5):
+            sign_in.request_code("dana@clinic.example", BROWSER, device)
+    assert len(mailer.sent) - before == 10 + 1  # the hard cap, then one e-mail of any browser's codes
+    queue.advance(hours=1)
+    sign_in.request_code("dana@clinic.example", BROWSER, devices[2])
+    assert len(mailer.sent) - before == 13  # the waiting one, and a new hour's code at once
+
+
+def test_disabling_an_account_voids_its_device_cookies_for_good(world, queue, clock):
+    """Bug it catches: a device cookie that outlives its account's disabling (`known = request.device is not
+    None`, no generation compared), so a browser of a disabled and re-enabled account still jumps the queue."""
+    sign_in, accounts, _, mailer, _ = world
+    device = signed_in_device(sign_in, mailer, queue)
+    AccountAdmin(accounts, now=clock).disable("dana@clinic.example")
+    queue.advance(seconds=1)
+    AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
+    queue.advance(minutes=2)
+    sign_in.request_code("dana@clinic.example", STRANGER)  # a stranger's e-mail just went
+    before = len(mailer.sent)
+    sign_in.request_code("dana@clinic.example", BROWSER, device)
+    assert len(mailer.sent) == before  # an anonymous browser now: it waits for the next e-mail
+    queue.advance(minutes=2)
+    again = signed_in_device(sign_in, mailer, queue, device=device)
+    before = len(mailer.sent)
+    sign_in.request_code("dana@clinic.example", BROWSER, again)
+    assert len(mailer.sent) == before + 1
 
 
 @pytest.mark.parametrize("device", [
     None, "", "not-a-device", "a" * 43 + ".0123", "a" * 43,
-    "a" * 43 + "." + "0" * 32,  # the right shape, a forged signature
+    "a" * 43 + "." + "0" * 32,  # a cookie of the format before this one: asks as a stranger once
+    "A" * 86,  # the right shape, a forged signature
 ])
-def test_only_a_device_cookie_signed_for_this_address_counts_as_known(world, device):
+def test_only_a_device_entry_signed_for_this_address_is_claimed(world, queue, device):
     sign_in, *_ = world
-    assert not sign_in.is_known_device(device, "dana@clinic.example")
-    assert sign_in.is_known_device(known_device(sign_in), "dana@clinic.example")
-    assert not sign_in.is_known_device(known_device(sign_in, "ana@clinic.example"), "dana@clinic.example")
+    queue.consumer = None
+    ana, dana = sign_in.device_cookie_value(None, "ana@clinic.example"), sign_in.device_cookie_value(None,
+                                                                                                    "dana@clinic.example")
+    for cookie, claimed in ((device, False), (ana, False), (dana, True), (f"{device}.{dana}", True)):
+        sign_in.request_code("dana@clinic.example", BROWSER, cookie)
+        assert (queue.pending.pop().device is not None) is claimed, cookie
 
 
-def test_signing_in_again_keeps_the_browser_s_device_id(world):
-    sign_in, *_ = world
-    first = known_device(sign_in)
+def test_a_shared_browser_keeps_a_device_entry_for_each_person_who_signed_in_on_it(world, queue, clock):
+    """Issue 27, item 3: on a front-desk computer the cookie was re-signed for whoever signed in last. Bug it
+    catches: one entry per browser (`device_token(key, device_id, address)` replacing the previous person's)."""
+    sign_in, accounts, _, mailer, _ = world
+    AccountAdmin(accounts, now=clock).add("ana@clinic.example", "Ana Admin", "admin")
+    device = signed_in_device(sign_in, mailer, queue, "dana@clinic.example")
+    queue.advance(minutes=2)
+    device = signed_in_device(sign_in, mailer, queue, "ana@clinic.example", device=device)
+    queue.consumer = None
+    for address in ("dana@clinic.example", "ana@clinic.example"):
+        sign_in.request_code(address, BROWSER, device)
+        assert queue.pending.pop().device is not None, address
+
+
+def test_signing_in_again_keeps_the_device_id_its_codes_are_counted_by(world, queue):
+    sign_in, _, _, mailer, _ = world
+    queue.consumer = None
+    first = sign_in.device_cookie_value(None, "dana@clinic.example")
     again = sign_in.device_cookie_value(first, "dana@clinic.example")
-    assert again == first
-    assert sign_in.device_cookie_value(first, "ana@clinic.example").split(".")[0] == first.split(".")[0]
+    claims = []
+    for cookie in (first, again):
+        sign_in.request_code("dana@clinic.example", BROWSER, cookie)
+        claims.append(queue.pending.pop().device)
+    assert claims[0] == claims[1] and again.count(".") == 0
+
+
+def test_the_device_cookie_keeps_the_sixteen_latest_people_within_four_kilobytes(world, queue):
+    sign_in, *_ = world
+    queue.consumer = None
+    cookie = None
+    for n in range(20):
+        cookie = sign_in.device_cookie_value(cookie, f"person{n}@clinic.example")
+        queue.advance(seconds=1)
+    assert len(f"staff_device={cookie}; Path=/api/staff; HttpOnly; SameSite=Lax; Secure; Max-Age=34560000") <= 4096
+    for n, kept in ((19, True), (4, True), (3, False)):
+        sign_in.request_code(f"person{n}@clinic.example", BROWSER, cookie)
+        assert (queue.pending.pop().device is not None) is kept, n
 
 
 class Counting:
@@ -403,7 +593,7 @@ def test_asking_for_a_code_costs_the_same_for_every_address_and_mails_off_the_re
         FakeCodeQueue()
     AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
     accounts.calls.clear()
-    sign_in = SignIn(accounts, store, mailer, settings, lambda: DEVICE_KEY, queue, now=clock)
+    sign_in = new_sign_in(accounts, store, mailer, settings, queue, now=clock)
     work = []
     for address in ("dana@clinic.example", "nobody@clinic.example"):
         sign_in.request_code(address, BROWSER)
@@ -415,7 +605,7 @@ def test_asking_for_a_code_costs_the_same_for_every_address_and_mails_off_the_re
 def test_the_queue_s_consumer_mails_only_active_accounts(settings, clock):
     accounts, mailer, queue = FakeAccounts(), FakeMailer(), FakeCodeQueue()
     AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
-    sign_in = SignIn(accounts, FakeSignInStore(), mailer, settings, lambda: DEVICE_KEY, queue, now=clock)
+    sign_in = new_sign_in(accounts, FakeSignInStore(), mailer, settings, queue, now=clock)
     sign_in.request_code("nobody@clinic.example", BROWSER)
     sign_in.request_code("dana@clinic.example", BROWSER)
     assert [sign_in.send_code(request) for request in queue.pending] == ["no_account", "sent"]
@@ -425,7 +615,7 @@ def test_the_queue_s_consumer_mails_only_active_accounts(settings, clock):
 def test_a_wrong_code_costs_the_same_whether_or_not_the_address_has_an_account(settings, clock):
     accounts, counting, queue = FakeAccounts(), Counting(FakeSignInStore()), FakeCodeQueue()
     AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
-    measured = SignIn(accounts, counting, FakeMailer(), settings, lambda: DEVICE_KEY, queue, now=clock)
+    measured = new_sign_in(accounts, counting, FakeMailer(), settings, queue, now=clock)
     queue.consumer = measured.send_code
     measured.request_code("dana@clinic.example", STRANGER)  # a stranger's browser has a code for a staff address
     measured.request_code("nobody@clinic.example", STRANGER)
