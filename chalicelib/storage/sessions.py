@@ -4,7 +4,8 @@ and sessions (one item per session), codes and sessions kept as hashes.
 Both carry `expires_at`, the table's TTL attribute, so DynamoDB deletes them once they are of
 no use; the code checks every time limit itself (TTL deletion can lag by days).
 """
-from ..staff.signin import CodeState, MailState, SessionState, Waiting
+from ..staff.code_mail import CodeState, MailState, Waiting
+from ..staff.signin import SessionState
 from .dynamo import ConditionFailed, call, deserialize, put_if_unchanged, serialize
 
 CODE_ENTITY = "signin_code"

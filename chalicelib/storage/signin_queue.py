@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.logs import get_logger
 from ..staff.devices import DeviceClaim
-from ..staff.signin import CodeRequest, MailDue
+from ..staff.code_mail import CodeRequest, MailDue
 from .dynamo import unavailable
 
 log = get_logger(__name__)
