@@ -107,7 +107,7 @@ def code_hash(salt, code):
 def code_email(address, codes):
     """The e-mail of sign-in codes, each beside its browser's words: `codes` is [(words, code)], from the inbox's
     templates (sign-in-code.txt)."""
-    from .inbox import TEMPLATES  # the pages, and Jinja2, only where a code is mailed
+    from .mail_templates import TEMPLATES
 
     return Email(
         to=address,
