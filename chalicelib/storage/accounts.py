@@ -41,30 +41,23 @@ class AccountRepository:
 
     def disable(self, email, now):
         """Mark the account disabled; None when there is no such account."""
-        try:
-            response = call(
-                self._client.update_item,
-                TableName=self._table,
-                Key=serialize(account_key(email)),
-                UpdateExpression="SET active = :false, updated_at = :now, disabled_at = :now",
-                ConditionExpression="entity = :entity",
-                ExpressionAttributeValues=serialize({":false": False, ":now": now, ":entity": ACCOUNT_ENTITY}),
-                ReturnValues="ALL_NEW",
-            )
-        except ConditionFailed:
-            return None
-        return _account(deserialize(response["Attributes"]))
+        return self._update(email, "SET active = :false, updated_at = :now, disabled_at = :now",
+                            {":false": False, ":now": now})
 
     def set_digest(self, email, on, now):
         """Turn the account's morning digest on or off, and nothing else; None when there is no such account."""
+        return self._update(email, "SET digest = :digest, updated_at = :now", {":digest": bool(on), ":now": now})
+
+    def _update(self, email, expression, values):
+        """One conditional change of an existing account, which it returns as it is now; None when there is none."""
         try:
             response = call(
                 self._client.update_item,
                 TableName=self._table,
                 Key=serialize(account_key(email)),
-                UpdateExpression="SET digest = :digest, updated_at = :now",
+                UpdateExpression=expression,
                 ConditionExpression="entity = :entity",
-                ExpressionAttributeValues=serialize({":digest": bool(on), ":now": now, ":entity": ACCOUNT_ENTITY}),
+                ExpressionAttributeValues=serialize({**values, ":entity": ACCOUNT_ENTITY}),
                 ReturnValues="ALL_NEW",
             )
         except ConditionFailed:
