@@ -191,9 +191,9 @@ class InboxPages:
         require_same_origin(request.headers, self._settings)
         form = read_form(request)
         next_id = next_request_id(form.get("next"))
-        browser = cookie(request.headers, BROWSER_COOKIE)
-        if not browser or not re.fullmatch(r"[A-Za-z0-9_-]{43}", browser):
-            browser = new_browser_id()
+        # Always a new id, never one the browser shows: a cookie another site on the same domain planted would
+        # otherwise let it ask again as her browser (replacing her code) or spend her code's tries.
+        browser = new_browser_id()
         try:
             self._sign_in.request_code(form.get("email"), browser, cookie(request.headers, DEVICE_COOKIE))
         except ValidationFailed as error:

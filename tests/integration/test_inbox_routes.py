@@ -333,3 +333,21 @@ def test_asking_for_a_code_while_its_queue_is_unreachable_is_a_page_to_try_again
     asked = inbox.request("POST", "/staff/sign-in", FORM, urlencode({"email": "ana@clinic.example"}))
     assert asked.status_code == 503 and asked.headers["Retry-After"] == "5"
     assert "Please try again" in asked.body.decode()
+
+
+def test_a_sign_in_id_the_browser_shows_is_never_taken_as_its_own(inbox):
+    """Catches keeping a well-formed staff_signin cookie: one planted by another site on the same domain would let
+    its planter ask again as her browser (replacing her code) or spend her code's tries."""
+    planted = "staff_signin=" + "P" * 43
+    asked = inbox.request("POST", "/staff/sign-in", {**FORM, "Cookie": planted},
+                          urlencode({"email": "ana@clinic.example"}))
+    assert asked.status_code == 200
+    issued = cookie_of(asked, "staff_signin")
+    assert issued != planted and len(issued) == len(planted)
+    code = mailed_code("ana@clinic.example")
+    with_planted = inbox.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": planted},
+                                 urlencode({"email": "ana@clinic.example", "code": code}))
+    assert with_planted.status_code == 401
+    signed_in = inbox.request("POST", "/staff/sign-in/code", {**FORM, "Cookie": issued},
+                              urlencode({"email": "ana@clinic.example", "code": code}))
+    assert signed_in.status_code == 303
