@@ -124,8 +124,8 @@ class ConfirmationDelivery:
         if decided is not None:
             self._mark(current.id, decided)  # decided (and perhaps sent) here before: only the mark is missing
             return
-        if current.corrects:
-            # The person corrected a request they had just sent, from the same page: it was confirmed once.
+        if current.corrects and self._first_was_confirmed(current.corrects):
+            # The person corrected a request they had just sent, from the same page: one confirmation is enough.
             log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,
                                                     "reason": "correction"})
             self._mark(current.id, "correction")
@@ -147,6 +147,15 @@ class ConfirmationDelivery:
             return
         log.info("confirmation sent", extra={"event": "confirmation_sent", "appointment_id": current.id})
         self._mark(current.id, "sent")
+
+    def _first_was_confirmed(self, first_id):
+        """Whether the request a correction corrects got its confirmation. Not decided yet (its record may come
+        later, from another shard): the correction's record is retried, so the person never gets two, nor none.
+        Never sent (kept as possible spam, over the cap, refused): the correction is the one confirmed."""
+        first = self._repository.get(first_id)
+        if first is not None and first.confirmed_at is None and first.status != "suspected_spam":
+            raise StorageUnavailable()
+        return first is not None and first.confirmation == "sent"
 
     def _mark(self, request_id, outcome):
         try:

@@ -209,14 +209,49 @@ def test_a_new_request_is_confirmed_once_however_often_its_records_come(confirm_
     assert repository.marks == [(REF, "sent")]
 
 
-def test_a_correction_gets_no_second_confirmation(confirm_settings):
+FIRST = "firstrequestid0000000000"
+
+
+def correction_of(first):
+    return stored_request().model_copy(update={"corrects": first.id})
+
+
+def test_a_correction_of_a_confirmed_request_gets_no_second_confirmation(confirm_settings):
     """The person corrected the request they had just sent, from the same page (intake.service): one confirmation is
     enough. Catches the consumer confirming every new request, `corrects` or not."""
-    correction = stored_request().model_copy(update={"corrects": "firstrequestid0000000000"})
-    repository, mailer = MarkingRepository(correction), FakeMailer()
+    first = stored_request().model_copy(update={"id": FIRST, "confirmed_at": "2026-11-25T15:00:02.000Z",
+                                                "confirmation": "sent"})
+    correction = correction_of(first)
+    repository, mailer = MarkingRepository(first, correction), FakeMailer()
     assert delivery(repository, mailer, confirm_settings).deliver([record(correction)]) == []
     assert mailer.sent == []
     assert repository.marks == [(REF, "correction")]
+
+
+def test_a_correction_of_a_request_never_confirmed_is_the_one_confirmed(confirm_settings):
+    """The first was kept as possible spam (autofill beat the time trap): skipping the correction too would leave the
+    person with no confirmation at all."""
+    first = stored_request().model_copy(update={"id": FIRST, "status": "suspected_spam"})
+    correction = correction_of(first)
+    repository, mailer = MarkingRepository(first, correction), FakeMailer()
+    assert delivery(repository, mailer, confirm_settings).deliver([record(correction)]) == []
+    assert [mail.to for mail in mailer.sent] == ["jose.garcia@example.com"]
+    assert repository.marks == [(REF, "sent")]
+
+
+def test_a_correction_whose_first_is_not_yet_decided_waits_for_it(confirm_settings):
+    """Its record may come first, from another shard: retried, never sent twice, never left unsent."""
+    first = stored_request().model_copy(update={"id": FIRST})
+    correction = correction_of(first)
+    repository, mailer = MarkingRepository(first, correction), FakeMailer()
+    confirm = delivery(repository, mailer, confirm_settings)
+    waiting = record(correction)
+    assert confirm.deliver([waiting]) == [waiting.sequence_number]
+    assert mailer.sent == []
+
+    assert confirm.deliver([record(first)]) == []
+    assert confirm.deliver([waiting]) == []
+    assert len(mailer.sent) == 1 and repository.marks == [(FIRST, "sent"), (REF, "correction")]
 
 
 def test_suspected_spam_is_never_confirmed_until_staff_rescue_it(confirm_settings):
