@@ -143,10 +143,14 @@ class AppointmentService:
         within CORRECTION_WINDOW, for the same location, it is a correction: a request of its own that names the
         one it corrects, under the id of its place in line, so that its own retries are replays. A third, a late
         or another location's is kept as token_reused."""
-        if now - first.created_at > CORRECTION_WINDOW or form.fields()["location"] != first.location:
-            return self._reused_token(form, now, secret, content_hash, verdict, language)
+        late = now - first.created_at > CORRECTION_WINDOW or form.fields()["location"] != first.location
         for number in range(1, MAX_CORRECTIONS + 1):
             dedupe_key = f"{first.dedupe_key}#correction{number}"
+            if late:  # no new correction now; but a correction's own retry, arriving late, is still its replay
+                existing = self._repository.find(derived_id(dedupe_key, secret))
+                if existing is not None and (existing.dedupe_key, existing.content_hash) == (dedupe_key, content_hash):
+                    return Receipt(existing.id, replayed=True)
+                continue
             request = self._request(form, now, derived_id(dedupe_key, secret), dedupe_key, content_hash, verdict,
                                     lookups(lookup_key(secret), form.fields()), language)
             request = request.model_copy(update={"corrects": first.corrects or first.id})

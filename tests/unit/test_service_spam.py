@@ -201,3 +201,15 @@ def test_a_person_makes_no_spam_line(service, served):
     service.submit(valid_fields(form_token=served))
 
     assert not any('"spam_suspected"' in line for line in captured_log_lines()[before:])
+
+
+def test_a_correction_s_own_retry_arriving_after_the_window_is_its_replay(service, repository, served, clock):
+    """Catches checking the 30 minutes before looking for the correction itself: a network retry landing at 30:01
+    became a second, token_reused request."""
+    service.submit(valid_fields(form_token=served))
+    clock.advance(minutes=29, seconds=59)
+    fixed = service.submit(valid_fields(form_token=served, phone="212-555-0199"))
+    clock.advance(seconds=3)
+    retried = service.submit(valid_fields(form_token=served, phone="212-555-0199"))
+
+    assert (retried.id, retried.replayed, len(repository.requests)) == (fixed.id, True, 2)
