@@ -109,7 +109,7 @@ def answer_language(request):
         else:
             value = dict(parse_qsl(body, max_num_fields=web.MAX_FORM_FIELDS)).get("language")
         sent = value if isinstance(value, str) else None
-    except (ValueError, UnicodeDecodeError, AttributeError):
+    except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):  # deeply nested JSON: no field to read
         pass
     if sent is None:
         sent = (getattr(request, "query_params", None) or {}).get("lang")

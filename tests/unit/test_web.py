@@ -319,3 +319,13 @@ def test_every_error_a_patient_can_meet_has_its_words_in_the_catalogue(error):
 
     message = getattr(errors, error).message
     assert translate(message, "es") != message
+
+
+def test_the_language_of_an_answer_to_deeply_nested_json_is_the_browser_s_not_a_crash():
+    """Catches answer_language letting json's RecursionError out: the error page would fail to draw."""
+    from types import SimpleNamespace
+
+    from chalicelib.intake.http import answer_language
+
+    request = SimpleNamespace(raw_body=b"{\"a\": " + b"[" * 10_000, headers={"accept-language": "es"}, query_params=None)
+    assert answer_language(request) == "es"
