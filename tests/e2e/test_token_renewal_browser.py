@@ -61,3 +61,26 @@ def test_a_form_sent_with_an_old_token_renews_it_first_and_waits_out_the_time_tr
     submit_and_wait_for_answer(page, 201)
     stored = the_request(stack, fields)
     assert (stored["status"], stored.get("spam_reasons")) == ("new", None)
+
+
+def test_a_page_served_again_from_a_cache_with_an_old_token_renews_it(stack, browser):
+    """The page's own clock says it was just opened, but the token it holds is a day old (a page restored from a
+    cache): the time in the token itself tells. Catches judging a token's age by the page's load time alone."""
+    max_age = int(stack.settings_env.get("FORM_TOKEN_MAX_AGE_HOURS") or 24)
+    secret = stack.client("secretsmanager").get_secret_value(
+        SecretId=stack.settings_env["DEDUPE_KEY_SECRET"])["SecretString"].encode()
+    old = spam.issue_token(spam.token_key(secret), datetime.now(timezone.utc) - timedelta(hours=max_age, minutes=5))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(stack.base_url + "/")
+        page.opened_at = time.monotonic()
+        set_token(page, old)
+        fields = person()
+        fill(page, fields)
+        submit_and_wait_for_answer(page, 201)
+        stored = the_request(stack, fields)
+        assert (stored["status"], stored.get("spam_reasons")) == ("new", None)
+    finally:
+        context.close()

@@ -81,7 +81,27 @@
   });
 
   function tokenIsOld() {
-    return Boolean(tokenField && tokenField.value) && Date.now() - tokenIssuedAt > tokenMaxAge - RENEW_BEFORE;
+    if (!tokenField || !tokenField.value) {
+      return false;
+    }
+    // Old by this page's clock since it got the token, or by the time the token itself carries (a page restored from
+    // a cache runs this script anew with the token it was served with). A clock ahead only renews sooner.
+    var limit = tokenMaxAge - RENEW_BEFORE;
+    return Date.now() - tokenIssuedAt > limit || Date.now() - tokenTime(tokenField.value) > limit;
+  }
+
+  function tokenTime(token) {
+    // A form token begins with the time it was issued: 8 bytes, milliseconds since the epoch (core/signing.py).
+    try {
+      var bytes = atob(token.slice(0, 12).replace(/-/g, "+").replace(/_/g, "/"));
+      var time = 0;
+      for (var i = 0; i < 8; i += 1) {
+        time = time * 256 + bytes.charCodeAt(i);
+      }
+      return time;
+    } catch (error) {
+      return Date.now();
+    }
   }
 
   function renewIfOld() {
