@@ -354,6 +354,20 @@ def test_failed_sign_ins_are_counted_and_alarm(stack):
     assert alarm["AlarmActions"] == [{"Ref": "OperationsTopic"}]
 
 
+@pytest.mark.parametrize("outcome, counted", [("dropped", True), ("mail_failed", True), ("busy", True),
+                                             ("sent", False), ("waiting", False), ("no_account", False)])
+def test_sign_in_codes_the_function_could_not_send_are_counted_and_alarm(stack, outcome, counted):
+    """The code function catches its own failures (so its Errors metric stays 0): its log lines must alarm instead."""
+    props = properties(stack, "SignInCodesNotSentMetricFilter")
+    assert props["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-sign-in-codes"}
+    assert matches(props["FilterPattern"], {"event": "sign_in_code", "outcome": outcome}) is counted
+    (transformation,) = props["MetricTransformations"]
+    alarm = properties(stack, "SignInCodesNotSentAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (transformation["MetricNamespace"],
+                                                         transformation["MetricName"])
+    assert alarm["AlarmActions"] == [{"Ref": "OperationsTopic"}]
+
+
 # --- telling people from bots ---------------------------------------------------------------
 
 def test_ses_keeps_the_suppression_list_and_publishes_reputation(stack):
