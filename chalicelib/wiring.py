@@ -195,7 +195,7 @@ def sign_in():
     client = aws_client("dynamodb")
     return SignIn(AccountRepository(client, settings.table_name), SignInRepository(client, settings.table_name),
                   mailer(), settings, device_key, SignInQueue(aws_client("sqs"), settings.sign_in_queue_url),
-                  words_key=words_key)
+                  words_key=words_key, sources_key=purpose_key_of("sign-in sources"))
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ LABELS = {
     "staff sign-in words": b"staff sign-in words",  # staff.sign_in_words: which code in an e-mail is a browser's
     "confirmation cap": b"confirmation cap",  # notify.confirmations: an address's daily count, keyed
     "digest claims": b"digest claim",  # storage.digest_claims: an account's digest of the day, keyed
+    "sign-in sources": b"staff sign-in source",  # staff.sign_in_sources: the network a code request came from
 }
 
 

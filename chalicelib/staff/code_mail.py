@@ -4,11 +4,11 @@ and when (signin.py queues the requests; docs/staff.md, "Sign-in", has the whole
 A browser that signed in as the address before (its device entry, devices.py, checked against the account's
 generation) is mailed its code at once: 5 an hour per device, 10 an hour per address, counted by device id.
 Every other request, and a known browser's past those, is answered by the address's next e-mail of codes: at most
-one every 2 minutes, carrying the codes of the last 5 browsers that asked since the one before, each beside the
-words its page shows. Nothing a stranger does is refused for a budget they have spent: they can only be among the
-last 5. The first request of a quiet address is mailed at once; one that must wait is mailed by a follow-up the
-consumer queues for itself (MailDue), at most 45 s ahead each, so the queue's age alarm (a minute) keeps its
-meaning. An address's state is one item, written only if unchanged since read (two consumers run at once).
+one every 2 minutes, carrying the codes of the last 5 networks that asked since the one before (one browser each:
+a network's newer request replaces its older one; sign_in_sources.py), each beside the words its page shows.
+Nothing a stranger does is refused for a budget they have spent: they can only be among the last 5 networks.
+The first request of a quiet address is mailed at once; one that must wait is mailed by a follow-up the consumer
+queues for itself (MailDue), at most 45 s ahead each, so the queue's age alarm (a minute) keeps its meaning. An address's state is one item, written only if unchanged since read (two consumers run at once).
 
 A message handled twice (SQS delivers at least once) answers its request once: each browser's code item keeps the
 ids of the requests it answered, and a code already mailed is never replaced by a copy of the request that asked.
@@ -26,13 +26,14 @@ from ..core.errors import MailNotSent
 from ..core.logs import get_logger
 from ..core.mail import Email
 from .devices import DeviceClaim, generation
+from .sign_in_sources import UNKNOWN
 
 log = get_logger(__name__)
 
 CODE_DIGITS = 8
 CODE_VALID = timedelta(minutes=10)
 MAIL_EVERY = timedelta(minutes=2)  # an address's e-mails of strangers' (anonymous) codes: one at most this often
-CODES_PER_MAIL = 5  # the last browsers that asked, each with its code
+CODES_PER_MAIL = 5  # the last networks that asked, each with its (latest) browser's code
 CODES_PER_DEVICE = 5  # an hour, to a browser that signed in before, at once
 CODES_TO_DEVICES = 10  # an hour, to all of an address's known browsers together
 THROTTLE_WINDOW = timedelta(hours=1)
@@ -60,6 +61,7 @@ class CodeRequest:
     device: Optional[DeviceClaim]  # the browser's device entry for the address, if it has one
     request_id: str
     requested_at: str
+    source: str = UNKNOWN  # a keyed hash of the network it came from (sign_in_sources.py)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Waiting:
     words: str
     request_id: str
     requested_at: str
+    source: str = UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ class CodeMail:
             return "duplicate", 0, "anonymous"
         known = request.device is not None and hmac.compare_digest(request.device.generation,
                                                                    generation(account.disabled_at))
-        mine = Waiting(request.browser, request.words, request.request_id, request.requested_at)
+        mine = Waiting(request.browser, request.words, request.request_id, request.requested_at, request.source)
         for _ in range(_ATTEMPTS):
             now = self._now()
             state = self._store.mail_state(request.address) or _NO_MAIL
@@ -156,7 +159,8 @@ class CodeMail:
                                                                                      utc_iso(now)),)), state, now):
                     return self._mail(request.address, (mine,)) + ("known",)
                 continue
-            waiting = tuple(w for w in state.waiting if w.browser != mine.browser) + (mine,)
+            # One place a network: a flood from one replaces its own request, never pushes out another network's.
+            waiting = tuple(w for w in state.waiting if w.browser != mine.browser and w.source != mine.source) + (mine,)
             if _may_mail(state, now):
                 if self._save(request.address, MailState(utc_iso(now), (), None, known_codes, 0), state, now):
                     return self._mail(request.address, waiting[-CODES_PER_MAIL:]) + ("anonymous",)

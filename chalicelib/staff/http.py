@@ -90,6 +90,12 @@ def authenticate(request, settings, tokens, sign_in):
 
 # --- reading and answering ----------------------------------------------------------------------
 
+def source_ip(request):
+    """The caller's address as API Gateway saw it (None when it gave none): sign_in_sources.py hashes its network."""
+    identity = (getattr(request, "context", None) or {}).get("identity") or {}
+    return identity.get("sourceIp")
+
+
 def read_form(request):
     return web.read_form(request.headers, request.raw_body)
 
@@ -195,7 +201,8 @@ class InboxPages:
         # otherwise let it ask again as her browser (replacing her code) or spend her code's tries.
         browser = new_browser_id()
         try:
-            self._sign_in.request_code(form.get("email"), browser, cookie(request.headers, DEVICE_COOKIE))
+            self._sign_in.request_code(form.get("email"), browser, cookie(request.headers, DEVICE_COOKIE),
+                                       source_ip(request))
         except ValidationFailed as error:
             return page(422, inbox.sign_in_page(self._base, next_id, error.fields["email"])), "invalid"
         response = page(200, inbox.code_page(self._base, form.get("email", "").strip(), next_id,

@@ -36,6 +36,7 @@ from .auth import StaffMember
 from .code_mail import (CODE_DIGITS, CODE_VALID, CodeMail, CodeRequest, CodeState, MailDue, MailState, Waiting,
                         code_email, code_hash, code_key, new_code)
 from .devices import DeviceCookies
+from .sign_in_sources import source_of
 from .sign_in_words import browser_words
 
 # What other modules and the tests name from here, wherever it now lives.
@@ -106,13 +107,14 @@ def session_hash(session_id):
 
 
 class SignIn:
-    def __init__(self, accounts, store, mailer, settings, device_key, queue, *, words_key, now=utcnow,
+    def __init__(self, accounts, store, mailer, settings, device_key, queue, *, words_key, sources_key, now=utcnow,
                  make_code=new_code, make_session_id=new_session_id, make_request_id=new_request_id):
         self._accounts = accounts
         self._store = store
         self._queue = queue  # .put(message, delay_seconds=0): what send_code() handles off the request path
         self._devices = DeviceCookies(device_key)  # device_key: () -> bytes, from the deployment's key
         self._words_key = words_key  # () -> bytes: the words each sign-in page shows (sign_in_words.py)
+        self._sources_key = sources_key  # () -> bytes: the networks requests come from (sign_in_sources.py)
         self._code_mail = CodeMail(accounts, store, mailer, queue, now=now, make_code=make_code)
         self._idle = timedelta(minutes=settings.session_idle_minutes)
         self._now = now
@@ -124,10 +126,11 @@ class SignIn:
         (None for anything but a sign-in id)."""
         return browser_words(self._words_key(), browser) if _valid_id(browser) else None
 
-    def request_code(self, email, browser, device=None):
+    def request_code(self, email, browser, device=None, source_ip=None):
         """Queue a code for the browser `browser` (its sign-in id), mailed by send_code() if the address has an
-        active account. `device` is the browser's device cookie, if it has one. The same single call for
-        every address, and no answer: neither may tell who has an account."""
+        active account. `device` is the browser's device cookie, if it has one; `source_ip` the caller's address,
+        queued only as a keyed hash of its network. The same single call for every address, and no answer:
+        neither may tell who has an account."""
         try:
             address = normalise_email(email)
         except ValueError as error:
@@ -137,7 +140,8 @@ class SignIn:
         now = self._now()
         claim = self._devices.claim(device, address, now)
         self._queue.put(CodeRequest(address=address, browser=browser_hash(browser), words=self.words(browser),
-                                    device=claim, request_id=self._make_request_id(), requested_at=utc_iso(now)))
+                                    device=claim, request_id=self._make_request_id(), requested_at=utc_iso(now),
+                                    source=source_of(self._sources_key(), source_ip)))
         log.info("sign-in code requested", extra={"event": "sign_in_code_requested",
                                                   "device": "known" if claim else "anonymous"})
 

@@ -5,6 +5,7 @@ Both carry `expires_at`, the table's TTL attribute, so DynamoDB deletes them onc
 no use; the code checks every time limit itself (TTL deletion can lag by days).
 """
 from ..staff.code_mail import CodeState, MailState, Waiting
+from ..staff.sign_in_sources import UNKNOWN
 from ..staff.signin import SessionState
 from .dynamo import ConditionFailed, call, deserialize, put_if_unchanged, serialize
 
@@ -78,8 +79,8 @@ class SignInRepository:
         if item.get("entity") != MAIL_ENTITY:
             return None
         return MailState(mailed_at=item.get("mailed_at"),
-                         waiting=tuple(Waiting(w["browser"], w["words"], w["request_id"], w["requested_at"])
-                                       for w in item.get("waiting", [])),
+                         waiting=tuple(Waiting(w["browser"], w["words"], w["request_id"], w["requested_at"],
+                                               w.get("source", UNKNOWN)) for w in item.get("waiting", [])),
                          follow_up_at=item.get("follow_up_at"),
                          known=tuple((device, at) for device, at in item.get("known", [])),
                          version=int(item["version"]))
@@ -88,7 +89,7 @@ class SignInRepository:
         """Write the address's state, only if nobody did since `previous_version` was read. False when someone did."""
         item = {**mail_key(address), "entity": MAIL_ENTITY, "mailed_at": state.mailed_at,
                 "waiting": [{"browser": w.browser, "words": w.words, "request_id": w.request_id,
-                             "requested_at": w.requested_at} for w in state.waiting],
+                             "requested_at": w.requested_at, "source": w.source} for w in state.waiting],
                 "follow_up_at": state.follow_up_at, "known": [list(pair) for pair in state.known],
                 "version": state.version, "expires_at": expires_at}
         return put_if_unchanged(self._client, self._table, item, previous_version)

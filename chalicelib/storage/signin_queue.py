@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..core.logs import get_logger
 from ..staff.devices import DeviceClaim
 from ..staff.code_mail import CodeRequest, MailDue
+from ..staff.sign_in_sources import UNKNOWN
 from .dynamo import unavailable
 
 log = get_logger(__name__)
@@ -27,7 +28,7 @@ def message_body(message):
     else:
         device = message.device and {"id": message.device.device, "generation": message.device.generation}
         data = {"email": message.address, "browser": message.browser, "words": message.words, "device": device,
-                "request_id": message.request_id, "requested_at": message.requested_at}
+                "request_id": message.request_id, "requested_at": message.requested_at, "source": message.source}
     body = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
     if len(body.encode("ascii")) > MAX_MESSAGE_BYTES:
         raise ValueError("a sign-in code request is larger than an SQS message may be")
@@ -36,7 +37,8 @@ def message_body(message):
 
 def read_message(body):
     """The CodeRequest or MailDue of a message body; ValueError (or KeyError, TypeError) for anything else.
-    A request queued before MailDue and device claims existed has no words: it is refused, and asked again."""
+    A request queued before MailDue and device claims existed has no words: it is refused, and asked again; one
+    queued before sources existed is from the unknown source."""
     data = json.loads(body)
     if "mail_due" in data:
         if not isinstance(data["mail_due"], str):
@@ -45,8 +47,10 @@ def read_message(body):
     device = data["device"]
     request = CodeRequest(address=data["email"], browser=data["browser"], words=data["words"],
                           device=device and DeviceClaim(device["id"], device["generation"]),
-                          request_id=data["request_id"], requested_at=data["requested_at"])
-    texts = (request.address, request.browser, request.words, request.request_id, request.requested_at)
+                          request_id=data["request_id"], requested_at=data["requested_at"],
+                          source=data.get("source", UNKNOWN))
+    texts = (request.address, request.browser, request.words, request.request_id, request.requested_at,
+             request.source)
     if not all(isinstance(value, str) for value in texts) or (request.device is not None and not all(
             isinstance(value, str) for value in (request.device.device, request.device.generation))):
         raise ValueError("not a sign-in code request")

@@ -25,7 +25,7 @@ def consumer(dynamodb, table, sign_in_queue, settings):
     AccountAdmin(AccountRepository(dynamodb, TABLE), now=clock).add(ADDRESS, "Dana Desk", "staff")
     sign_in = SignIn(AccountRepository(dynamodb, TABLE), SignInRepository(dynamodb, TABLE), mailer, settings,
                      lambda: b"d" * 32, SignInQueue(sqs, STAGE_ENV["SIGN_IN_QUEUE_URL"]), words_key=lambda: b"w" * 32,
-                     now=clock)
+                     sources_key=lambda: b"n" * 32, now=clock)
 
     def deliver():
         """Hand the consumer what is visible on the queue now, as Lambda's event source does."""

@@ -8,6 +8,8 @@ import pytest
 from chalicelib.core.errors import Unauthorized, ValidationFailed
 from chalicelib.staff.accounts import AccountAdmin
 from chalicelib.staff.signin import CODE_DIGITS, SignIn, SignInFailed, session_hash
+from chalicelib.staff.sign_in_sources import source_of
+from chalicelib.storage.signin_queue import message_body
 from tests.fakes import Clock, FakeAccounts, FakeCodeQueue, FakeMailer, FakeSignInStore
 
 START = datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)
@@ -15,11 +17,12 @@ BROWSER = "b" * 43  # the sign-in id of the browser asking (its staff_signin coo
 STRANGER = "s" * 43
 DEVICE_KEY = b"k" * 32
 WORDS_KEY = b"w" * 32
+SOURCES_KEY = b"n" * 32
 
 
 def new_sign_in(accounts, store, mailer, settings, queue, **options):
     return SignIn(accounts, store, mailer, settings, lambda: DEVICE_KEY, queue, words_key=lambda: WORDS_KEY,
-                  **options)
+                  sources_key=lambda: SOURCES_KEY, **options)
 
 
 class Codes:
@@ -370,31 +373,85 @@ def stranger(n):
     return f"{n:043}"
 
 
-def test_a_flood_of_strangers_never_stops_the_code_of_a_browser_that_never_signed_in(world, queue):
-    """Issue 27, item 1. Bug it catches: a shared budget for browsers without a device cookie, spent by strangers
-    (`if not known and not self._count(address, now, code=None): return "throttled"`)."""
+def network(n):
+    """An address in the n-th network (its own /24)."""
+    return f"10.{n // 256}.{n % 256}.7"
+
+
+DANA_S_NETWORK = "192.0.2.10"
+
+
+@pytest.mark.parametrize("host", [
+    lambda n: f"203.0.113.{n + 1}",  # one /24
+    lambda n: f"2001:db8:1:2:{n + 1:x}::1",  # one /64, a new interface id each time
+], ids=["ipv4", "ipv6"])
+def test_a_flood_from_one_network_never_stops_the_code_of_a_browser_that_never_signed_in(world, queue, host):
+    """Issue 27, item 1, and the review of its fix: the waiting list kept the last 5 browsers, so 5 requests from
+    fresh browsers after hers, every 2 minutes, kept a new hire's code from ever arriving. Bug it catches: a
+    waiting list of browsers, not of networks (`if w.browser != mine.browser`, without `w.source != mine.source`);
+    and, before that, a budget strangers could spend (`return "throttled"`)."""
     sign_in, _, _, mailer, _ = world
     for n in range(20):  # a stranger, from fresh browsers, in the minute before
-        sign_in.request_code("dana@clinic.example", stranger(n))
+        sign_in.request_code("dana@clinic.example", stranger(n), None, host(n))
         queue.advance(seconds=3)
-    sign_in.request_code("dana@clinic.example", BROWSER)  # Dana, a new hire: this browser never signed in
-    for n in range(20, 23):  # and some more after her
-        sign_in.request_code("dana@clinic.example", stranger(n))
+    sign_in.request_code("dana@clinic.example", BROWSER, None, DANA_S_NETWORK)  # a new hire: never signed in
+    for n in range(20, 30):  # and ten more after her, from the same network, within the two minutes
+        sign_in.request_code("dana@clinic.example", stranger(n), None, host(n))
+        queue.advance(seconds=5)
     queue.advance(minutes=2)
     mail = mailer.sent[-1]
-    assert len(codes_in(mail)) <= 5
+    assert len(codes_in(mail)) == 2  # hers, and the stranger's latest browser
     code = code_beside(sign_in.words(BROWSER), mail)  # the words her page shows
     assert code, "no e-mail has a code beside her browser's words"
     assert sign_in.verify("dana@clinic.example", code, BROWSER)[1].name == "Dana Desk"
+
+
+def test_only_five_other_networks_within_the_two_minutes_push_a_first_time_browser_s_request_out(world, queue):
+    """The documented bound (docs/staff.md, "Sign-in"). Bug it catches: a waiting list of browsers, where 4
+    networks asking 3 times each would push her out already (`if w.browser != mine.browser`)."""
+    sign_in, _, _, mailer, _ = world
+    sign_in.request_code("dana@clinic.example", STRANGER, None, network(99))  # an e-mail just went
+    sign_in.request_code("dana@clinic.example", BROWSER, None, DANA_S_NETWORK)
+    for n in range(12):  # 4 other networks, 3 browsers each
+        sign_in.request_code("dana@clinic.example", stranger(n), None, network(n % 4))
+    queue.advance(minutes=2)
+    assert code_beside(sign_in.words(BROWSER), mailer.sent[-1])
+    assert len(codes_in(mailer.sent[-1])) == 5
+    sign_in.request_code("dana@clinic.example", BROWSER, None, DANA_S_NETWORK)
+    for n in range(5):  # 5 other networks after hers
+        sign_in.request_code("dana@clinic.example", stranger(n), None, network(n))
+    queue.advance(minutes=2)
+    assert not code_beside(sign_in.words(BROWSER), mailer.sent[-1])
+    assert len(codes_in(mailer.sent[-1])) == 5
+
+
+def test_the_caller_s_address_is_never_queued_stored_or_logged(settings, clock, caplog):
+    """Only a keyed hash of the network is kept. Bug it catches: the address (or its network) in the message, the
+    address's state or a log line (`source=source_ip`, or a log field of it)."""
+    accounts, store, mailer, queue = FakeAccounts(), FakeSignInStore(), FakeMailer(), FakeCodeQueue(clock=clock)
+    AccountAdmin(accounts, now=clock).add("dana@clinic.example", "Dana Desk", "staff")
+    sign_in = new_sign_in(accounts, store, mailer, settings, queue, now=clock)
+    sign_in.request_code("dana@clinic.example", STRANGER, None, "203.0.113.77")  # mailed at once
+    sign_in.request_code("dana@clinic.example", BROWSER, None, "2001:db8:abcd:12::77")  # waits
+    bodies = [message_body(message) for message in queue.pending]
+    caplog.set_level("DEBUG")
+    for message in list(queue.pending):
+        sign_in.send_code(message)
+    kept = bodies + [repr(store.mail), repr(store.codes)] + [record.getMessage() + repr(record.__dict__)
+                                                            for record in caplog.records]
+    assert queue.pending[0].source == source_of(SOURCES_KEY, "203.0.113.1") != "unknown"
+    assert store.mail["dana@clinic.example"].waiting[0].source == source_of(SOURCES_KEY, "2001:db8:abcd:12::1")
+    for shown in ("203.0.113", "2001:db8", "abcd:12", "2001:0db8"):
+        assert not [text for text in kept if shown in text]
 
 
 def test_an_address_gets_at_most_one_e_mail_of_strangers_codes_every_two_minutes(world, queue):
     """The bound on mail bombing: at most 30 e-mails an hour, 5 codes each. Bug it catches: the next e-mail going
     without waiting for MAIL_EVERY (`_may_mail` returning True), an e-mail a request."""
     sign_in, _, _, mailer, _ = world
-    for n in range(360):  # a request every 10 s, each from a fresh browser, for an hour
+    for n in range(360):  # a request every 10 s, each from a fresh browser and network, for an hour
         queue.advance(seconds=10 if n else 0)
-        sign_in.request_code("dana@clinic.example", stranger(n))
+        sign_in.request_code("dana@clinic.example", stranger(n), None, network(n))
     sent = mailer.sent
     assert len(sent) == 30
     assert all(len(codes_in(mail)) == 5 for mail in sent[1:]) and len(codes_in(sent[0])) == 1
@@ -471,8 +528,8 @@ def test_one_device_cookie_gets_five_codes_an_hour_at_once_whatever_sign_in_ids_
     device = signed_in_device(sign_in, mailer, queue)
     queue.advance(minutes=2)
     before = len(mailer.sent)
-    for n in range(20):  # the same cookie, with a new staff_signin id each time
-        sign_in.request_code("dana@clinic.example", stranger(n), device)
+    for n in range(20):  # the same cookie, with a new staff_signin id each time, from as many networks
+        sign_in.request_code("dana@clinic.example", stranger(n), device, network(n))
         queue.advance(seconds=3)
     # 5 at once as a known device, then as any browser: one e-mail at once, and one two minutes after it
     assert len(mailer.sent) - before == 6

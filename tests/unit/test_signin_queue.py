@@ -22,6 +22,17 @@ def test_each_kind_of_message_reads_back_as_it_was_queued(message):
     assert body.isascii() and read_message(body) == message
 
 
+def test_a_request_queued_before_sources_existed_is_from_the_unknown_source():
+    """Messages already in the queue when this version deploys carry no source: they are handled, as one network."""
+    old = {key: value for key, value in json.loads(message_body(request())).items() if key != "source"}
+    assert read_message(json.dumps(old)) == request() and request().source == "unknown"
+
+
+def test_a_source_that_is_not_text_is_refused():
+    with pytest.raises(ValueError):
+        read_message(json.dumps({**json.loads(message_body(request())), "source": 7}))
+
+
 @pytest.mark.parametrize("body", [
     "not json", "[]", "{}", '{"mail_due": 7}',
     # a request queued before words and device claims: the person asks again
