@@ -108,8 +108,8 @@ def code_hash(salt, code):
 
 
 def code_email(address, codes):
-    """The e-mail of sign-in codes, each beside its browser's words: `codes` is [(words, code)], from the inbox's
-    templates (sign-in-code.txt)."""
+    """The e-mail of sign-in codes, each beside its browser's words: `codes` is [(words, code)], from the staff
+    package's mail templates (sign-in-code.txt)."""
     from .mail_templates import TEMPLATES
 
     return Email(
