@@ -87,7 +87,9 @@
     // Old by this page's clock since it got the token, or by the time the token itself carries (a page restored from
     // a cache runs this script anew with the token it was served with). A clock ahead only renews sooner.
     var limit = tokenMaxAge - RENEW_BEFORE;
-    return Date.now() - tokenIssuedAt > limit || Date.now() - tokenTime(tokenField.value) > limit;
+    var carried = tokenTime(tokenField.value);
+    // A time the service never writes (before 2020: a forged or broken token) says nothing: the server judges it.
+    return Date.now() - tokenIssuedAt > limit || (carried > 1577836800000 && Date.now() - carried > limit);
   }
 
   function tokenTime(token) {
