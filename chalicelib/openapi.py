@@ -167,6 +167,11 @@ class StaffHistoryEntry(BaseModel):
     from_: str = Field(alias="from")
     to: str
     note: Optional[str] = Field(default=None, description="Removed when the request is erased.")
+    visit_at: Optional[str] = Field(default=None, description="A booking or a change: the visit's local time "
+                                                              "(removed when the request is erased).")
+    answer: Optional[str] = Field(default=None, description="By the patient from their page (`by` is patient): "
+                                                            "confirmed, cancelled, change_requested, withdrawn or "
+                                                            "not_me.")
 
 
 class StaffAppointment(BaseModel):
@@ -186,9 +191,19 @@ class StaffAppointment(BaseModel):
     corrects: Optional[str] = Field(
         default=None, description="The id of the request this one corrects: the patient sent the form again from the "
                                   "same page, within 30 minutes, with other details.")
+    visit_at: Optional[str] = Field(default=None, description="A booked visit: the clinic's local date and time "
+                                                              "(YYYY-MM-DDTHH:MM in CLINIC_TIMEZONE).")
+    visit_start: Optional[str] = Field(default=None, description="The booked visit's instant (UTC, ISO-8601).")
+    visit_sequence: Optional[int] = Field(default=None, description="0 at the first booking, one more at each "
+                                                                    "change or cancellation (the calendar's SEQUENCE).")
+    patient_answer: Optional[dict] = Field(
+        default=None, description="The patient's answer from their page: {answer: confirmed, cancelled, "
+                                  "change_requested, withdrawn or not_me; at; sequence: the visit it answers}.")
+    warnings: Optional[List[str]] = Field(
+        default=None, description="Things staff should check, e.g. a visit booked when the location is closed.")
     spam_reasons: Optional[List[str]] = Field(
         default=None, description="Possible spam only: why, as reason codes (honeypot, token_invalid, too_fast, "
-                                  "token_reused, links, no_token, staff).")
+                                  "token_reused, links, no_token, staff, not_me).")
     spam_signals: Optional[dict] = Field(
         default=None, description="Possible spam only: the figures behind the reasons (fill_ms, links).")
     history: Optional[List[StaffHistoryEntry]] = Field(
@@ -204,11 +219,18 @@ class StaffPage(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["new", "contacted", "scheduled", "closed", "suspected_spam"] = Field(
-        description="new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new; "
+    status: Literal["new", "contacted", "scheduled", "attended", "no_show", "cancelled", "closed",
+                    "suspected_spam"] = Field(
+        description="new → contacted, scheduled or closed; contacted → scheduled or closed; scheduled → scheduled "
+                    "(another time), attended, no_show or cancelled; cancelled → scheduled; suspected_spam → new; "
                     "new → suspected_spam; suspected_spam → suspected_spam (staff confirm it is spam, once)."
     )
     note: Optional[str] = Field(default=None, json_schema_extra={"maxLength": MAX_NOTE})
+    visit_at: Optional[str] = Field(
+        default=None, description="With status scheduled (and only then): the visit's local date and time in "
+                                  "CLINIC_TIMEZONE, in the future, at most 365 days ahead. A time the location is "
+                                  "closed is accepted, with a warning in the answer's `warnings`.",
+        json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$", "examples": ["2026-12-08T10:00"]})
 
 
 def _query(name, description, schema):
@@ -216,8 +238,8 @@ def _query(name, description, schema):
 
 
 STAFF_FILTERS = (
-    _query("status", "Only this status. Without it: new, contacted, scheduled and closed (no spam, no "
-                     "erased).", {"type": "string", "enum": list(STATUSES)}),
+    _query("status", "Only this status. Without it: new, contacted, scheduled, attended, no_show, cancelled and "
+                     "closed (no spam, no erased).", {"type": "string", "enum": list(STATUSES)}),
     _query("location", "A location id from CLINIC_LOCATIONS.", {"type": "string"}),
     _query("from", "Received on or after this day (YYYY-MM-DD, the clinic's time zone).",
            {"type": "string", "format": "date"}),

@@ -84,6 +84,8 @@ class FakeStaffRepository:
         self.expires_at = {}
         self.before_write = None
         self.reads = []
+        self.visit_mails = []  # the outbox items written: (request id, kind, sequence)
+        self.reminders = {}  # request id -> remind_at of a pending reminder
 
     def record(self, request_id):
         self.reads.append(request_id)
@@ -127,7 +129,8 @@ class FakeStaffRepository:
                    and (due_by is None or (r.due_at is not None and r.due_at <= due_by))
                    for r in self.records.values()), True
 
-    def change_status(self, record, entry, expires_at=None, spam_reasons=None, due_at=None, first_contact=None):
+    def change_status(self, record, entry, expires_at=None, spam_reasons=None, due_at=None, first_contact=None,
+                      visit=None):
         from dataclasses import replace
 
         self._colleague()
@@ -135,6 +138,14 @@ class FakeStaffRepository:
         if current is None or current.erased or current.status != record.status:
             return None
         updated = replace(current, status=entry.to_status, history=current.history + (entry,))
+        if visit is not None:
+            self.visit_mails.append((record.id, visit.kind, visit.sequence))
+            updated = replace(updated, visit_sequence=visit.sequence)
+            if visit.kind != "cancelled":
+                updated = replace(updated, visit_at=visit.visit_at, visit_start=visit.visit_start, patient_answer=None)
+                self.reminders[record.id] = visit.remind_at
+        if entry.from_status == "scheduled" and entry.to_status != "scheduled":
+            self.reminders.pop(record.id, None)
         if spam_reasons is not None:
             updated = replace(updated, spam_reasons=tuple(spam_reasons))
         if first_contact is not None:

@@ -54,6 +54,10 @@ class Settings:
     response_target_hours: int = 8
     digest_hour: int = 8
     languages: tuple = ("en",)  # the patient languages offered, the default first (intake.languages)
+    location_addresses: dict = field(default_factory=dict)  # location id -> street address, for visit e-mails
+    visit_minutes: int = 45  # a visit's length in its calendar file
+    reminder_hours_before: int = 24  # how long before a visit its reminder goes (0: no reminders)
+    sms_reminders: bool = False  # reminders also by text message, where the patient agreed to texts
 
     def opening_hours(self, location):
         """A location's OpeningHours (an unknown one is open around the clock)."""
@@ -112,6 +116,11 @@ class Settings:
             form_token_max_age_hours=_whole("FORM_TOKEN_MAX_AGE_HOURS", env.get("FORM_TOKEN_MAX_AGE_HOURS", ""), 24,
                                             1, 168, "hours"),
             min_fill_seconds=_whole("MIN_FILL_SECONDS", env.get("MIN_FILL_SECONDS", ""), 3, 0, 60, "seconds"),
+            location_addresses=_location_addresses(_required(env, "CLINIC_LOCATIONS")),
+            visit_minutes=_whole("VISIT_MINUTES", env.get("VISIT_MINUTES", ""), 45, 5, 480, "minutes"),
+            reminder_hours_before=_whole("REMINDER_HOURS_BEFORE", env.get("REMINDER_HOURS_BEFORE", ""), 24, 0, 168,
+                                         "hours (0: no reminders)"),
+            sms_reminders=_choice("SMS_REMINDERS", env.get("SMS_REMINDERS", "").strip() or "off", ("on", "off")) == "on",
         )
 
 
@@ -159,9 +168,9 @@ def _locations(value):
                 f"location id {location_id!r} must be 1-40 of a-z 0-9 _ - (it is used in SNS filter policies)",
             )
         if isinstance(name, dict):
-            if set(name) - {"name", "phone", "hours"}:
+            if set(name) - {"name", "phone", "address", "hours"}:
                 raise ConfigError("CLINIC_LOCATIONS", f'location {location_id!r}: use {{"name": ..., "phone": ..., '
-                                                      f'"hours": ...}}')
+                                                      f'"address": ..., "hours": ...}}')
             name = name.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("CLINIC_LOCATIONS", f"location {location_id!r} needs a display name")
@@ -187,6 +196,25 @@ def _location_phones(value, region):
                                                   "people can dial, e.g. +1 212 555 0100")
         phones[location_id] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phones
+
+
+# Visit e-mails and the calendar file give the address: one line, short enough for a calendar's LOCATION.
+MAX_ADDRESS = 200
+
+
+def _location_addresses(value):
+    """Each location's street address, where one is configured; a bad one names its location."""
+    addresses = {}
+    for location_id, entry in json.loads(value).items():
+        if not isinstance(entry, dict) or entry.get("address") is None:
+            continue
+        address = entry["address"]
+        if not isinstance(address, str) or not address.strip() or len(address) > MAX_ADDRESS \
+                or any(ord(char) < 0x20 or 0x7f <= ord(char) < 0xa0 for char in address):
+            raise ConfigError("CLINIC_LOCATIONS", f"location {location_id!r}: give the address as one line of at most "
+                                                  f"{MAX_ADDRESS} characters, e.g. \"120 Main St, Springfield, NY 10001\"")
+        addresses[location_id] = " ".join(address.split())
+    return addresses
 
 
 def _configuration_set(value):

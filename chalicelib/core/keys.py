@@ -20,6 +20,8 @@ LABELS = {
     "confirmation cap": b"confirmation cap",  # notify.confirmations: an address's daily count, keyed
     "digest claims": b"digest claim",  # storage.digest_claims: an account's digest of the day, keyed
     "sign-in sources": b"staff sign-in source",  # staff.sign_in_sources: the network a code request came from
+    "patient pages": b"patient page",  # core.patient_links: the link to a request's page, in every e-mail to the patient
+    "patient answers": b"patient answer",  # the patient page's own signed field on its posts
 }
 
 

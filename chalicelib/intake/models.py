@@ -382,7 +382,7 @@ class AppointmentRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    status: Literal["new", "contacted", "scheduled", "closed", "suspected_spam"]
+    status: Literal["new", "contacted", "scheduled", "attended", "no_show", "cancelled", "closed", "suspected_spam"]
     created_at: datetime
     expires_at: int
     fields: dict
@@ -399,6 +399,10 @@ class AppointmentRequest(BaseModel):
     lookups: dict = {}  # keyed hashes of the phone and e-mail, for staff to find it by (core.lookup)
     language: str = "en"  # the patient's language: what the confirmation is in, and what staff call back in
     corrects: Optional[str] = None  # the id of the request this one corrects (sent again from its page: intake.service)
+    visit_at: Optional[str] = None  # a booked visit: the clinic's wall time, "YYYY-MM-DDTHH:MM" (core.visit_times)
+    visit_start: Optional[datetime] = None  # and its instant (UTC)
+    visit_sequence: Optional[int] = None  # 0 when first booked, one more at each change or cancellation
+    patient_answer: Optional[dict] = None  # the patient's answer from their page: {"answer", "at", "sequence"}
 
     @property
     def location(self):

@@ -63,7 +63,7 @@ def mark_hard(mark, *, sleep=time.sleep):
 # to the request item (MODIFY: a staff change, or either consumer's mark) never is, so a mark that failed in
 # one consumer cannot make the other act twice. Which statuses, read after the record, make it due:
 DUE_STATUSES = {
-    "request": ("new", "contacted", "scheduled", "closed"),
+    "request": ("new", "contacted", "scheduled", "attended", "no_show", "cancelled", "closed"),
     "rescue": ("new",),
 }
 

@@ -21,23 +21,29 @@ from . import csv_export
 
 log = get_logger(__name__)
 
-ACTIVE = ("new", "contacted", "scheduled", "closed")
+ACTIVE = ("new", "contacted", "scheduled", "attended", "no_show", "cancelled", "closed")
 STATUSES = ACTIVE + ("suspected_spam", "erased")
-# new → contacted → scheduled or closed; scheduled → closed once the visit is done or called off;
-# suspected_spam → new when it was a person after all, new → suspected_spam when it was not (reason
-# "staff", and spam's short retention); suspected_spam → suspected_spam is staff confirming it is spam
-# (reason "staff" added, once). Closed and erased are final.
+# new → contacted → scheduled (a visit booked, with its time) or closed; a scheduled visit is booked again at
+# another time (scheduled → scheduled), attended, missed (no_show) or cancelled, and a cancelled one can be
+# booked again. suspected_spam → new when it was a person after all, new → suspected_spam when it was not
+# (reason "staff", and spam's short retention); suspected_spam → suspected_spam is staff confirming it is spam
+# (reason "staff" added, once). Closed, attended, no_show and erased are final.
 # Only a move to one of these is the clinic getting in touch: marking a request as spam is not, and a
 # request moved back from spam to new is still waiting for its first contact.
 FIRST_CONTACTS = ("contacted", "scheduled", "closed")
 TRANSITIONS = {
-    "new": ("contacted", "suspected_spam"),
+    "new": ("contacted", "scheduled", "closed", "suspected_spam"),
     "contacted": ("scheduled", "closed"),
-    "scheduled": ("closed",),
+    "scheduled": ("scheduled", "attended", "no_show", "cancelled"),
+    "attended": (),
+    "no_show": (),
+    "cancelled": ("scheduled",),
     "closed": (),
     "suspected_spam": ("new", "suspected_spam"),
     "erased": (),
 }
+# What a visit's outcome publishes as a metric per location (embedded metric format: no API call).
+VISIT_OUTCOMES = {"attended": "VisitsAttended", "no_show": "VisitsMissed"}
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 MAX_NOTE = 1000
@@ -66,14 +72,18 @@ class HistoryEntry:
     from_status: str
     to_status: str
     note: Optional[str] = None
+    visit_at: Optional[str] = None  # a booking: the visit's local time
+    answer: Optional[str] = None  # by the patient, from their page: their answer (visits.answers)
 
     def without_note(self):
-        return replace(self, note=None)
+        """What an erased request keeps of this entry: who moved it and when, not what was said or booked."""
+        return replace(self, note=None, visit_at=None)
 
     def as_json(self):
         entry = {"at": self.at, "by": self.by, "from": self.from_status, "to": self.to_status}
-        if self.note is not None:
-            entry["note"] = self.note
+        for name in ("note", "visit_at", "answer"):
+            if getattr(self, name) is not None:
+                entry[name] = getattr(self, name)
         return entry
 
 
@@ -98,6 +108,12 @@ class StaffRecord:
     lookups: Optional[dict] = None  # the keyed hashes it can be found by (core.lookup); gone once erased
     language: Optional[str] = None  # the patient's language: what staff call back in
     corrects: Optional[str] = None  # the id of the request this one corrects (the patient sent again from its page)
+    visit_at: Optional[str] = None  # the booked visit's local time, "YYYY-MM-DDTHH:MM" (core.visit_times)
+    visit_start: Optional[str] = None  # its instant, UTC ISO
+    visit_sequence: Optional[int] = None  # 0 at the first booking, one more at each change or cancellation
+    patient_answer: Optional[dict] = None  # {"answer", "at", "sequence"}: what the patient said on their page
+    visit_mails: tuple = ()  # the visit e-mails that went out: {"kind", "sequence", "at", "outcome"}
+    reminder: Optional[dict] = None  # the reminder of the booked time: {"sequence", "mail_at", "sms_at", ...}
 
     @property
     def erased(self):
@@ -114,6 +130,17 @@ class ListQuery:
     created_to: Optional[str] = None
     due_by: Optional[str] = None  # UTC ISO: only requests due at or before it (overdue=true: now)
     search: tuple = ()  # staff.search.Lookup: a search, answered from the lookup indexes (no paging)
+
+
+@dataclass(frozen=True)
+class VisitChange:
+    """A booking, a change or a cancellation, as the store writes it with its visit e-mail's outbox item."""
+
+    kind: str  # "booked", "changed" or "cancelled": which e-mail the patient gets
+    sequence: int
+    visit_at: Optional[str] = None  # booked and changed: the local time, and its instant (UTC ISO)
+    visit_start: Optional[str] = None
+    remind_at: Optional[str] = None  # when its reminder is due (UTC ISO); None: no reminder to send
 
 
 @dataclass(frozen=True)
@@ -217,11 +244,14 @@ class StaffService:
         return self.view(record)
 
     def update_status(self, request_id, change, staff):
-        """Apply {"status": ..., "note": ...} by `staff`; raise ValidationFailed, NotFound or Conflict."""
-        target, note = _status_change(change)
+        """Apply {"status": ..., "note": ..., "visit_at": ...} by `staff`; raise ValidationFailed, NotFound or
+        Conflict."""
+        target, note, visit_at = _status_change(change)
         record = self._record(request_id)
         _check_transition(record, target)
-        entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note)
+        visit = self._visit_change(record, target, visit_at)
+        entry = HistoryEntry(utc_iso(self._now()), staff.name, record.status, target, note,
+                             visit_at=visit.visit_at if visit else None)
         expires_at, spam_reasons, due_at, first_contact = None, None, None, None
         if record.status == "new" and target in FIRST_CONTACTS and not record.first_contact:
             first_contact = self._first_contact(record)
@@ -234,7 +264,7 @@ class StaffService:
         elif record.status == "suspected_spam":
             expires_at = self._retention_end(record)
         updated = self._repository.change_status(record, entry, expires_at=expires_at, spam_reasons=spam_reasons,
-                                                 due_at=due_at, first_contact=first_contact)
+                                                 due_at=due_at, first_contact=first_contact, visit=visit)
         if updated is None:
             current = self._record(request_id)
             raise Conflict(f"Someone else changed this request meanwhile: it is now {current.status}. "
@@ -243,7 +273,40 @@ class StaffService:
                                           "from": record.status, "to": target, "actor": staff.name})
         if first_contact and target != "suspected_spam":
             self._publish_first_contact(record, first_contact)
+        if target in VISIT_OUTCOMES:
+            self._publish_visit_outcome(record, target)
         return self.view(updated)
+
+    def _visit_change(self, record, target, visit_at):
+        """The booking, change or cancellation a status change is (None for any other): its time checked."""
+        from ..core.visit_times import VisitTimeInvalid, reminder_time, visit_time
+
+        if target == "cancelled":
+            return VisitChange("cancelled", (record.visit_sequence or 0) + 1)
+        if target != "scheduled":
+            return None
+        now = self._now()
+        try:
+            booked = visit_time(visit_at, self._settings, record.location, now)
+        except VisitTimeInvalid as error:
+            raise Invalid({"visit_at": str(error)}) from None
+        if record.status == "scheduled" and booked.local == record.visit_at:
+            raise Invalid({"visit_at": "The visit is already booked at that time: give the new time."})
+        remind_at = reminder_time(booked.start, self._settings, now)
+        first = record.visit_sequence is None
+        return VisitChange("changed" if record.status == "scheduled" else "booked",
+                           0 if first else record.visit_sequence + 1, booked.local, utc_iso(booked.start),
+                           utc_iso(remind_at) if remind_at else None)
+
+    def _publish_visit_outcome(self, record, outcome):
+        name = VISIT_OUTCOMES[outcome]
+        log.info("visit outcome", extra={
+            "event": "visit_outcome", "appointment_id": record.id, "location": record.location, "outcome": outcome,
+            "table": self._settings.table_name, name: 1,
+            "_aws": {"Timestamp": int(self._now().timestamp() * 1000), "CloudWatchMetrics": [{
+                "Namespace": "AppointmentRequests", "Dimensions": [["table", "location"], ["table"]],
+                "Metrics": [{"Name": name, "Unit": "Count"}]}]},
+        })
 
     def erase(self, request_id, staff):
         """Erase the personal data for good; a repeated erasure changes nothing."""
@@ -317,12 +380,22 @@ class StaffService:
             data["language"] = record.language
         if record.corrects and not record.erased:
             data["corrects"] = record.corrects
+        if record.visit_at and not record.erased:
+            data.update(visit_at=record.visit_at, visit_start=record.visit_start, visit_sequence=record.visit_sequence)
+            if record.status == "scheduled" and self._closed_at(record):
+                data["warnings"] = ["The location is closed at the booked time: check the time with the patient."]
+        if record.patient_answer and not record.erased:
+            data["patient_answer"] = dict(record.patient_answer)
         if record.status == "suspected_spam":
             data["spam_reasons"] = list(record.spam_reasons)
             data["spam_signals"] = dict(record.spam_signals or {})
         if history:
             data["history"] = [entry.as_json() for entry in record.history]
         return data
+
+    def _closed_at(self, record):
+        start = _moment(record.visit_start)
+        return self._settings.opening_hours(record.location).open_minutes(start, start + timedelta(minutes=1)) == 0
 
     def _record(self, request_id):
         record = self._repository.record(request_id) if _ID.fullmatch(request_id or "") else None
@@ -421,7 +494,7 @@ def _moment(value):
 
 
 def _status_change(change):
-    problems = _unknown(change, ("status", "note"), "body", "field")
+    problems = _unknown(change, ("status", "note", "visit_at"), "body", "field")
     target = change.get("status")
     if target is None:
         problems["status"] = "Give the new status."
@@ -432,9 +505,12 @@ def _status_change(change):
         note = _clean_note(note)
     except ValueError as error:
         problems["note"] = str(error)
+    visit_at = change.get("visit_at")
+    if target != "scheduled" and visit_at is not None:
+        problems["visit_at"] = "Give visit_at only when booking a visit (status scheduled)."
     if problems:
         raise Invalid(problems)
-    return target, note
+    return target, note, visit_at
 
 
 def _unknown(names, known, where, kind):

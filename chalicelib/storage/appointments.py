@@ -19,6 +19,9 @@ ENTITY = "appointment"
 # by `due_at`): the escalation queries it for what is overdue, and removes it once a request is escalated
 # or leaves `new`, so the index holds only what may still become overdue.
 DUE_QUEUE = "new"
+# A booked visit whose reminder is still to go carries `reminder_queue`, the key of the sparse `by_reminder`
+# index (sorted by `remind_at`): the reminders query it for what is due, and it goes once sent or called off.
+REMINDER_QUEUE = "due"
 
 # What a conditional write found in its place: enough to tell a replay, a reused token and a correction apart.
 Existing = namedtuple("Existing", "id dedupe_key content_hash created_at location corrects", defaults=(None, None))
@@ -91,18 +94,46 @@ def from_item(item):
         due_at=datetime.fromisoformat(item["due_at"].replace("Z", "+00:00")) if item.get("due_at") else None,
         language=item.get("language") or "en",
         corrects=item.get("corrects"),
+        visit_at=item.get("visit_at"),
+        visit_start=datetime.fromisoformat(item["visit_start"].replace("Z", "+00:00")) if item.get("visit_start") else None,
+        visit_sequence=int(item["visit_sequence"]) if item.get("visit_sequence") is not None else None,
+        patient_answer=plain(item["patient_answer"]) if isinstance(item.get("patient_answer"), dict) else None,
     )
 
 
-def stream_subject(keys):
-    """What a stream record's keys (DynamoDB JSON) are about: ("request", id) for a request item,
-    ("rescue", id) for a request's rescue from suspected spam, or (None, None) for any other item."""
+# Visit e-mails and the patient's answers are outbox items beside the request, written in the transaction that
+# books, changes or cancels the visit, or records the answer: their INSERT is what sends them, once.
+VISIT_SK = "VISIT#"  # + the visit's sequence, 4 digits: the mail consumer sends the visit e-mail
+ANSWER_SK = "ANSWER#"  # + when: the alert consumer tells staff of the patient's answer
+OUTBOX_PREFIXES = (VISIT_SK, ANSWER_SK)
+
+
+def visit_mail_key(request_id, sequence):
+    return {"pk": f"APPT#{request_id}", "sk": f"{VISIT_SK}{sequence:04d}"}
+
+
+def answer_key(request_id, at):
+    return {"pk": f"APPT#{request_id}", "sk": f"{ANSWER_SK}{at}"}
+
+
+def stream_key(keys):
+    """What a stream record's keys (DynamoDB JSON) are about: (kind, request id, sort key), kind one of
+    "request", "rescue", "visit" (a visit e-mail to send) and "answer" (a patient's answer to tell staff of);
+    (None, None, None) for any other item."""
     key = deserialize(keys or {})
-    pk = key.get("pk")
-    if not isinstance(pk, str) or not pk.startswith("APPT#"):
-        return None, None
-    kind = {"APPT": "request", RESCUE_SK: "rescue"}.get(key.get("sk"))
-    return (kind, pk.split("#", 1)[1]) if kind else (None, None)
+    pk, sk = key.get("pk"), key.get("sk")
+    if not isinstance(pk, str) or not pk.startswith("APPT#") or not isinstance(sk, str):
+        return None, None, None
+    kind = {"APPT": "request", RESCUE_SK: "rescue"}.get(sk)
+    if kind is None:
+        kind = "visit" if sk.startswith(VISIT_SK) else "answer" if sk.startswith(ANSWER_SK) else None
+    return (kind, pk.split("#", 1)[1], sk) if kind else (None, None, None)
+
+
+def stream_subject(keys):
+    """A stream record's ("request" or "rescue", request id), or (None, None) for any other item."""
+    kind, request_id, _ = stream_key(keys)
+    return (kind, request_id) if kind in ("request", "rescue") else (None, None)
 
 
 class AppointmentRepository:

@@ -8,7 +8,9 @@ from datetime import datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..staff.triage import HistoryEntry, InvalidCursor, Page, StaffRecord
-from .appointments import DUE_QUEUE, ENTITY, AppointmentRepository, item_key, rescue_key
+from .appointments import (
+    DUE_QUEUE, ENTITY, OUTBOX_PREFIXES, REMINDER_QUEUE, AppointmentRepository, item_key, rescue_key, visit_mail_key,
+)
 from .dynamo import ConditionFailed, call, deserialize, plain, serialize, unavailable
 
 ERASED_ENTITY = "erased_appointment"
@@ -35,7 +37,8 @@ def to_staff_record(item):
         consent=item.get("consent"),
         alerted_at=item.get("alerted_at"),
         history=tuple(
-            HistoryEntry(at=h["at"], by=h["by"], from_status=h["from"], to_status=h["to"], note=h.get("note"))
+            HistoryEntry(at=h["at"], by=h["by"], from_status=h["from"], to_status=h["to"], note=h.get("note"),
+                         visit_at=h.get("visit_at"), answer=h.get("answer"))
             for h in item.get("history", [])
         ),
         erased_at=item.get("erased_at"),
@@ -49,14 +52,19 @@ def to_staff_record(item):
         first_contact={name: int(value) if name.endswith("minutes") else value
                        for name, value in item["first_contact"].items()}
         if isinstance(item.get("first_contact"), dict) else None,
+        visit_at=item.get("visit_at"),
+        visit_start=item.get("visit_start"),
+        visit_sequence=int(item["visit_sequence"]) if item.get("visit_sequence") is not None else None,
+        patient_answer={name: int(value) if name == "sequence" and value is not None else value
+                        for name, value in item["patient_answer"].items()}
+        if isinstance(item.get("patient_answer"), dict) else None,
+        visit_mails=tuple(plain(mail) for mail in item.get("visit_mails", ())),
+        reminder=plain(item["reminder"]) if isinstance(item.get("reminder"), dict) else None,
     )
 
 
 def history_item(entry):
-    item = {"at": entry.at, "by": entry.by, "from": entry.from_status, "to": entry.to_status}
-    if entry.note is not None:
-        item["note"] = entry.note
-    return item
+    return entry.as_json()
 
 
 def tombstone_item(record):
@@ -256,11 +264,13 @@ class StaffRepository(AppointmentRepository):
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return total, False
 
-    def change_status(self, record, entry, expires_at=None, spam_reasons=None, due_at=None, first_contact=None):
+    def change_status(self, record, entry, expires_at=None, spam_reasons=None, due_at=None, first_contact=None,
+                      visit=None):
         """Move `record` on, only if nobody did meanwhile. The updated record, or None when someone did.
 
         A rescue from suspected spam (to `new`) also writes the request's rescue item, in the same
-        transaction: its INSERT on the stream is what alerts and confirms the request, once."""
+        transaction: its INSERT on the stream is what alerts and confirms the request, once. A booking, a
+        change or a cancellation (`visit`, a triage.VisitChange) writes its visit e-mail's outbox item so."""
         sets = ["#status = :to", "history = list_append(if_not_exists(history, :none), :entry)", "updated_at = :at"]
         values = {":to": entry.to_status, ":from": record.status, ":entity": ENTITY, ":none": [],
                   ":entry": [history_item(entry)], ":at": entry.at}
@@ -279,6 +289,7 @@ class StaffRepository(AppointmentRepository):
             values.update({":due": due_at, ":queue": DUE_QUEUE})
         elif entry.to_status != "new":
             removes.append("due_queue")  # it waits for nobody any more: out of the escalation's index
+        _visit_update(visit, entry, sets, removes, values)
         update = {
             "TableName": self._table,
             "Key": serialize(item_key(record.id)),
@@ -289,11 +300,39 @@ class StaffRepository(AppointmentRepository):
         }
         if record.status == "suspected_spam" and entry.to_status == "new":
             return self._rescue(record, update, expires_at)
+        if visit is not None:
+            outbox = {**visit_mail_key(record.id, visit.sequence), "entity": "visit_mail", "id": record.id,
+                      "kind": visit.kind, "sequence": visit.sequence, "at": entry.at,
+                      "expires_at": expires_at or self._expires_at(record.id)}
+            return self._with_outbox(record, update, outbox)
         try:
             response = call(self._client.update_item, **update, ReturnValues="ALL_NEW")
         except ConditionFailed:
             return None
         return to_staff_record(deserialize(response["Attributes"]))
+
+    def _expires_at(self, request_id):
+        item = deserialize(self._get_raw(request_id))
+        return int(item.get("expires_at") or 0) or None
+
+    def _with_outbox(self, record, update, outbox):
+        """The status change and an outbox item, in one transaction (the item's INSERT sends its message)."""
+        if outbox.get("expires_at") is None:
+            outbox.pop("expires_at", None)
+        try:
+            self._client.transact_write_items(TransactItems=[
+                {"Update": update},
+                {"Put": {"TableName": self._table, "Item": serialize(outbox),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+                return None
+            raise unavailable(error) from None
+        except BotoCoreError as error:
+            raise unavailable(error) from None
+        return self.record(record.id)
 
     def _rescue(self, record, update, expires_at):
         rescue = {**rescue_key(record.id), "entity": "rescue", "id": record.id, "at": update[
@@ -334,6 +373,38 @@ class StaffRepository(AppointmentRepository):
             )
         except ConditionFailed:
             return False
+        self._delete_outbox(record.id)
         return True
+
+    def _delete_outbox(self, request_id):
+        """The erased request's outbox items (visit e-mails, answers) go with it: a Query on its own key."""
+        for prefix in OUTBOX_PREFIXES:
+            request = {"TableName": self._table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                       "ExpressionAttributeValues": serialize({":pk": f"APPT#{request_id}", ":prefix": prefix}),
+                       "ProjectionExpression": "pk, sk"}
+            while True:
+                response = call(self._client.query, **request)
+                for key in response.get("Items", []):
+                    call(self._client.delete_item, TableName=self._table, Key=key)
+                if not response.get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _visit_update(visit, entry, sets, removes, values):
+    """What a booking, a change or a cancellation sets on the request; leaving scheduled ends its reminder."""
+    if visit is not None and visit.kind in ("booked", "changed"):
+        sets += ["visit_at = :visit_at", "visit_start = :visit_start", "visit_sequence = :sequence"]
+        values.update({":visit_at": visit.visit_at, ":visit_start": visit.visit_start, ":sequence": visit.sequence})
+        removes.append("patient_answer")  # a new time: the answer to the old one no longer stands
+        if visit.remind_at:
+            sets += ["remind_at = :remind_at", "reminder_queue = :reminders"]
+            values.update({":remind_at": visit.remind_at, ":reminders": REMINDER_QUEUE})
+            return
+    elif visit is not None:
+        sets.append("visit_sequence = :sequence")
+        values[":sequence"] = visit.sequence
+    if entry.from_status == "scheduled" or (visit is not None and visit.kind in ("booked", "changed")):
+        removes += ["remind_at", "reminder_queue"]
 
 

@@ -2,7 +2,7 @@
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import boto3
 import pytest
@@ -57,7 +57,7 @@ def stored(dynamodb, request_id):
 def test_every_staff_route_answers_each_kind_of_caller_as_the_spec_says(api, tokens, dynamodb, method, route):
     request_id = post(api)
     path = route.replace("{id}", request_id)
-    change = {"new": {"status": "contacted"}, "contacted": {"status": "scheduled"}}
+    change = {"new": {"status": "contacted"}, "contacted": {"status": "scheduled", "visit_at": tomorrow_at(10)}}
     expected = {"none": 401, "malformed": 401, "unknown": 401, "revoked": 401, "staff": 200, "admin": 200}
     if method == "DELETE":
         expected["staff"] = 403
@@ -77,6 +77,14 @@ def test_every_staff_route_answers_each_kind_of_caller_as_the_spec_says(api, tok
             assert_error(answer, 403, "forbidden")
     assert stored(dynamodb, request_id)["status"]["S"] == {
         "GET": "new", "PATCH": "scheduled", "DELETE": "erased"}[method]
+
+
+def tomorrow_at(hour):
+    """A visit time staff could book: tomorrow at `hour`, the clinic's local time."""
+    from zoneinfo import ZoneInfo
+
+    day = datetime.now(ZoneInfo(STAGE_ENV["CLINIC_TIMEZONE"])).date() + timedelta(days=1)
+    return f"{day.isoformat()}T{hour:02d}:00"
 
 
 def test_a_revoked_token_stops_working_at_once(api, tokens):
@@ -260,10 +268,11 @@ def patch(api, tokens, request_id, change, caller="staff"):
 def test_a_request_moves_through_triage_with_its_history_in_order(api, tokens):
     request_id = post(api)
     steps = [("contacted", "Voicemail left at 10:05.", "staff"), ("scheduled", "Booked Thu 3 PM, Dr Lee.", "admin"),
-             ("closed", None, "staff")]
+             ("attended", None, "staff")]
 
     for status, note, caller in steps:
-        answer = patch(api, tokens, request_id, {"status": status, **({"note": note} if note else {})}, caller)
+        visit = {"visit_at": tomorrow_at(15)} if status == "scheduled" else {}
+        answer = patch(api, tokens, request_id, {"status": status, **visit, **({"note": note} if note else {})}, caller)
         assert answer.status_code == 200
         assert response_json(answer)["status"] == status
 
@@ -271,7 +280,7 @@ def test_a_request_moves_through_triage_with_its_history_in_order(api, tokens):
     assert [(h["by"], h["from"], h["to"], h.get("note")) for h in history] == [
         ("Sam Staff", "new", "contacted", "Voicemail left at 10:05."),
         ("Ana Admin", "contacted", "scheduled", "Booked Thu 3 PM, Dr Lee."),
-        ("Sam Staff", "scheduled", "closed", None),
+        ("Sam Staff", "scheduled", "attended", None),
     ]
     assert [h["at"] for h in history] == sorted(h["at"] for h in history)
 
@@ -288,8 +297,9 @@ def test_not_spam_after_all(api, tokens, dynamodb):
 
 def test_a_forbidden_transition_is_a_422(api, tokens, dynamodb, settings):
     """Every pair is in tests/unit/test_staff.py; these go through HTTP and the table's condition."""
-    for current, target in (("new", "scheduled"), ("new", "closed"), ("new", "new"), ("contacted", "new"),
-                            ("closed", "contacted"), ("scheduled", "contacted"), ("contacted", "suspected_spam")):
+    for current, target in (("new", "attended"), ("contacted", "no_show"), ("new", "new"), ("contacted", "new"),
+                            ("closed", "contacted"), ("scheduled", "contacted"), ("contacted", "suspected_spam"),
+                            ("attended", "scheduled"), ("cancelled", "attended")):
         request_id = seed(dynamodb, settings, "2026-11-25T15:00:00.000Z", status=current)
 
         body = assert_error(patch(api, tokens, request_id, {"status": target}), 422, "validation_failed")
@@ -550,12 +560,16 @@ def test_staff_changes_and_erasure_alert_nobody(api, tokens, dynamodb, alerts):
     assert len(sent) == 1
 
     patch(api, tokens, request_id, {"status": "contacted", "note": "Called."})
-    patch(api, tokens, request_id, {"status": "scheduled"})
+    patch(api, tokens, request_id, {"status": "scheduled", "visit_at": tomorrow_at(10)})
     staff_call(api, tokens, "DELETE", f"/staff/appointments/{request_id}", "admin")
     records, sent = alerts(dynamodb)
 
     assert len(sent) == 1
-    assert [record["eventName"] for record in records][-4:] == ["MODIFY"] * 4  # alert mark, 2 changes, erasure
+    # alert mark, 2 changes (the booking with its visit e-mail's outbox item), erasure (and the item's removal)
+    ours = [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"] == f"APPT#{request_id}"]
+    assert sorted((r["eventName"], r["dynamodb"]["Keys"]["sk"]["S"][:6]) for r in ours[-6:]) == [
+        ("INSERT", "VISIT#"), ("MODIFY", "APPT"), ("MODIFY", "APPT"), ("MODIFY", "APPT"), ("MODIFY", "APPT"),
+        ("REMOVE", "VISIT#")]
 
 
 def test_a_request_erased_before_its_alert_went_out_alerts_nobody(api, tokens, dynamodb, alerts):

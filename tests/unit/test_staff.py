@@ -16,12 +16,21 @@ from tests.fakes import Clock, FakeStaffRepository
 ANA = StaffMember("Ana Admin", "admin", "tok-ana")
 SAM = StaffMember("Sam Staff", "staff", "tok-sam")
 CREATED = "2026-11-25T15:00:00.000Z"
-# The contract: new → contacted → scheduled or closed; scheduled → closed; suspected_spam → new; new →
+# The contract: new → contacted, scheduled or closed; contacted → scheduled or closed; scheduled → scheduled
+# (another time), attended, no_show or cancelled; cancelled → scheduled; suspected_spam → new; new →
 # suspected_spam; and staff confirming a suspected request is spam (suspected_spam → suspected_spam, once).
-ALLOWED = {("new", "contacted"), ("contacted", "scheduled"), ("contacted", "closed"), ("scheduled", "closed"),
+ALLOWED = {("new", "contacted"), ("new", "scheduled"), ("new", "closed"), ("contacted", "scheduled"),
+           ("contacted", "closed"), ("scheduled", "scheduled"), ("scheduled", "attended"), ("scheduled", "no_show"),
+           ("scheduled", "cancelled"), ("cancelled", "scheduled"),
            ("suspected_spam", "new"), ("new", "suspected_spam"), ("suspected_spam", "suspected_spam")}
-FROM = ("new", "contacted", "scheduled", "closed", "suspected_spam")
-TO = ("new", "contacted", "scheduled", "closed", "suspected_spam")
+FROM = ("new", "contacted", "scheduled", "attended", "no_show", "cancelled", "closed", "suspected_spam")
+TO = FROM
+BOOKED = {"visit_at": "2026-11-27T10:00", "visit_start": "2026-11-27T15:00:00.000Z", "visit_sequence": 0}
+
+
+def change_to(target):
+    """A change to `target` as staff send it: a booking gives the visit's time."""
+    return {"status": target, "visit_at": "2026-11-30T10:00"} if target == "scheduled" else {"status": target}
 
 
 def a_record(request_id="req1", status="new", created_at=CREATED, location="downtown", history=(), **overrides):
@@ -57,15 +66,15 @@ def fields_of(failure):
 @pytest.mark.parametrize("current", FROM)
 @pytest.mark.parametrize("target", TO)
 def test_every_transition_is_allowed_or_refused_as_the_contract_says(staff, repository, current, target):
-    repository.records["req1"] = a_record(status=current)
+    repository.records["req1"] = replace(a_record(status=current), **(BOOKED if current == "scheduled" else {}))
 
     if (current, target) in ALLOWED:
-        answer = staff.update_status("req1", {"status": target}, SAM)
+        answer = staff.update_status("req1", change_to(target), SAM)
         assert answer["status"] == target
         assert repository.records["req1"].status == target
     else:
         with pytest.raises(ValidationFailed) as failure:
-            staff.update_status("req1", {"status": target}, SAM)
+            staff.update_status("req1", change_to(target), SAM)
         assert set(fields_of(failure)) == {"status"}
         assert repository.records["req1"].status == current
         assert repository.records["req1"].history == ()
@@ -91,20 +100,20 @@ def test_closed_is_final(staff, repository):
 
 def test_history_keeps_every_change_in_order_with_who_when_and_note(staff, repository, clock):
     repository.records["req1"] = a_record()
-    steps = [("contacted", "Left a voicemail."), ("scheduled", "Tue 9:30 with Dr Lee."), ("closed", None)]
+    steps = [("contacted", "Left a voicemail."), ("scheduled", "Tue 9:30 with Dr Lee."), ("attended", None)]
     remember_personal({"message": "Tue 9:30 with Dr Lee."})
 
     for status, note in steps:
         clock.advance(minutes=5)
-        staff.update_status("req1", {"status": status, "note": note}, SAM if status != "closed" else ANA)
+        staff.update_status("req1", {**change_to(status), "note": note}, SAM if status != "attended" else ANA)
 
     history = staff.get("req1")["history"]
     assert history == [
         {"at": "2026-11-25T15:05:00.000Z", "by": "Sam Staff", "from": "new", "to": "contacted",
          "note": "Left a voicemail."},
         {"at": "2026-11-25T15:10:00.000Z", "by": "Sam Staff", "from": "contacted", "to": "scheduled",
-         "note": "Tue 9:30 with Dr Lee."},
-        {"at": "2026-11-25T15:15:00.000Z", "by": "Ana Admin", "from": "scheduled", "to": "closed"},
+         "note": "Tue 9:30 with Dr Lee.", "visit_at": "2026-11-30T10:00"},
+        {"at": "2026-11-25T15:15:00.000Z", "by": "Ana Admin", "from": "scheduled", "to": "attended"},
     ]
 
 
@@ -285,7 +294,7 @@ def test_the_default_listing_is_the_active_requests_25_at_a_time(recording):
     staff.list({})
 
     query, limit, cursor = last_query(repository)
-    assert query.statuses == ACTIVE == ("new", "contacted", "scheduled", "closed")
+    assert query.statuses == ACTIVE == ("new", "contacted", "scheduled", "attended", "no_show", "cancelled", "closed")
     assert (query.location, query.created_from, query.created_to, limit, cursor) == (None, None, None, 25, None)
 
 
