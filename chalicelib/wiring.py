@@ -96,6 +96,19 @@ def purpose_key_of(purpose):
     return lru_cache(maxsize=1)(lambda: purpose_key(id_key()(), purpose))
 
 
+def patient_page_url(request_id, now=None):
+    """The link to a request's page for the patient (visits.links), signed now."""
+    from .core.clock import utcnow
+    from .visits import links
+
+    return links.page_url(get_settings(), links.page_token(_page_key(), request_id, now or utcnow()))
+
+
+@lru_cache(maxsize=1)
+def _page_key():
+    return purpose_key_of("patient pages")()
+
+
 @lru_cache(maxsize=1)
 def appointment_service():
     settings = get_settings()
@@ -132,7 +145,7 @@ def confirmation_delivery():
 
     settings = get_settings()
     return ConfirmationDelivery(AppointmentRepository(aws_client("dynamodb"), settings.table_name), mailer(),
-                                confirmation_cap(), settings)
+                                confirmation_cap(), settings, patient_page_url)
 
 
 @lru_cache(maxsize=1)
@@ -270,3 +283,4 @@ def reset():
     escalation.cache_clear()
     digest.cache_clear()
     _search_key.cache_clear()
+    _page_key.cache_clear()

@@ -24,7 +24,7 @@ def readable(mail):
     attachments = [{"FileName": part.get_filename(), "ContentType": part["Content-Type"],
                     "Data": part.get_payload(decode=True).decode("utf-8", "replace")}
                    for part in message.iter_attachments()]
-    content = {**mail["Content"], "Simple": {"Subject": {"Data": str(message["Subject"])}, "Body": body}}
+    content = {**mail["Content"], "Simple": {"Subject": {"Data": str(message["Subject"]).strip()}, "Body": body}}
     reply_to = [address.strip() for address in str(message.get("Reply-To", "")).split(",") if address.strip()]
     return {**mail, "Content": content, "Attachments": attachments,
             **({"ReplyToAddresses": reply_to} if reply_to else {})}

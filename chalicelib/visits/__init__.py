@@ -1,1 +1,4 @@
-"""From request to visit: booking, the visit e-mails and their calendar file, reminders and the patient's page."""
+"""From request to visit: booking rules, the visit's calendar file, the patient's page links.
+
+Imports only the core: staff, storage and notify build on it.
+"""

@@ -13,9 +13,13 @@ their page, and says only where and when.
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ..core.i18n import N_, translate
+
 PRODID = "-//Appointment requests//Visit calendar 1.0//EN"
 FOLD_OCTETS = 75
 WINDOW = timedelta(days=366)
+SUMMARY = N_("Appointment at {location}")
+DESCRIPTION = N_("Your page: {url}")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,20 @@ class Visit:
     cancelled: bool = False
     organizer: str = None  # the sender's address: RFC 5546 wants an ORGANIZER for PUBLISH and CANCEL
     organizer_name: str = None
+
+
+def visit_calendar(request, settings, page_url, now, language, *, cancelled=False):
+    """The .ics of a stored request's booked visit, in `language`: the visit e-mails attach it, the patient's page
+    offers it to download."""
+    location = settings.locations.get(request.location, request.location)
+    return calendar_file(Visit(
+        uid=visit_uid(request.id, settings.public_base_url), sequence=request.visit_sequence or 0,
+        start=request.visit_start, minutes=settings.visit_minutes, zone=settings.timezone,
+        summary=translate(SUMMARY, language).format(location=location),
+        location=settings.location_addresses.get(request.location) or location, url=page_url,
+        description=translate(DESCRIPTION, language).format(url=page_url),
+        cancelled=cancelled, organizer=settings.mail_from, organizer_name=location,
+    ), now)
 
 
 def visit_uid(request_id, public_base_url):
