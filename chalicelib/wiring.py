@@ -149,6 +149,19 @@ def confirmation_delivery():
 
 
 @lru_cache(maxsize=1)
+def mail_delivery():
+    """The mail consumer (app.send_confirmations): confirmations and visit e-mails."""
+    from .notify.visit_delivery import MailDelivery, VisitMailDelivery
+    from .storage.visit_mails import VisitMailRepository
+
+    settings = get_settings()
+    client = aws_client("dynamodb")
+    visits = VisitMailDelivery(AppointmentRepository(client, settings.table_name),
+                               VisitMailRepository(client, settings.table_name), mailer(), settings, patient_page_url)
+    return MailDelivery(confirmation_delivery(), visits)
+
+
+@lru_cache(maxsize=1)
 def alert_delivery():
     from .notify.alerts import AlertPublisher
     from .notify.delivery import AlertDelivery
@@ -273,6 +286,7 @@ def reset():
     mailer.cache_clear()
     id_key.cache_clear()
     confirmation_delivery.cache_clear()
+    mail_delivery.cache_clear()
     confirmation_cap.cache_clear()
     account_admin.cache_clear()
     sign_in.cache_clear()
