@@ -5,7 +5,7 @@ from chalicelib.core import logs, web
 from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
-    alert_delivery, appointment_service, confirmation_delivery, digest, escalation, inbox_pages, new_form_token,
+    alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
     sign_in, staff_authenticator, staff_service,
 )
 
@@ -71,7 +71,7 @@ def send_staff_alerts(event):
 
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
 def send_confirmations(event):
-    return _stream_batch(event, confirmation_delivery())
+    return _stream_batch(event, mail_delivery())
 
 
 def _stream_batch(event, delivery):

@@ -145,7 +145,20 @@ def confirmation_delivery():
 
     settings = get_settings()
     return ConfirmationDelivery(AppointmentRepository(aws_client("dynamodb"), settings.table_name), mailer(),
-                                confirmation_cap(), settings)
+                                confirmation_cap(), settings, patient_page_url)
+
+
+@lru_cache(maxsize=1)
+def mail_delivery():
+    """The mail consumer (app.send_confirmations): confirmations and visit e-mails."""
+    from .notify.visit_delivery import MailDelivery, VisitMailDelivery
+    from .storage.visit_mails import VisitMailRepository
+
+    settings = get_settings()
+    client = aws_client("dynamodb")
+    visits = VisitMailDelivery(AppointmentRepository(client, settings.table_name),
+                               VisitMailRepository(client, settings.table_name), mailer(), settings, patient_page_url)
+    return MailDelivery(confirmation_delivery(), visits)
 
 
 @lru_cache(maxsize=1)
@@ -273,6 +286,7 @@ def reset():
     mailer.cache_clear()
     id_key.cache_clear()
     confirmation_delivery.cache_clear()
+    mail_delivery.cache_clear()
     confirmation_cap.cache_clear()
     account_admin.cache_clear()
     sign_in.cache_clear()

@@ -433,3 +433,33 @@ class FakeDigestClaims:
     def release(self, day, email, at):
         if self.claims.get((day, email), (None,))[0] == at:
             del self.claims[(day, email)]
+
+
+class FakeVisitOutbox:
+    """Visit e-mails' outbox items and their marks, conditional like storage.visit_mails.VisitMailRepository;
+    `fail_marks` makes that many marks fail as DynamoDB does when down. `visit_mails` is what the request holds."""
+
+    def __init__(self):
+        self.items = {}  # (request id, sequence) -> item
+        self.visit_mails = {}  # request id -> [{"kind", "sequence", "at", "outcome"}]
+        self.fail_marks = 0
+
+    def add(self, request_id, sequence, kind):
+        self.items[(request_id, sequence)] = {"entity": "visit_mail", "id": request_id, "kind": kind,
+                                              "sequence": sequence}
+
+    def outbox(self, request_id, sequence):
+        item = self.items.get((request_id, sequence))
+        return dict(item) if item else None
+
+    def mark_sent(self, request_id, sequence, kind, outcome, now):
+        if self.fail_marks:
+            self.fail_marks -= 1
+            raise StorageUnavailable()
+        item = self.items.get((request_id, sequence))
+        if item is None or item.get("sent_at"):
+            return False
+        item.update(sent_at=now, outcome=outcome)
+        self.visit_mails.setdefault(request_id, []).append(
+            {"kind": kind, "sequence": sequence, "at": now, "outcome": outcome})
+        return True

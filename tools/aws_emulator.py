@@ -6,7 +6,7 @@ Werkzeug's access log is off: the stream driver and staff inbox poll several tim
 which would bury the service's own log lines (and it prints client IP addresses).
 
 Every e-mail that moto's SES accepts is shown in the terminal as a person would read it (the
-"mail outbox": sign-in codes and confirmations), or, with --outbox-file, appended to that
+"mail outbox": sign-in codes, confirmations, visits and the names and times of their .ics), or, with --outbox-file, appended to that
 file instead, one JSON object per line, for tests to read.
 """
 import json
@@ -17,11 +17,14 @@ import threading
 from moto.server import main
 from moto.sesv2.responses import SESV2Response
 
+from tools.mail_outbox import attachment_lines, readable
+
 BAR = "─" * 60
 _lock = threading.Lock()
 
 
 def render(mail):
+    mail = readable(mail)
     content = mail.get("Content", {}).get("Simple", {})
     body = content.get("Body", {})
     lines = [
@@ -32,6 +35,8 @@ def render(mail):
         f"      subject {content.get('Subject', {}).get('Data', '')}",
         BAR,
         body.get("Text", {}).get("Data") or body.get("Html", {}).get("Data", ""),
+        *([BAR] if mail["Attachments"] else []),
+        *[line for attachment in mail["Attachments"] for line in attachment_lines(attachment)],
         BAR,
     ]
     return "\n".join(lines)

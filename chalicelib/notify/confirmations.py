@@ -1,9 +1,10 @@
 """The patient's confirmation e-mail, sent from the table's stream: one per stored request, never twice.
 
 Anyone can type anyone's address into a public form, so the e-mail repeats nothing the sender
-typed: no name, no message, no reason, no insurance, and no link. It says where the request
-went (the location's name), its reference, how and when the clinic will get in touch, what to
-do if it is urgent, and how to have the data erased. At most CAP_PER_DAY go to one address in
+typed: no name, no message, no reason, no insurance, and no link of theirs. It says where the
+request went (the location's name), its reference, how and when the clinic will get in touch,
+the link to the patient's page (where they can also say they did not send it), what to do if
+it is urgent, and how to have the data erased. At most CAP_PER_DAY go to one address in
 24 hours; later requests are stored and alerted as usual, and only a log line (without the
 address) says that their confirmation was skipped.
 
@@ -32,7 +33,7 @@ SUBJECT = N_("We have received your appointment request")
 CONTACT_WORDS = {"phone": N_("by phone"), "email": N_("by e-mail"), "text": N_("by text message")}
 
 
-def compose_confirmation(request, settings):
+def compose_confirmation(request, settings, page_url):
     """The e-mail for a stored request, in the patient's language: the same content as plain text and as HTML.
 
     The templates hold the words (msgids of the catalogue) and the layout; the values they are given are ours
@@ -47,6 +48,7 @@ def compose_confirmation(request, settings):
         "reference": request.id,
         "how": translate(CONTACT_WORDS.get(request.fields.get("preferred_contact"), CONTACT_WORDS["phone"]), language),
         "when": day_and_time(due.astimezone(settings.timezone), language),
+        "page_url": page_url,
     }
     text = TEMPLATES.render("confirmation.txt", language, **values)
     page = TEMPLATES.render("confirmation.html", language, **values)
@@ -98,11 +100,12 @@ class ConfirmationCap:
 
 
 class ConfirmationDelivery:
-    def __init__(self, repository, mailer, cap, settings, *, now=utcnow, sleep=time.sleep):
+    def __init__(self, repository, mailer, cap, settings, page_url, *, now=utcnow, sleep=time.sleep):
         self._repository = repository
         self._mailer = mailer
         self._cap = cap
         self._settings = settings
+        self._page_url = page_url  # request id -> the link to the patient's page (wiring.patient_page_url)
         self._now = now
         self._sleep = sleep
         self._unmarked = Unmarked()
@@ -130,7 +133,7 @@ class ConfirmationDelivery:
                                                     "reason": "correction"})
             self._mark(current.id, "correction")
             return
-        email = compose_confirmation(current, self._settings)
+        email = compose_confirmation(current, self._settings, self._page_url(current.id))
         if not self._cap.allow(email.to, current.id):
             log.info("confirmation skipped", extra={"event": "confirmation_skipped", "appointment_id": current.id,
                                                     "reason": "over_daily_cap"})

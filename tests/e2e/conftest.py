@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from tools.mail_outbox import readable
 from tools.resources import ROOT, stage_environment
 from tools.stack import HOST, local_aws_env
 
@@ -57,10 +58,11 @@ class RunningStack:
                             client=self.client("dynamodb"), out=io.StringIO())
 
     def sent_mail(self, to=None):
-        """Every e-mail the emulator's SES accepted (SESv2 SendEmail requests), oldest first."""
+        """Every e-mail the emulator's SES accepted (SESv2 SendEmail requests), oldest first; a raw one (with an
+        attachment) also as `Content.Simple`, its attachments under `Attachments` (tools.mail_outbox)."""
         outbox = self.outbox
         lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
-        mails = [json.loads(line) for line in lines if line.strip()]
+        mails = [readable(json.loads(line)) for line in lines if line.strip()]
         return [m for m in mails if to is None or to in m["Destination"]["ToAddresses"]]
 
     def sign_in_code(self, email, after=0, timeout=15.0):

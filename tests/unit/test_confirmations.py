@@ -15,6 +15,7 @@ from tests.fakes import Clock, FakeMailer
 from tests.unit.test_delivery import FakeRepository, record, rescue
 
 KEY = b"k" * 32
+PAGE = "https://appointments.clinic.example/r/page-token"
 HOSTILE = {
     "first_name": "Mallory", "last_name": "O'Hacker",
     "message": "Visit https://evil.example/login <a href='https://evil.example'>here</a>\r\nBcc: all@example.com "
@@ -31,7 +32,7 @@ def confirm_settings(settings):
 
 
 def test_it_says_where_which_how_when_what_if_urgent_and_how_to_erase(confirm_settings):
-    mail = compose_confirmation(stored_request(preferred_contact="text"), confirm_settings)
+    mail = compose_confirmation(stored_request(preferred_contact="text"), confirm_settings, PAGE)
     assert (mail.to, mail.subject, mail.reply_to) == ("jose.garcia@example.com", SUBJECT, ("front.desk@clinic.example",))
     for text in (mail.text, mail.html):
         assert "Downtown Clinic has received it" in text
@@ -45,7 +46,7 @@ def test_it_says_where_which_how_when_what_if_urgent_and_how_to_erase(confirm_se
 @pytest.mark.parametrize("preferred, words", [("phone", "by phone"), ("email", "by e-mail"),
                                               ("text", "by text message"), (..., "by phone")])
 def test_it_says_how_the_clinic_will_get_in_touch(confirm_settings, preferred, words):
-    mail = compose_confirmation(stored_request(preferred_contact=preferred), confirm_settings)
+    mail = compose_confirmation(stored_request(preferred_contact=preferred), confirm_settings, PAGE)
     assert f"we will contact you {words}," in mail.text
 
 
@@ -53,7 +54,7 @@ def test_it_says_when_from_the_stored_due_time_in_the_clinics_zone(confirm_setti
     from datetime import datetime, timezone
 
     request = stored_request().model_copy(update={"due_at": datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc)})
-    assert "by Tuesday 8 December, 12:00 PM." in compose_confirmation(request, confirm_settings).text
+    assert "by Tuesday 8 December, 12:00 PM." in compose_confirmation(request, confirm_settings, PAGE).text
 
 
 @pytest.mark.parametrize("language, words", [
@@ -68,34 +69,35 @@ def test_a_due_time_at_midnight_is_the_end_of_the_day_before(confirm_settings, l
     settings = dataclasses.replace(confirm_settings, languages=("en", "es"))
     request = stored_request().model_copy(update={  # midnight in New York
         "language": language, "due_at": datetime(2026, 12, 9, 5, 0, tzinfo=timezone.utc)})
-    mail = compose_confirmation(request, settings)
+    mail = compose_confirmation(request, settings, PAGE)
     assert words in mail.text and words in mail.html
 
 
 def test_without_a_phone_for_the_location_it_says_to_call_the_clinic(confirm_settings):
-    mail = compose_confirmation(stored_request(location="northside"), confirm_settings)
+    mail = compose_confirmation(stored_request(location="northside"), confirm_settings, PAGE)
     assert "If it is urgent, call Northside Clinic. In an emergency" in mail.text
 
 
 def test_it_repeats_nothing_the_sender_typed(confirm_settings):
     request = stored_request(**HOSTILE)
-    mail = compose_confirmation(request, confirm_settings)
+    mail = compose_confirmation(request, confirm_settings, PAGE)
     typed = [HOSTILE["first_name"], HOSTILE["last_name"], "evil", "script", "Bcc", "Acme", "insure", "back",
              "Back pain", "+12125550142", "212-555-0142"]
     for text in (mail.subject, mail.text, mail.html):
         assert not [word for word in typed if word.lower() in text.lower()]
-        assert "http" not in text and "\u202e" not in text
-    assert not re.search(r"<a\b|<script|<img|<form", mail.html)
+        assert "http" not in text.replace(PAGE, "") and "\u202e" not in text
+    assert re.findall(r"<a\b[^>]*>", mail.html) == [f'<a href="{PAGE}">']  # the patient's page, the only link
+    assert not re.search(r"<script|<img|<form", mail.html)
 
 
 def test_the_html_escapes_what_comes_from_config(confirm_settings):
     settings = dataclasses.replace(confirm_settings, locations={"downtown": "Smith & Sons <Physio>"})
-    mail = compose_confirmation(stored_request(), settings)
+    mail = compose_confirmation(stored_request(), settings, PAGE)
     assert "Smith &amp; Sons &lt;Physio&gt;" in mail.html and "<Physio>" not in mail.html
 
 
 def test_without_a_reply_to_setting_there_is_none(confirm_settings):
-    mail = compose_confirmation(stored_request(), dataclasses.replace(confirm_settings, confirmation_reply_to=""))
+    mail = compose_confirmation(stored_request(), dataclasses.replace(confirm_settings, confirmation_reply_to=""), PAGE)
     assert mail.reply_to == ()
 
 
@@ -195,8 +197,8 @@ class MarkingRepository(FakeRepository):
 
 def delivery(repository, mailer, settings, cap=None):
     cap = cap or ConfirmationCap(FakeCapStore(), lambda: KEY, now=lambda: RECEIVED)
-    return ConfirmationDelivery(repository, mailer, cap, settings, now=lambda: RECEIVED + timedelta(seconds=2),
-                                sleep=lambda seconds: None)
+    return ConfirmationDelivery(repository, mailer, cap, settings, lambda request_id: f"{PAGE}/{request_id}",
+                                now=lambda: RECEIVED + timedelta(seconds=2), sleep=lambda seconds: None)
 
 
 def test_a_new_request_is_confirmed_once_however_often_its_records_come(confirm_settings):
@@ -379,7 +381,7 @@ def test_a_spanish_request_is_confirmed_in_spanish_with_the_date_in_spanish(conf
     request = stored_request(preferred_contact="text").model_copy(update={
         "language": "es", "due_at": datetime(2026, 12, 8, 17, 0, tzinfo=timezone.utc)})
 
-    mail = compose_confirmation(request, settings)
+    mail = compose_confirmation(request, settings, PAGE)
 
     assert mail.subject == "Hemos recibido su solicitud de cita"
     for text in (mail.text, mail.html):
@@ -393,4 +395,19 @@ def test_a_spanish_request_is_confirmed_in_spanish_with_the_date_in_spanish(conf
 def test_a_language_the_stage_no_longer_offers_is_confirmed_in_the_default(confirm_settings):
     request = stored_request().model_copy(update={"language": "es"})
     english_only = dataclasses.replace(confirm_settings, languages=("en",))
-    assert compose_confirmation(request, english_only).subject == SUBJECT
+    assert compose_confirmation(request, english_only, PAGE).subject == SUBJECT
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", "You can follow your request, or tell us you no longer need it, on its page:"),
+    ("es", "Puede seguir su solicitud, o decirnos que ya no la necesita, en su página:"),
+])
+def test_it_links_the_patient_s_page_given_for_the_request(confirm_settings, language, words):
+    """Catches a confirmation without the link (the patient's only way to answer without calling), or with
+    another request's: the delivery asks page_url for the id of the request it confirms."""
+    request = stored_request().model_copy(update={"language": language})
+    repository, mailer = MarkingRepository(request), FakeMailer()
+    delivery(repository, mailer, dataclasses.replace(confirm_settings, languages=("en", "es"))).deliver([record(request)])
+    [mail] = mailer.sent
+    assert f"{words}\n{PAGE}/{REF}\n" in mail.text
+    assert f'<a href="{PAGE}/{REF}">{PAGE}/{REF}</a>' in mail.html

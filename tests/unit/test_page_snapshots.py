@@ -34,6 +34,7 @@ from tests.unit.test_inbox_pages import (
 )
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+PAGE = "https://appointments.clinic.example/r/k5qg2n4xw7ybz3hd6tjm8rfc.page-token"
 NOW = datetime(2026, 11, 30, 20, 4, tzinfo=timezone.utc)
 MORNING = datetime(2026, 12, 7, 13, 0, tzinfo=timezone.utc)
 
@@ -133,10 +134,10 @@ def emails():
     found = {}
     for language in ("en", "es"):
         request = stored_request(preferred_contact="email").model_copy(update={"language": language})
-        mail = compose_confirmation(request, settings)
+        mail = compose_confirmation(request, settings, PAGE)
         found[f"confirmation-{language}.txt"] = f"{mail.subject}\n{mail.reply_to}\n\n{mail.text}"
         found[f"confirmation-{language}.html"] = mail.html
-    no_phone = compose_confirmation(stored_request(location="northside"), settings)
+    no_phone = compose_confirmation(stored_request(location="northside"), settings, PAGE)
     found["confirmation-no-phone.txt"] = f"{no_phone.subject}\n\n{no_phone.text}"
     for detail in ("full", "minimal"):
         hostile = "Visit https://evil.example\r\nPhone: 1\n" + "long " * 500
