@@ -229,6 +229,23 @@ def escalation():
 
 
 @lru_cache(maxsize=1)
+def texts():
+    from .notify.sms import SmsSender
+
+    return SmsSender(aws_client("sns"))
+
+
+@lru_cache(maxsize=1)
+def reminders():
+    from .storage.reminders import ReminderRepository
+    from .visits.reminders import Reminders
+
+    settings = get_settings()
+    return Reminders(ReminderRepository(aws_client("dynamodb"), settings.table_name), mailer(), texts(), settings,
+                     lambda request_id: patient_page_url(request_id))  # noqa: F821 (the foundation's, issue 28)
+
+
+@lru_cache(maxsize=1)
 def _search_key():
     from .core.lookup import lookup_key
 
@@ -269,4 +286,6 @@ def reset():
     inbox_pages.cache_clear()
     escalation.cache_clear()
     digest.cache_clear()
+    texts.cache_clear()
+    reminders.cache_clear()
     _search_key.cache_clear()

@@ -89,11 +89,11 @@ class ReminderRepository:
         """Claim the reminder of `booking`'s visit_sequence at `at` (UTC ISO); False when another run holds a live
         claim, or the request changed (no longer scheduled, another time, no longer queued)."""
         values = {":entity": ENTITY, ":scheduled": "scheduled", ":seq": booking.visit_sequence,
-                  ":queue": REMINDER_QUEUE, ":at": at}
+                  ":queue": REMINDER_QUEUE}
         if booking.reminder:  # a released or crashed run's claim on this very time: taken over, its marks kept
             update = "SET reminder.claimed_at = :at"
             mine = "reminder.#seq = :seq AND (attribute_not_exists(reminder.claimed_at) OR reminder.claimed_at < :stale)"
-            values[":stale"] = utc_iso(_time(at) - LEASE)
+            values.update({":at": at, ":stale": utc_iso(_time(at) - LEASE)})
         else:
             update, mine = "SET reminder = :fresh", "(attribute_not_exists(reminder) OR reminder.#seq <> :seq)"
             values[":fresh"] = {"sequence": booking.visit_sequence, "claimed_at": at}
