@@ -29,7 +29,7 @@ def test_the_dev_stage_is_valid():
 
 
 OPTIONAL = {"STAFF_SESSION_IDLE_MINUTES", "CONFIRMATIONS", "CONFIRMATION_REPLY_TO", "RESPONSE_TARGET_HOURS",
-            "CLINIC_CLOSED_DATES", "DIGEST_HOUR", "LANGUAGES"}
+            "CLINIC_CLOSED_DATES", "DIGEST_HOUR", "LANGUAGES", "SMS_REMINDERS"}
 
 
 @pytest.mark.parametrize("name", sorted(set(STAGE_ENV) - OPTIONAL))
