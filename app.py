@@ -6,7 +6,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
     alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
-    sign_in, staff_authenticator, staff_service,
+    reminders, sign_in, staff_authenticator, staff_service,
 )
 
 app = Chalice(app_name="appointments")
@@ -217,6 +217,14 @@ def inbox_home():
 def escalate_overdue(event):
     logs.request_id.set(getattr(event.context, "aws_request_id", None))
     escalation().run()
+
+
+# Reminders before booked visits (e-mail, and a text where the patient agreed), never 21:00-08:00 clinic time;
+# the local stack runs it every 30 s.
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def send_reminders(event):
+    logs.request_id.set(getattr(event.context, "aws_request_id", None))
+    reminders().run()
 
 
 # The morning digest: EventBridge's cron runs in UTC, so every hour; the service sends at DIGEST_HOUR where the

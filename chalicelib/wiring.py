@@ -255,6 +255,23 @@ def escalation():
 
 
 @lru_cache(maxsize=1)
+def texts():
+    from .notify.sms import SmsSender
+
+    return SmsSender(aws_client("sns"))
+
+
+@lru_cache(maxsize=1)
+def reminders():
+    from .storage.reminders import ReminderRepository
+    from .visits.reminders import Reminders
+
+    settings = get_settings()
+    return Reminders(ReminderRepository(aws_client("dynamodb"), settings.table_name), mailer(), texts(), settings,
+                     patient_page_url)
+
+
+@lru_cache(maxsize=1)
 def _search_key():
     from .core.lookup import lookup_key
 
@@ -296,5 +313,7 @@ def reset():
     inbox_pages.cache_clear()
     escalation.cache_clear()
     digest.cache_clear()
+    texts.cache_clear()
+    reminders.cache_clear()
     _search_key.cache_clear()
     _page_key.cache_clear()

@@ -463,3 +463,105 @@ class FakeVisitOutbox:
         self.visit_mails.setdefault(request_id, []).append(
             {"kind": kind, "sequence": sequence, "at": now, "outcome": outcome})
         return True
+
+
+class FakeReminderRepository:
+    """Booked requests as items (dicts, as `deserialize` gives them) and the reminder's conditional writes, like
+    storage.reminders.ReminderRepository's. tests/integration/test_reminder_index.py holds both to one contract.
+    `failing_marks` holds (channel, outcome) or (id, channel, outcome) marks that fail as DynamoDB does when down."""
+
+    def __init__(self):
+        self.items = {}
+        self.failing_marks = set()
+
+    def book(self, request, visit_start, remind_at, sequence=0, status="scheduled"):
+        """What booking (and a change) writes: the visit, its sequence, and the reminder queued."""
+        from chalicelib.core.clock import utc_iso
+        from chalicelib.storage.appointments import to_item
+
+        item = self.items.get(request.id) or to_item(request)
+        item.update(status=status, visit_start=utc_iso(visit_start), visit_sequence=sequence,
+                    remind_at=utc_iso(remind_at), reminder_queue="due")
+        self.items[request.id] = item
+
+    def due(self, now):
+        return [item["id"] for item in sorted(self.items.values(), key=lambda item: item.get("remind_at", ""))
+                if item.get("reminder_queue") == "due" and item["remind_at"] <= now]
+
+    def get(self, request_id):
+        import copy
+
+        from chalicelib.storage.reminders import booking_from_item
+
+        item = self.items.get(request_id)
+        return booking_from_item(copy.deepcopy(item)) if item else None
+
+    def claim(self, booking, at):
+        from datetime import datetime
+
+        from chalicelib.storage.reminders import LEASE
+
+        item = self.items.get(booking.id)
+        if not self._booked(item, booking):
+            return False
+        reminder = item.get("reminder")
+        if booking.reminder:
+            stale = datetime.fromisoformat(at.replace("Z", "+00:00")) - LEASE
+            claimed = reminder.get("claimed_at") if reminder else None
+            if not reminder or reminder.get("sequence") != booking.visit_sequence or (
+                    claimed and datetime.fromisoformat(claimed.replace("Z", "+00:00")) >= stale):
+                return False
+            reminder["claimed_at"] = at
+        else:
+            if reminder and reminder.get("sequence") == booking.visit_sequence:
+                return False
+            item["reminder"] = {"sequence": booking.visit_sequence, "claimed_at": at}
+        return True
+
+    def mark(self, booking, claimed_at, channel, outcome, at):
+        from chalicelib.core.errors import StorageUnavailable
+
+        if {(channel, outcome), (booking.id, channel, outcome)} & self.failing_marks:
+            raise StorageUnavailable()
+        reminder = (self.items.get(booking.id) or {}).get("reminder")
+        if not reminder or reminder.get("sequence") != booking.visit_sequence or reminder.get("claimed_at") != claimed_at:
+            return False
+        if outcome == "sending" and reminder.get(channel) not in (None, "retry"):
+            return False
+        reminder.update({channel: outcome, f"{channel}_at": at})
+        return True
+
+    def release(self, booking, claimed_at):
+        reminder = (self.items.get(booking.id) or {}).get("reminder")
+        if reminder and reminder.get("sequence") == booking.visit_sequence and reminder.get("claimed_at") == claimed_at:
+            del reminder["claimed_at"]
+
+    def dequeue(self, booking):
+        item = self.items.get(booking.id)
+        if not item or item.get("visit_sequence") != booking.visit_sequence or item.get("remind_at") != booking.remind_at \
+                or item.get("reminder_queue") != "due":
+            return False
+        del item["reminder_queue"]
+        return True
+
+    @staticmethod
+    def _booked(item, booking):
+        return item is not None and item.get("entity") == "appointment" and item.get("status") == "scheduled" \
+            and item.get("visit_sequence") == booking.visit_sequence and item.get("reminder_queue") == "due"
+
+
+class FakeTexts:
+    """SNS's SMS as the reminder sees it: what it took, None for an opted-out number, or a refusal while `failing`."""
+
+    def __init__(self, opted_out=()):
+        self.sent = []
+        self.opted_out = set(opted_out)
+        self.failing = None  # an SmsNotSent to raise
+
+    def send(self, phone, text):
+        if self.failing:
+            raise self.failing
+        if phone in self.opted_out:
+            return None
+        self.sent.append((phone, text))
+        return f"sms-{len(self.sent)}"

@@ -26,7 +26,7 @@ from tools.resources import ROOT, TEMPLATE, stage_environment
 DEFAULT_OUT = ROOT / "build" / "package"
 CONFIG = ROOT / ".chalice" / "config.json"
 FUNCTIONS = ("APIHandler", "SendStaffAlerts", "SendConfirmations", "SendSignInCodes", "EscalateOverdue",
-             "SendDigest")  # the logical ids `chalice package` gives them
+             "SendReminders", "SendDigest")  # the logical ids `chalice package` gives them
 # What `aws cloudformation package` puts in place of the local zip before AWS runs the transform.
 UPLOADED_CODE = "s3://artifact-bucket/deployment.zip"
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import ConfigError
@@ -178,6 +179,8 @@ def main(argv=None):
             "  staff alerts   " + (f"written to {args.inbox_file}" if args.inbox_file else "printed below") + "\n"
             "  sent e-mail    " + (f"written to {args.outbox_file}" if args.outbox_file
                                   else "printed below (MAIL ...): sign-in codes and confirmations") + "\n"
+            "  sent texts     " + (f"written to {Path(args.outbox_file).with_suffix('.sms.jsonl')}" if args.outbox_file
+                                  else "printed below (SMS to ...): reminders") + "\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

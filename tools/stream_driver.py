@@ -180,7 +180,9 @@ def main(argv=None):
     faults.install_from_env("stream")  # only when APPOINTMENTS_FAULTS asks for it (the fault test)
     import boto3
 
-    from app import escalate_overdue, send_confirmations, send_digest, send_sign_in_codes, send_staff_alerts
+    from app import (
+        escalate_overdue, send_confirmations, send_digest, send_reminders, send_sign_in_codes, send_staff_alerts,
+    )
     from tools.resources import dead_letter_queue_name
 
     table = os.environ["APPOINTMENTS_TABLE"]
@@ -194,6 +196,7 @@ def main(argv=None):
                                     (send_confirmations, "patient's confirmation", "confirmations"))
     ] + [QueueDriver(send_sign_in_codes, sqs, os.environ["SIGN_IN_QUEUE_URL"]),
          ScheduleDriver(escalate_overdue, args.schedule_interval, "appointments-local-escalations"),
+         ScheduleDriver(send_reminders, args.schedule_interval, "appointments-local-reminders"),
          # Hourly in AWS; more often here: the digest itself sends only at DIGEST_HOUR, once a day.
          ScheduleDriver(send_digest, args.digest_interval or args.schedule_interval, "appointments-local-digest")])
     try:

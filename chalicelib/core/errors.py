@@ -111,3 +111,14 @@ class MailNotSent(AppError):
         self.reason = reason
         self.retryable = retryable
 
+
+
+class SmsNotSent(AppError):
+    """Sending a text message through SNS failed. `retryable` is False when retrying cannot help."""
+
+    code = "sms_not_sent"
+
+    def __init__(self, reason, retryable=True):
+        super().__init__(f"sms not sent: {reason}")
+        self.reason = reason
+        self.retryable = retryable

@@ -14,11 +14,13 @@ from tools.resources import ROOT
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole",
          "send_confirmations": "SendConfirmationsRole", "send_sign_in_codes": "SendSignInCodesRole",
-         "escalate_overdue": "EscalateOverdueRole", "send_digest": "SendDigestRole"}
+         "escalate_overdue": "EscalateOverdueRole", "send_digest": "SendDigestRole",
+         "send_reminders": "SendRemindersRole"}
 POLICY_FILE = {role: CONFIG["lambda_functions"][function]["iam_policy_file"] for function, role in ROLES.items()}
 FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts",
                     "SendConfirmationsRole": "SendConfirmations", "SendSignInCodesRole": "SendSignInCodes",
-                    "EscalateOverdueRole": "EscalateOverdue", "SendDigestRole": "SendDigest"}
+                    "EscalateOverdueRole": "EscalateOverdue", "SendDigestRole": "SendDigest",
+                    "SendRemindersRole": "SendReminders"}
 TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
 CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
 
@@ -64,10 +66,17 @@ def test_no_statement_grants_a_wildcard_action(stack):
             assert "*" not in action, f"{name} allows {action}"
 
 
+# What IAM authorizes on "*" only: a text to a phone number (a number has no ARN; the Deny beside it keeps the
+# role off every topic and endpoint) and the opt-out check (no resource type at all).
+SMS_ACTIONS = {"sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut"}
+
+
 def test_no_role_statement_grants_a_wildcard_resource(stack):
     for name, statement in allow_statements(identity_policies(stack)):
         assert "NotResource" not in statement, name
         for resource in strings(statement["Resource"]):
+            if (name, resource) == ("SendRemindersRole", "*") and set(as_list(statement["Action"])) <= SMS_ACTIONS:
+                continue
             assert resource != "*", f"{name}: {statement.get('Sid')}"
             # Only the log streams of the function's own group, and the table's streams for
             # ListStreams (whose stream ids are not known in advance), end in a wildcard.
@@ -82,6 +91,7 @@ def test_no_role_statement_grants_a_wildcard_resource(stack):
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-sign-in-codes:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-escalations:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-digest:*") \
+                    or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-reminders:*") \
                     or resource == "${AppointmentsTable.Arn}/stream/*", resource
 
 
@@ -119,6 +129,7 @@ def test_the_api_reads_and_writes_items_and_queries_only_this_table_and_its_inde
     assert "dynamodb:Scan" not in actions  # SPEC: the request path and listings never scan
     (query,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:Query" in as_list(s["Action"])]
     indexes = {i["IndexName"] for i in stack["Resources"]["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    indexes -= {"by_reminder"}  # the reminders' own: the API never reads it
     assert sorted(r["Fn::Sub"] for r in query["Resource"]) == sorted(
         ["${AppointmentsTable.Arn}"] + [f"${{AppointmentsTable.Arn}}/index/{index}" for index in indexes])
     (items,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:PutItem" in as_list(s["Action"])]
@@ -190,21 +201,31 @@ def aws_calls_in(path, operations):
             and CLIENT.search(ast.unparse(node.value))}
 
 
+# Modules whose calls one role alone makes: texts to phone numbers are the reminders' (the alert roles publish to
+# their topic, never check a number's opt-out).
+ONLY_FOR = {ROOT / "chalicelib" / "notify" / "sms.py": "SendRemindersRole"}
+
+
 # IAM has no action for a transaction: each item in it needs its own (the rescue: an Update and a Put).
 AUTHORISED_BY = {"dynamodb:TransactWriteItems": {"dynamodb:UpdateItem", "dynamodb:PutItem"}}
+# SESv2 SendEmail with raw content (an e-mail with an attachment: the visit's .ics) is authorised as
+# ses:SendRawEmail too (AWS answers AccessDenied naming it); the roles that send visit e-mails have both.
+RAW_MAIL_ROLES = ("SendConfirmationsRole", "SendRemindersRole")
 
 
 @pytest.mark.parametrize("service, role", [
     ("dynamodb", "ApiHandlerRole"), ("sns", "SendStaffAlertsRole"), ("secretsmanager", "ApiHandlerRole"),
     ("secretsmanager", "SendConfirmationsRole"), ("sesv2", "SendConfirmationsRole"),
     ("sesv2", "SendSignInCodesRole"), ("sqs", "ApiHandlerRole"), ("sns", "EscalateOverdueRole"),
-    ("sesv2", "SendDigestRole"), ("secretsmanager", "SendDigestRole"),
+    ("sesv2", "SendDigestRole"), ("secretsmanager", "SendDigestRole"), ("sns", "SendRemindersRole"),
+    ("sesv2", "SendRemindersRole"), ("secretsmanager", "SendRemindersRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
     model = botocore.session.get_session().get_service_model(service)
     operations = {botocore.xform_name(name): name for name in model.operation_names}
-    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").rglob("*.py")))
+    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").rglob("*.py")
+                           if ONLY_FOR.get(path, role) == role))
     assert called, f"found no {service} call in chalicelib: has the client moved?"
     prefix = {"sesv2": "ses"}.get(service, service)
     needed = set().union(*(AUTHORISED_BY.get(f"{prefix}:{operations[name]}", {f"{prefix}:{operations[name]}"})
@@ -213,10 +234,12 @@ def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     assert not missing, f"chalicelib calls {sorted(missing)}: allow them, narrowly, in .chalice/{POLICY_FILE[role]}"
 
 
-@pytest.mark.parametrize("role", ["SendConfirmationsRole", "SendSignInCodesRole", "SendDigestRole"])
+@pytest.mark.parametrize("role", ["SendConfirmationsRole", "SendSignInCodesRole", "SendDigestRole",
+                                  "SendRemindersRole"])
 def test_mail_goes_out_only_from_the_clinics_sender_with_its_configuration_set(stack, role):
     (statement,) = [s for s in role_statements(stack, role) if "ses:SendEmail" in as_list(s["Action"])]
-    assert as_list(statement["Action"]) == ["ses:SendEmail"]
+    assert as_list(statement["Action"]) == (["ses:SendEmail", "ses:SendRawEmail"] if role in RAW_MAIL_ROLES
+                                            else ["ses:SendEmail"])
     assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "MailFrom"}}}
     resources = [json.dumps(resource) for resource in statement["Resource"]]
     assert sum(":identity/" in r for r in resources) == 2
@@ -242,7 +265,8 @@ def test_the_api_may_delete_only_staff_sessions(stack):
                                         ("SendConfirmationsRole", {"APPT#*", "CONFIRM#*"}),
                                         ("SendSignInCodesRole", {"STAFF#*", "SIGNIN#*"}),
                                         ("EscalateOverdueRole", {"APPT#*"}),
-                                        ("SendDigestRole", {"DIGEST#*"})])
+                                        ("SendDigestRole", {"DIGEST#*"}),
+                                        ("SendRemindersRole", {"APPT#*"})])
 def test_a_stream_function_reaches_only_request_items_and_its_own(stack, role, keys):
     """Never a STAFF#, TOKEN# or SESSION# item: a stream function cannot make an admin or revive a session."""
     item_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
@@ -274,6 +298,22 @@ def test_the_escalation_queries_only_the_due_index_marks_requests_and_publishes(
     (publish,) = [s for s in statements_ if "sns:Publish" in as_list(s["Action"])]
     assert publish["Resource"] == {"Ref": "AlertsTopic"}
     assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:", "sqs:"))}
+
+
+def test_the_reminders_query_only_their_index_reach_only_requests_and_text_no_topic(stack):
+    """The reminder index, keys only; GetItem and UpdateItem on APPT# items; sns:Publish on "*" (a phone number has
+    no ARN) with a Deny of every SNS ARN, so that the role can text a number but publish to no topic or endpoint."""
+    statements_ = role_statements(stack, "SendRemindersRole")
+    (query,) = [s for s in statements_ if "dynamodb:Query" in as_list(s["Action"])]
+    assert query["Resource"] == {"Fn::Sub": "${AppointmentsTable.Arn}/index/by_reminder"}
+    actions = allowed_actions(stack, "SendRemindersRole")
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Query", "dynamodb:GetItem",
+                                                                  "dynamodb:UpdateItem"}
+    assert {a for a in actions if a.startswith("sns:")} == SMS_ACTIONS
+    assert not {a for a in actions if a.startswith("sqs:")}
+    (deny,) = [s for s in statements(dict(identity_policies(stack))["SendRemindersRole"]) if s["Effect"] == "Deny"]
+    assert as_list(deny["Action"]) == ["sns:Publish"]
+    assert deny["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
 
 
 # What the digest may read of a request, by name, in by_created: its keys, status, location and first contact; never

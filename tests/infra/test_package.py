@@ -30,7 +30,8 @@ def test_the_sam_transform_accepts_the_template(template, stack):
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     assert not [r for r in stack["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
     assert set(resources(stack, "AWS::Lambda::Function")) == {"APIHandler", "SendStaffAlerts", "SendConfirmations",
-                                                                  "SendSignInCodes", "EscalateOverdue", "SendDigest"}
+                                                                  "SendSignInCodes", "EscalateOverdue", "SendDigest",
+                                                                  "SendReminders"}
     assert len(resources(stack, "AWS::Lambda::EventSourceMapping")) == 3  # the stream, twice, and the sign-in code queue
 
 

@@ -7,7 +7,7 @@ from tests.infra.template import properties, resources, strings
 from tools.resources import template_resource
 
 OPERATIONS = [{"Ref": "OperationsTopic"}]
-INDEXES = {"by_created", "by_status", "by_location", "by_due", "by_phone", "by_email", "by_ref"}
+INDEXES = {"by_created", "by_status", "by_location", "by_due", "by_phone", "by_email", "by_ref", "by_reminder"}
 
 
 def test_the_table_is_the_one_the_local_stack_and_tests_use(template):
@@ -453,6 +453,20 @@ def test_overdue_requests_are_looked_for_every_15_minutes(template):
     assert [event["Properties"]["Schedule"] for event in events.values()] == ["rate(15 minutes)"]
 
 
+def test_reminders_are_looked_for_every_15_minutes(template):
+    events = template["Resources"]["SendReminders"]["Properties"]["Events"]
+    assert [event["Properties"]["Schedule"] for event in events.values()] == ["rate(15 minutes)"]
+
+
+def test_the_reminder_index_is_sparse_and_holds_keys_only(stack):
+    """Only a booked visit waiting for its reminder carries reminder_queue; the run reads each request whole,
+    consistently, so the index copies nothing of it (no name, no phone)."""
+    (index,) = [i for i in properties(stack, "AppointmentsTable")["GlobalSecondaryIndexes"]
+                if i["IndexName"] == "by_reminder"]
+    assert [key["AttributeName"] for key in index["KeySchema"]] == ["reminder_queue", "remind_at"]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
 def test_the_digest_is_looked_for_every_hour_on_the_hour(template):
     """EventBridge's cron runs in UTC: every hour, and the function sends at DIGEST_HOUR in CLINIC_TIMEZONE."""
     events = template["Resources"]["SendDigest"]["Properties"]["Events"]
@@ -479,6 +493,7 @@ def test_an_escalation_alarms_and_the_dashboard_shows_the_response_metrics(stack
 
 
 @pytest.mark.parametrize("alarm, function", [("EscalationErrorsAlarm", "EscalateOverdue"),
+                                             ("ReminderErrorsAlarm", "SendReminders"),
                                              ("DigestErrorsAlarm", "SendDigest")])
 def test_a_failed_scheduled_run_alarms(stack, alarm, function):
     props = properties(stack, alarm)
