@@ -212,7 +212,7 @@ class PatientPages:
 
 def _already(record, answer):
     given = record.patient_answer or {}
-    if given.get("answer") != answer:
+    if answer not in ANSWERS or given.get("answer") != answer:
         return False
     if answer == "cancelled":
         return record.status == "cancelled"
