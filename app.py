@@ -6,7 +6,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
     alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
-    patient_page_token, reminders, sign_in, staff_authenticator, staff_service, thanks_details,
+    patient_page_token, patient_pages, reminders, sign_in, staff_authenticator, staff_service, thanks_details,
 )
 
 app = Chalice(app_name="appointments")
@@ -145,6 +145,46 @@ def form_js():
     from chalicelib.intake import page
     body, headers = page.asset("form.js", _query("v"))
     return Response(body=body, status_code=200, headers=headers), "asset"
+
+
+# --- The patient's page (chalicelib/visits/page.py): opened by the signed link every e-mail to the patient carries
+
+def _patient_page_error(error, request):
+    from chalicelib.visits import page
+
+    return page.error_page(get_settings(), error)
+
+
+def _page_endpoint(route):
+    return web.endpoint(route, lambda: app.current_request, headers=web.PATIENT_PAGE_HEADERS,
+                        error_page=_patient_page_error)
+
+
+@app.route("/r/{token}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@_page_endpoint("GET /r/{token}")
+def patient_page(token):
+    from chalicelib.visits import page
+
+    return page.show(patient_pages(), get_settings(), token, app.current_request.query_params)
+
+
+@app.route("/r/{token}", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@_page_endpoint("POST /r/{token}")
+def patient_answer(token):
+    from chalicelib.visits import page
+
+    request = app.current_request
+    return page.answer(patient_pages(), get_settings(), token, request.headers, request.raw_body)
+
+
+@app.route("/r/{token}/visit.ics", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@_page_endpoint("GET /r/{token}/visit.ics")
+def patient_visit_calendar(token):
+    from chalicelib.core.patient_links import page_url
+    from chalicelib.visits import page
+
+    settings = get_settings()
+    return page.calendar(patient_pages(), settings, token, page_url(settings, token))
 
 
 # --- The staff API: every route authenticates first (a bearer token or the inbox session), inside the app

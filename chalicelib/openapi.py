@@ -140,6 +140,36 @@ OPERATIONS = {
         tags=("public",),
         responses={200: Response("The thank-you page.", media_type=_HTML)},
     ),
+    ("GET", "/r/{token}"): Operation(
+        summary="The patient's page",
+        description="Where the request stands, the clinic and the reference (no personal data), in the patient's "
+                    "language, with the answers the patient can give (plain form posts). noindex, no-store, "
+                    "no-referrer. A link that no longer works gets a page saying so in every language offered.",
+        tags=("public",),
+        responses={200: Response("The page.", media_type=_HTML),
+                   404: Response("A forged, truncated or unknown link.", media_type=_HTML),
+                   410: Response("The link of an erased request, or 30 days past the visit (90 past the request "
+                                 "without one).", media_type=_HTML)},
+    ),
+    ("POST", "/r/{token}"): Operation(
+        summary="The patient's answer from their page",
+        description="A plain form post: answer (withdrawn, not_me, confirmed, cancelled, change_requested), seen "
+                    "(the status and visit the page showed) and answer_field (the page's own signed field). "
+                    "Recorded once; a 303 back to the page with what happened (?done=recorded, already, changed "
+                    "or try_again).",
+        request_media_types=("application/x-www-form-urlencoded",),
+        tags=("public",),
+        responses={303: Response("Back to the page.", media_type=None, headers=("Location",)),
+                   404: Response("A forged, truncated or unknown link.", media_type=_HTML),
+                   410: Response("A link that no longer works.", media_type=_HTML)},
+    ),
+    ("GET", "/r/{token}/visit.ics"): Operation(
+        summary="The booked visit's calendar file",
+        tags=("public",),
+        responses={200: Response("RFC 5545 iCalendar.", media_type="text/calendar"),
+                   404: Response("No booked visit, or a link that never worked.", media_type=_HTML),
+                   410: Response("A link that no longer works.", media_type=_HTML)},
+    ),
     ("GET", "/robots.txt"): Operation(
         summary="Keeps crawlers out of the staff side",
         tags=("public",),

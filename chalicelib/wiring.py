@@ -181,13 +181,26 @@ def mail_delivery():
 def alert_delivery():
     from .notify.alerts import AlertPublisher
     from .notify.delivery import AlertDelivery
+    from .storage.answers import AnswerRepository
 
     settings = get_settings()
     return AlertDelivery(
         AppointmentRepository(aws_client("dynamodb"), settings.table_name),
         AlertPublisher(aws_client("sns"), settings.topic_arn),
         settings,
+        answers=AnswerRepository(aws_client("dynamodb"), settings.table_name),
     )
+
+
+@lru_cache(maxsize=1)
+def patient_pages():
+    """The patient's page and their answers (visits.answers)."""
+    from .storage.answers import AnswerRepository
+    from .visits.answers import PatientPages
+
+    settings = get_settings()
+    return PatientPages(AnswerRepository(aws_client("dynamodb"), settings.table_name), settings, _page_key,
+                        purpose_key_of("patient answers"))
 
 
 @lru_cache(maxsize=1)
@@ -333,4 +346,5 @@ def reset():
     reminders.cache_clear()
     _search_key.cache_clear()
     _page_key.cache_clear()
+    patient_pages.cache_clear()
     thanks_details.cache_clear()

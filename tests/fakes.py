@@ -565,3 +565,39 @@ class FakeTexts:
             return None
         self.sent.append((phone, text))
         return f"sms-{len(self.sent)}"
+
+
+class FakeAnswerRepository:
+    """storage.answers.AnswerRepository in a dict: `record_answer` holds only when the request is as read (status,
+    visit sequence, the answer it had), like the real conditional transaction; `outbox` keeps what it wrote."""
+
+    def __init__(self, *records):
+        self.records = {record.id: record for record in records}
+        self.outbox = []  # ("answer", request id, event) and ("visit", request id, sequence)
+        self.expires_at = {}
+        self.before_write = None
+
+    def record(self, request_id):
+        return self.records.get(request_id)
+
+    def record_answer(self, record, entry, answer, *, event=None, expires_at=None, spam_reasons=None,
+                      cancel_sequence=None):
+        if self.before_write:
+            self.before_write()
+        current = self.records.get(record.id)
+        if (current is None or current.erased or current.status != record.status
+                or current.visit_sequence != record.visit_sequence
+                or (current.patient_answer or {}).get("at") != (record.patient_answer or {}).get("at")):
+            return False
+        changes = {"status": entry.to_status, "history": current.history + (entry,), "patient_answer": dict(answer)}
+        if spam_reasons is not None:
+            changes["spam_reasons"] = tuple(spam_reasons)
+        if cancel_sequence is not None:
+            changes["visit_sequence"] = cancel_sequence
+            self.outbox.append(("visit", record.id, cancel_sequence))
+        if expires_at is not None:
+            self.expires_at[record.id] = expires_at
+        if event:
+            self.outbox.append(("answer", record.id, event))
+        self.records[record.id] = replace(current, **changes)
+        return True

@@ -13,7 +13,7 @@ LOCALE = ROOT / "chalicelib" / "locale"
 POT = LOCALE / "messages.pot"
 SOURCES = ("chalicelib/intake", "chalicelib/notify/confirmations.py", "chalicelib/notify/visit_mail.py",
            "chalicelib/notify/calendar.py", "chalicelib/notify/sms.py",
-           "chalicelib/notify/templates",
+           "chalicelib/notify/templates", "chalicelib/visits/templates",
            "chalicelib/core/i18n.py", "chalicelib/core/errors.py", "chalicelib/core/web.py")
 # Templates: Jinja2's own extractor, which reads {% trans %} blocks and _() calls as the pages' i18n extension
 # does (whitespace trimmed, the policy core.templates sets).

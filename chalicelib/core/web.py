@@ -241,6 +241,16 @@ def _answer(error, request, error_page):
 _REQUEST_ID = re.compile(r"^[a-z2-7]{24}$")
 # Staff answers carry patient data: no cache anywhere may keep them, and no search engine index them.
 STAFF_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+# The patient's page (visits.page): its link is the key to it, so no cache keeps it, no search engine indexes it,
+# no site it links to learns its address, and nothing but its own CSS and a post to itself may run on it.
+PATIENT_PAGE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; "
+                                "base-uri 'none'; frame-ancestors 'none'"),
+}
 
 
 def staff_endpoint(route, current_request, authenticate, role="staff"):

@@ -25,7 +25,7 @@ from typing import Optional
 from ..core.keys import purpose_key
 from ..core.signing import Signer
 
-REASONS = ("honeypot", "token_invalid", "too_fast", "token_reused", "links", "no_token", "staff")
+REASONS = ("honeypot", "token_invalid", "too_fast", "token_reused", "links", "no_token", "staff", "not_me")
 _NONCE_BYTES = 16
 TOKEN_LENGTH = Signer(b"", _NONCE_BYTES).length  # 54: base64url of the time, the nonce and the signature
 # A web address: a scheme and a host, or "www." at the start of a word followed by a domain (labels, dots, a
@@ -113,6 +113,7 @@ REASON_WORDS = {
     "links": "web addresses in the text",
     "no_token": "sent without a form token",
     "staff": "marked as spam by staff",
+    "not_me": "the patient said on their page that they did not send it",
 }
 
 

@@ -271,3 +271,29 @@ def _received(created_at, zone):
     moment = created_at.astimezone(zone)
     hour = moment.hour % 12 or 12
     return f"{moment:%a} {moment.day} {moment:%b %Y}, {hour}:{moment:%M %p %Z}"
+
+
+# A patient's answer on their page (visits.answers), told to staff: what happened, the reference and the inbox link,
+# nothing the patient typed. The subject is ours, ASCII, at most 45 + 14 characters.
+ANSWER_SUBJECTS = {
+    "visit.confirmed": "Visit confirmed by the patient",
+    "visit.cancelled": "Visit cancelled by the patient",
+    "visit.change_requested": "Another time asked for by the patient",
+    "request.withdrawn": "Request withdrawn by the patient",
+}
+
+
+def compose_answer_alert(request, event, settings: Settings) -> Alert:
+    """The alert of a patient's answer (`event`, one of ANSWER_SUBJECTS) about a stored request."""
+    what = ANSWER_SUBJECTS[event]
+    link = inbox_link(request.id, settings)
+    body = f"{what} on their page.\n\nReference: {request.id}\nOpen it in the inbox: {link}\n"
+    sms = f"{what}, ref {request.id[:8]}.\n{link}"
+    return Alert(
+        subject=f"{what} - ref {request.id[:8]}",
+        message=json.dumps({"default": body, "email": body, "sms": sms}, ensure_ascii=False),
+        attributes={
+            "event": {"DataType": "String", "StringValue": event},
+            "location": {"DataType": "String", "StringValue": request.location},
+        },
+    )

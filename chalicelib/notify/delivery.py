@@ -16,11 +16,11 @@ import time
 from collections import OrderedDict
 from dataclasses import replace
 
-from ..core.clock import utcnow
+from ..core.clock import utc_iso, utcnow
 from ..core.errors import AlertNotSent, MailNotSent, StorageUnavailable
 from ..core.logs import get_logger
-from ..storage.appointments import stream_subject
-from .alerts import compose_alert
+from ..storage.appointments import stream_key, stream_subject
+from .alerts import ANSWER_SUBJECTS, compose_alert, compose_answer_alert
 
 log = get_logger(__name__)
 
@@ -105,8 +105,9 @@ def each_record(records, handle, what):
 
 
 class AlertDelivery:
-    def __init__(self, repository, publisher, settings, *, now=utcnow, sleep=time.sleep):
+    def __init__(self, repository, publisher, settings, *, answers=None, now=utcnow, sleep=time.sleep):
         self._repository = repository
+        self._answers = answers  # storage.answers.AnswerRepository: the patients' answers' outbox items
         self._publisher = publisher
         self._settings = settings
         self._now = now
@@ -118,6 +119,9 @@ class AlertDelivery:
         return each_record(records, self._deliver, "alert")
 
     def _deliver(self, record):
+        kind, answered, sk = stream_key(record.keys)
+        if kind == "answer" and record.event_name == "INSERT" and self._answers is not None:
+            return self._deliver_answer(answered, sk)
         request_id = due_request_id(record)
         if request_id is None:
             return  # changes, expiry deletions and other kinds of item alert nobody
@@ -141,6 +145,36 @@ class AlertDelivery:
             self._unmarked.remember(current.id, message_id)
             log.warning("alert sent but not marked", extra={"event": "alert_mark_failed",
                                                             "appointment_id": current.id})
+
+    def _deliver_answer(self, request_id, sk):
+        """A patient's answer (an `ANSWER#` outbox item's INSERT): one SNS message, the item marked so a retried
+        record publishes nothing twice. Nothing for an item gone or marked, or a request erased or kept as spam."""
+        item = self._answers.answer_outbox(request_id, sk)
+        if item is None or item.get("sent_at") or item.get("event") not in ANSWER_SUBJECTS:
+            return
+        key = (request_id, sk)
+        outcome = self._unmarked.get(key)
+        if outcome is None:
+            request = self._repository.get(request_id)
+            if request is None or request.status == "suspected_spam":
+                return
+            try:
+                outcome = self._publisher.publish(compose_answer_alert(request, item["event"], self._settings))
+            except AlertNotSent as error:
+                if error.retryable:
+                    raise
+                outcome = "refused"  # SNS will refuse it again: marked, never retried
+            log.info("answer alert sent", extra={"event": "answer_alert_sent", "appointment_id": request_id,
+                                                 "location": request.location, "answer_event": item["event"],
+                                                 "outcome": "refused" if outcome == "refused" else "sent"})
+        try:
+            mark_hard(lambda: self._answers.mark_answer_sent(request_id, sk, outcome, utc_iso(self._now())),
+                      sleep=self._sleep)
+            self._unmarked.forget(key)
+        except StorageUnavailable:
+            self._unmarked.remember(key, outcome)
+            log.warning("answer alert sent but not marked", extra={"event": "answer_alert_mark_failed",
+                                                                   "appointment_id": request_id})
 
     def _publish(self, request):
         try:

@@ -92,3 +92,35 @@ def test_the_last_admin_cannot_demote_themselves_in_the_inbox(inbox, sessions, d
     assert answer.status_code == 422
     assert "only active admin" in answer.body.decode()
     assert AccountRepository(dynamodb, table).get(ADMIN).role == "admin"
+
+
+# The patient's page: its link is the only key, the same for everyone; staff signed in get nothing more from it, and
+# a bad token (forged, truncated, or another request's with one character changed) opens nothing for anyone.
+# (method, path, form, status); TOKEN is a fresh request's page token, BAD a forged one.
+PATIENT_ROUTES = [
+    ("GET", "/r/TOKEN", None, 200),
+    ("GET", "/r/TOKEN/visit.ics", None, 404),  # no visit booked yet
+    ("POST", "/r/TOKEN", {"answer": "confirmed", "seen": "new:", "answer_field": "forged"}, 303),
+    ("GET", "/r/BAD", None, 404),
+    ("POST", "/r/BAD", {"answer": "withdrawn", "seen": "new:", "answer_field": "forged"}, 404),
+    ("GET", "/r/BAD/visit.ics", None, 404),
+]
+
+
+@pytest.mark.parametrize("who", ["signed out", "staff", "admin"])
+@pytest.mark.parametrize("method, path, form, expected", PATIENT_ROUTES, ids=[f"{m} {p}" for m, p, _, _ in PATIENT_ROUTES])
+def test_the_patient_s_page_answers_everyone_alike_and_a_bad_token_opens_nothing(inbox, sessions, who, method, path,
+                                                                                 form, expected, monkeypatch):
+    from chalicelib import wiring
+    from tests.conftest import STAGE_ENV
+
+    for name, value in STAGE_ENV.items():
+        monkeypatch.setenv(name, value)
+    request_id = new_request(inbox)
+    token = wiring.patient_page_url(request_id).rsplit("/", 1)[1]
+    bad = token[:-1] + ("A" if token[-1] != "A" else "B")
+    answer = call(inbox, method, path.replace("TOKEN", token).replace("BAD", bad), form, sessions[who])
+    assert answer.status_code == expected, answer.body.decode()[:300]
+    assert answer.headers["Cache-Control"] == "no-store" and answer.headers["Referrer-Policy"] == "no-referrer"
+    if method == "POST" and expected == 303:
+        assert answer.headers["Location"].endswith("?done=try_again")  # nothing recorded without the page's field
