@@ -342,7 +342,7 @@ class StatusForm(BaseModel):
     note: Optional[str] = Field(default=None, description=f"At most {MAX_NOTE} characters.")
     visit_date: Optional[str] = Field(
         default=None, description="With `status` `scheduled` (booking a visit, or changing its time): the visit's "
-        "date in the clinic's time zone, `YYYY-MM-DD` (an `<input type=date>`).")
+        "date in the clinic's time zone, `YYYY-MM-DD` (what a date field sends).")
     visit_time: Optional[str] = Field(
         default=None, description="With `visit_date`: the visit's local time, `HH:MM` (seconds, as a time field may "
         "send them, are dropped). Together they are the API's `visit_at`; a refused time (past, more than 365 days "
