@@ -94,7 +94,7 @@ def test_a_past_time_is_refused_at_its_field_a_closed_time_is_warned_and_both_ar
     assert_axe_clean(page, "the booking form")
 
     yesterday = clinic_day(stack, -1)
-    page.get_by_label("Note").first.fill("Prefers mornings")
+    page.get_by_label("Comment").fill("Prefers mornings")
     book(page, yesterday, "09:30")
 
     expect(page.locator("#visit-date-error")).to_contain_text("The visit must be in the future.")
