@@ -6,7 +6,7 @@ from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
     alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
-    reminders, sign_in, staff_authenticator, staff_service,
+    patient_page_token, reminders, sign_in, staff_authenticator, staff_service, thanks_details,
 )
 
 app = Chalice(app_name="appointments")
@@ -39,10 +39,11 @@ def create_appointment():
     receipt = appointment_service().submit(
         submission.fields, submission.idempotency_key, submission.key_field, request.headers.get("accept-language")
     )
+    page = patient_page_token(receipt.id, receipt.created_at)  # as of the first: a replay's answer is the same
     if web.wants_html(request.headers.get("accept")):
-        location = intake_http.thank_you_url(get_settings().thank_you_url, intake_http.answer_language(request))
+        location = intake_http.thank_you_url(get_settings().thank_you_url, intake_http.answer_language(request), page)
         return web.redirect(location), "replayed" if receipt.replayed else "created"
-    body = {"id": receipt.id, "status": receipt.status}
+    body = intake_http.receipt_body(receipt, get_settings(), page)
     return web.json_response(201, body), "replayed" if receipt.replayed else "created"
 
 
@@ -120,7 +121,10 @@ def thanks_page():
     from chalicelib.intake import page
     request = app.current_request
     language = page.page_language(get_settings(), request.query_params, request.headers.get("accept-language"))
-    return web.html_response(200, page.thanks_page(language), page.thanks_headers()), "page"
+    ref = _query("ref")
+    thanks = thanks_details().read(ref) if ref else None
+    body = page.thanks_page(language, thanks, get_settings().timezone)
+    return web.html_response(200, body, page.thanks_headers(personal=bool(ref))), "page"
 
 
 def _query(name):

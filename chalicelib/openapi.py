@@ -19,6 +19,12 @@ VERSION = "1.0.0"
 class Receipt(BaseModel):
     id: str = Field(description="The request's reference, for the patient and for staff.")
     status: Literal["received"]
+    due_at: str = Field(description="By when the clinic will get in touch (UTC, ISO-8601): RESPONSE_TARGET_HOURS "
+                                    "opening hours after the request arrived. Show it in the clinic's time zone.",
+                        json_schema_extra={"format": "date-time"})
+    page: str = Field(description="The patient's own page for this request (a signed link, nothing personal in it): "
+                                  "where it stands, and answers such as \"I no longer need this\".",
+                      json_schema_extra={"format": "uri"})
 
 
 class FormToken(BaseModel):

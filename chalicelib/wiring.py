@@ -96,12 +96,28 @@ def purpose_key_of(purpose):
     return lru_cache(maxsize=1)(lambda: purpose_key(id_key()(), purpose))
 
 
-def patient_page_url(request_id, now=None):
-    """The link to a request's page for the patient (core.patient_links), signed now."""
+def patient_page_token(request_id, now=None):
+    """The token of a request's page for the patient (core.patient_links), signed now."""
     from .core.clock import utcnow
     from .core import patient_links as links
 
-    return links.page_url(get_settings(), links.page_token(_page_key(), request_id, now or utcnow()))
+    return links.page_token(_page_key(), request_id, now or utcnow())
+
+
+def patient_page_url(request_id, now=None):
+    """The link to a request's page for the patient, signed now."""
+    from .core import patient_links as links
+
+    return links.page_url(get_settings(), patient_page_token(request_id, now))
+
+
+@lru_cache(maxsize=1)
+def thanks_details():
+    """What the service's own thank-you page tells a patient after a plain post (visits.thanks)."""
+    from .visits.thanks import ThanksDetails
+
+    settings = get_settings()
+    return ThanksDetails(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings, _page_key)
 
 
 @lru_cache(maxsize=1)
@@ -317,3 +333,4 @@ def reset():
     reminders.cache_clear()
     _search_key.cache_clear()
     _page_key.cache_clear()
+    thanks_details.cache_clear()

@@ -10,6 +10,7 @@ watches what the app is made of (app.py, chalicelib/, the stage config and polic
 
     python tools/api_server.py local --host 127.0.0.1 --port 8000 --stage dev
 """
+import json
 import logging
 import os
 import sys
@@ -60,6 +61,9 @@ def _with_local_api_url(load_chalice_app):
     """Chalice sets the stage's variables as it loads the app; the stack's own address wins."""
 
     def load(self, environment_variables=None, *args, **kwargs):
+        if environment_variables is not None:
+            # tools/resources.local_overrides checked them as the stack started.
+            environment_variables = {**environment_variables, **json.loads(os.environ.get("LOCAL_SETTINGS") or "{}")}
         if environment_variables is not None and os.environ.get(LOCAL_API_URL):
             environment_variables = {**environment_variables, "PUBLIC_BASE_URL": os.environ[LOCAL_API_URL]}
         return load_chalice_app(self, environment_variables, *args, **kwargs)

@@ -51,12 +51,25 @@ def stage_environment(stage="dev", config=ROOT / ".chalice" / "config.json"):
 LOCAL_API_URL = "LOCAL_API_URL"
 
 
+# A JSON object of settings that win over the stage's in the local stack: for a test that needs another
+# setting (the clinic's time zone, say) without another stage.
+LOCAL_SETTINGS = "LOCAL_SETTINGS"
+
+
 def local_environment(stage, environ):
     """The stage's variables as the local stack's processes see them."""
-    env = stage_environment(stage)
+    env = {**stage_environment(stage), **local_overrides(environ)}
     if environ.get(LOCAL_API_URL):
         env["PUBLIC_BASE_URL"] = environ[LOCAL_API_URL]
     return env
+
+
+def local_overrides(environ):
+    """The settings LOCAL_SETTINGS gives (none when unset)."""
+    overrides = json.loads(environ.get(LOCAL_SETTINGS) or "{}")
+    if not isinstance(overrides, dict) or not all(isinstance(v, str) for v in overrides.values()):
+        raise SystemExit(f"{LOCAL_SETTINGS} is a JSON object of setting names to text values")
+    return overrides
 
 
 def create_mail_identity(sesv2, sender):

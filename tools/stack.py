@@ -100,7 +100,7 @@ class Stack:
 
     def start(self):
         api_url = f"http://{HOST}:{self.api_port}"
-        stage_env = local_environment(self.stage, {LOCAL_API_URL: api_url})
+        stage_env = local_environment(self.stage, {**os.environ, LOCAL_API_URL: api_url})
         try:
             settings = Settings.from_env(stage_env)
         except ConfigError as error:

@@ -116,12 +116,23 @@ def answer_language(request):
     return choose_language(offered, sent, request.headers.get("accept-language"))
 
 
-def thank_you_url(url, language):
+def thank_you_url(url, language, ref=None):
     """The configured thank-you page (never one from the request) in the patient's language: `lang=` added to
-    its query string, in place of any `lang=` it had; the rest of the URL stays exactly as configured."""
+    its query string, in place of any `lang=` it had, and `ref=`, the patient's page token (a signed id, nothing
+    they typed); the rest of the URL stays exactly as configured."""
     parts = urlsplit(url)
-    kept = [pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0] != "lang"]
-    return urlunsplit(parts._replace(query="&".join([*kept, f"lang={language}"])))
+    kept = [pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0] not in ("lang", "ref")]
+    added = [f"lang={language}"] + ([f"ref={ref}"] if ref else [])
+    return urlunsplit(parts._replace(query="&".join([*kept, *added])))
+
+
+def receipt_body(receipt, settings, page_token):
+    """The 201's body: the reference, by when the clinic will get in touch (UTC), and the patient's page."""
+    from ..core.clock import utc_iso
+    from ..core.patient_links import page_url
+
+    return {"id": receipt.id, "status": receipt.status, "due_at": utc_iso(receipt.due_at),
+            "page": page_url(settings, page_token)}
 
 
 def _page_of(error, language="en"):

@@ -46,6 +46,9 @@ SCRIPT_MESSAGES = {
     "summaryMany": N_("There are {n} problems with your request"),
     "successTitle": N_("Thank you – your request has been sent"),
     "successNext": N_("The clinic will contact you soon, the way you asked, to arrange a time."),
+    "successWhen": N_("The clinic will contact you the way you asked, by {when}, to arrange a time."),
+    "pageIntro": N_("Your request has its own page: see where it stands, and tell the clinic if you no longer need it."),
+    "pageLink": N_("Open your request’s page"),
     "reference": N_("Your reference: "),
 }
 _PLAIN_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
@@ -67,6 +70,7 @@ def form_page(settings, form_token="", *, now=None, language="en"):
         phones=[(settings.locations[place], phone)
                 for place, phone in settings.location_phones.items() if place in settings.locations],
         script_messages=json.dumps(script, ensure_ascii=False),
+        timezone=settings.timezone.key,
         css_url=asset_url("form.css"),
         js_url=asset_url("form.js"),
         locations=list(settings.locations.items()),
@@ -102,8 +106,14 @@ def slash_redirect(path):
     return None
 
 
-def thanks_page(language="en"):
-    return TEMPLATES.render("thanks.html", language, css_url=asset_url("form.css"))
+def thanks_page(language="en", thanks=None, zone=None):
+    """The thank-you page; with `thanks` (visits.thanks.Thanks), when the clinic will get in touch (in the clinic's
+    `zone`) and the link to the patient's page."""
+    from ..core.i18n import day_and_time
+
+    return TEMPLATES.render("thanks.html", language, css_url=asset_url("form.css"),
+                            when=day_and_time(thanks.due_at.astimezone(zone), language) if thanks else None,
+                            page_url=thanks.page_url if thanks else None)
 
 
 def form_headers(settings):
@@ -116,8 +126,12 @@ def form_headers(settings):
     return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store", "Vary": "Accept-Language"}
 
 
-def thanks_headers():
+def thanks_headers(personal=False):
+    """`personal`: the page of one request (its `ref`): kept by nobody, never indexed, its link never passed on."""
     policy = "default-src 'none'; style-src 'self'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+    if personal:
+        return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
     # Its words follow the browser's Accept-Language: a shared cache keeps one copy per language.
     return {**COMMON_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "public, max-age=300",
             "Vary": "Accept-Language"}

@@ -6,7 +6,8 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Optional
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import IdempotencyConflict, StorageUnavailable, ValidationFailed
@@ -34,6 +35,8 @@ class Receipt:
     id: str
     replayed: bool
     status: str = "received"
+    due_at: Optional[datetime] = None  # when the clinic will get in touch (a suspected request's reads the same)
+    created_at: Optional[datetime] = None  # when the first one arrived: its page link is signed as of then
 
 
 def random_id():
@@ -72,8 +75,9 @@ class AppointmentService:
         self._now = now
         self._new_id = new_id
 
+
     def submit(self, data, idempotency_key=None, key_field="Idempotency-Key", accept_language=None):
-        """Store a submission once; return a Receipt (a replay returns the first one's id)."""
+        """Store a submission once; return a Receipt (a replay returns the first one's id and due time)."""
         now = self._now()
         form, problems = None, {}
         try:
@@ -124,10 +128,10 @@ class AppointmentService:
             if existing is None:
                 return self._stored(request)
             try:
-                receipt = _replay(existing, request, window)
+                receipt = _replay(existing, request, window, settings)
                 if receipt is None and attempt == 0:
                     existing = self._repository.find(derived_id(f"{dedupe_key}#{slot - 1}", secret))
-                    receipt = _replay(existing, request, window)
+                    receipt = _replay(existing, request, window, settings)
             except IdempotencyConflict:
                 if not dedupe_key.startswith("token:"):
                     raise
@@ -149,7 +153,7 @@ class AppointmentService:
             if late:  # no new correction now; but a correction's own retry, arriving late, is still its replay
                 existing = self._repository.find(derived_id(dedupe_key, secret))
                 if existing is not None and (existing.dedupe_key, existing.content_hash) == (dedupe_key, content_hash):
-                    return Receipt(existing.id, replayed=True)
+                    return _replayed(existing, self._settings)
                 continue
             request = self._request(form, now, derived_id(dedupe_key, secret), dedupe_key, content_hash, verdict,
                                     lookups(lookup_key(secret), form.fields()), language)
@@ -160,7 +164,7 @@ class AppointmentService:
                                                      "corrects": request.corrects})
                 return self._stored(request)
             if existing.dedupe_key == dedupe_key and existing.content_hash == content_hash:
-                return Receipt(existing.id, replayed=True)
+                return _replayed(existing, self._settings)
         return self._reused_token(form, now, secret, content_hash, verdict, language)
 
     def _reused_token(self, form, now, secret, content_hash, verdict, language):
@@ -179,7 +183,9 @@ class AppointmentService:
             # Reason codes only: nothing the sender typed. The answer is a success's all the same.
             log.info("spam suspected", extra={"event": "spam_suspected", "appointment_id": request.id,
                                               "reasons": list(request.spam_reasons)})
-        return Receipt(request.id, replayed=False)
+        # A suspected request is due nowhere, but its answer reads like any other's.
+        return Receipt(request.id, replayed=False, created_at=request.created_at,
+                       due_at=request.due_at or self._settings.due_at(request.location, request.created_at))
 
     def _request(self, form, now, request_id, dedupe_key, content_hash, verdict, found_by, language):
         settings = self._settings
@@ -206,7 +212,13 @@ class AppointmentService:
         )
 
 
-def _replay(existing, request, window):
+def _replayed(existing, settings):
+    """The first one's receipt: its id, and its due time as its location and arrival decided it."""
+    return Receipt(existing.id, replayed=True, created_at=existing.created_at,
+                   due_at=settings.due_at(existing.location, existing.created_at))
+
+
+def _replay(existing, request, window, settings):
     """The first one's receipt when `existing` is this submission, seen within the window."""
     if existing is None or existing.dedupe_key != request.dedupe_key:
         return None
@@ -214,4 +226,4 @@ def _replay(existing, request, window):
         return None
     if existing.content_hash != request.content_hash:
         raise IdempotencyConflict()
-    return Receipt(existing.id, replayed=True)
+    return _replayed(existing, settings)

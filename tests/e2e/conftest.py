@@ -84,6 +84,7 @@ def start_stack(log_path, inbox_path, env=None, timeout=60):
     inbox_path.write_text("")
     outbox = MAIL_OUTBOX if log_path == STACK_LOG else log_path.with_suffix(".mail.jsonl")
     outbox.write_text("")
+    outbox.with_suffix(".sms.jsonl").write_text("")  # the texts' outbox (tools/aws_emulator.py)
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.stack", "--aws-port", str(aws_port), "--api-port", str(api_port),
          "--inbox-file", str(inbox_path), "--outbox-file", str(outbox)],

@@ -271,6 +271,8 @@ def test_submit_with_javascript_shows_success_and_stores_the_request(stack, open
     expect(success).to_be_visible()
     expect(success).to_be_focused()
     expect(success).to_contain_text("your request has been sent")
+    expect(success).to_contain_text(re.compile(r"by \w+day, \w+ \d+ at \d+:\d\d\s?[AP]M"))  # the due time, in words
+    expect(success.get_by_role("link", name="Open your request’s page")).to_have_attribute("href", answer.json()["page"])
     request_id = answer.json()["id"]
     expect(success).to_contain_text(request_id)
     expect(page.locator("form")).to_be_hidden()
@@ -414,17 +416,21 @@ def test_without_javascript_the_browser_lands_on_the_thank_you_page(stack, open_
     fields = patient()
     fill(page, fields)
 
-    thanks = stack.settings_env["THANK_YOU_URL"] + "?lang=en"  # the patient's language goes along
+    # The patient's language goes along, and the patient's page token (a signed id, nothing they typed).
+    thanks = re.compile(re.escape(stack.settings_env["THANK_YOU_URL"] + "?lang=en&ref=") + r"[A-Za-z0-9_-]{52}$")
     with page.expect_navigation(url=thanks):
         answer = submit_and_wait_for_answer(page, 303)
 
-    assert answer.headers["location"] == thanks
+    assert thanks.match(answer.headers["location"])
     sent = answer.request.all_headers()
     assert sent["content-type"] == "application/x-www-form-urlencoded"  # a plain form post, no script
     assert "idempotency-key" not in sent
-    assert page.url == thanks
+    assert thanks.match(page.url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
     expect(page.locator("body")).to_contain_text("We have received your appointment request")
+    expect(page.locator("body")).to_contain_text(re.compile(r"by \w+day \d+ \w+, \d+:\d\d [AP]M, to arrange"))
+    expect(page.get_by_role("link", name="Open your request’s page")).to_have_attribute(
+        "href", re.compile(re.escape(stack.base_url + "/r/") + r"[A-Za-z0-9_-]{52}$"))
     assert len(stored_with_message(stack, fields["message"])) == 1
     assert page.problems == []
 
@@ -438,7 +444,7 @@ def test_without_javascript_a_double_click_is_one_request(stack, open_page, than
 
     # The second submission cancels the first navigation (the first post may or may not have
     # reached the service), so wait for where the browser ends up rather than for one navigation.
-    expect(page).to_have_url(stack.settings_env["THANK_YOU_URL"] + "?lang=en")
+    expect(page).to_have_url(re.compile(re.escape(stack.settings_env["THANK_YOU_URL"] + "?lang=en&ref=")))
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
     assert len(stored_with_message(stack, fields["message"])) == 1
 

@@ -49,11 +49,34 @@ def test_a_json_request_is_saved_and_answered_201(api, dynamodb, table):
     assert response.status_code == 201
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     body = response_json(response)
-    assert set(body) == {"id", "status"}
+    assert set(body) == {"id", "status", "due_at", "page"}
     assert body["status"] == "received"
     item = stored(dynamodb, table, body["id"])
     assert item["status"] == {"S": "new"}
     assert item["fields"]["M"]["reason"] == {"S": "knee"}
+    assert body["due_at"] == item["due_at"]["S"]
+    assert page_names(body["page"]) == body["id"]
+
+
+def page_names(url):
+    """The request a patient's page link names (it checks the signature), or None."""
+    from chalicelib import wiring
+    from chalicelib.core.patient_links import read_page_token
+    from chalicelib.core.clock import utcnow
+
+    base = wiring.get_settings().public_base_url + "/r/"
+    assert url.startswith(base)
+    return read_page_token(wiring.purpose_key_of("patient pages")(), url[len(base):], utcnow())
+
+
+def thanked(response):
+    """Where a browser was sent, and the page token its `ref` carries (checked, then left out)."""
+    location = response.headers["Location"]
+    base, _, ref = location.partition("&ref=")
+    from chalicelib import wiring
+
+    assert page_names(wiring.get_settings().public_base_url + "/r/" + ref)
+    return base
 
 
 def test_a_script_form_post_is_answered_in_json(api, dynamodb, table):
@@ -99,8 +122,9 @@ def test_a_honeypot_hit_answers_exactly_like_a_success(api, dynamodb, table):
 
     assert response.status_code == 201
     body = response_json(response)
-    assert set(body) == {"id", "status"} and body["status"] == "received"
+    assert set(body) == {"id", "status", "due_at", "page"} and body["status"] == "received"
     assert stored(dynamodb, table, body["id"])["status"] == {"S": "suspected_spam"}
+    assert body["due_at"] == response_json(api.post_json(valid_fields(message="A person.")))["due_at"]
 
 
 def test_no_ip_address_is_stored(api, dynamodb, table):
@@ -119,7 +143,7 @@ def test_a_browser_form_post_is_sent_to_the_thank_you_page(api, settings, dynamo
 
     assert response.status_code == 303
     assert settings.thank_you_url == "http://127.0.0.1:8000/thanks"
-    assert response.headers["Location"] == "http://127.0.0.1:8000/thanks?lang=en"
+    assert thanked(response) == "http://127.0.0.1:8000/thanks?lang=en"
     assert response.body == b""
     assert len(stored_items(dynamodb, table)) == 1
 
@@ -129,14 +153,14 @@ def test_the_thank_you_page_never_comes_from_the_request(api, settings):
                           thank_you_url="https://evil.example")
     response = api.post_form(fields, {**BROWSER, "Referer": "https://evil.example/form", "Host": "evil.example"})
 
-    assert response.headers["Location"] == settings.thank_you_url + "?lang=en"
+    assert thanked(response) == settings.thank_you_url + "?lang=en"
 
 
 def test_a_browser_replay_is_sent_to_the_thank_you_page_too(api, settings):
     api.post_form(valid_fields(contact_consent="on"), BROWSER)
     again = api.post_form(valid_fields(contact_consent="on"), BROWSER)
 
-    assert (again.status_code, again.headers["Location"]) == (303, settings.thank_you_url + "?lang=en")
+    assert (again.status_code, thanked(again)) == (303, settings.thank_you_url + "?lang=en")
 
 
 def test_a_spanish_form_post_from_an_english_browser_thanks_the_patient_in_spanish(api, settings):
@@ -144,7 +168,7 @@ def test_a_spanish_form_post_from_an_english_browser_thanks_the_patient_in_spani
     english_browser = {**BROWSER, "Accept-Language": "en-US,en;q=0.9"}
     response = api.post_form(valid_fields(contact_consent="on", language="es"), english_browser)
 
-    assert (response.status_code, response.headers["Location"]) == (303, settings.thank_you_url + "?lang=es")
+    assert (response.status_code, thanked(response)) == (303, settings.thank_you_url + "?lang=es")
     thanks = api.client.http.get("/thanks?lang=es", headers=english_browser).body.decode()
     assert '<html lang="es">' in thanks and "<h1>Gracias</h1>" in thanks
 
@@ -152,7 +176,22 @@ def test_a_spanish_form_post_from_an_english_browser_thanks_the_patient_in_spani
 def test_without_a_language_field_the_thank_you_page_follows_accept_language(api, settings):
     response = api.post_form(valid_fields(contact_consent="on"), {**BROWSER, "Accept-Language": "es-MX,es;q=0.9"})
 
-    assert response.headers["Location"] == settings.thank_you_url + "?lang=es"
+    assert thanked(response) == settings.thank_you_url + "?lang=es"
+
+
+def test_the_thank_you_page_of_a_plain_post_says_when_and_links_the_patient_s_page(api, settings):
+    response = api.post_form(valid_fields(contact_consent="on", language="es"), BROWSER)
+    location = response.headers["Location"]
+    ref = location.partition("&ref=")[2]
+
+    page = api.client.http.get(location[len("http://127.0.0.1:8000"):], headers=BROWSER)
+    text = page.body.decode()
+
+    assert "a más tardar " in text and f'href="{settings.public_base_url}/r/{ref}"' in text
+    assert (page.headers["Cache-Control"], page.headers["Referrer-Policy"], page.headers["X-Robots-Tag"]) == (
+        "no-store", "no-referrer", "noindex")
+    forged = api.client.http.get("/thanks?lang=es&ref=" + ref[:-2] + "AA", headers=BROWSER).body.decode()
+    assert "a más tardar" not in forged and "/r/" not in forged and "<h1>Gracias</h1>" in forged
 
 
 # --- 422 ---------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def test_a_suspected_request_is_answered_exactly_as_a_person_is(api, dynamodb, t
 
     assert person.status_code == bot.status_code == 201
     assert person.headers == bot.headers
-    assert set(response_json(bot)) == set(response_json(person)) == {"id", "status"}
+    assert set(response_json(bot)) == set(response_json(person)) == {"id", "status", "due_at", "page"}
     assert response_json(bot)["status"] == response_json(person)["status"] == "received"
     assert status_and_reasons(dynamodb, table, response_json(person)["id"]) == ("new", [])
     assert status_and_reasons(dynamodb, table, response_json(bot)["id"]) == ("suspected_spam", ["too_fast"])
@@ -89,6 +89,10 @@ def test_a_suspected_plain_form_post_gets_the_same_303(api, dynamodb, table):
     bot = api.post_form(valid_fields(contact_consent="on", form_token="forged", message="bot"), BROWSER)
 
     assert person.status_code == bot.status_code == 303
+    # The same but for the page token each carries (of its own request: the same length, the same form).
+    person_location, _, person_ref = person.headers.pop("Location").partition("&ref=")
+    bot_location, _, bot_ref = bot.headers.pop("Location").partition("&ref=")
+    assert (person_location, len(person_ref)) == (bot_location, len(bot_ref)) and person_ref != bot_ref
     assert person.headers == bot.headers
     assert person.body == bot.body
 

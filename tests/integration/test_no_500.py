@@ -6,6 +6,7 @@ generates is not a patient's data, and it borrows string constants from the code
 personal values of `valid_fields()` that some bodies are built on are remembered.
 """
 import json
+import re
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, event, given, settings as examples, strategies as st
@@ -74,7 +75,7 @@ def assert_spec_answer(response):
     assert response.status_code in ANSWERS
     body = json.loads(response.body)
     if response.status_code == 201:
-        assert set(body) == {"id", "status"} and body["status"] == "received"
+        assert set(body) == {"id", "status", "due_at", "page"} and body["status"] == "received"
         return
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert body["error"] == ERRORS[response.status_code]
@@ -132,7 +133,9 @@ def test_a_browser_gets_a_page_or_the_thank_you_page_whatever_it_sends(api, sett
     event(f"status {response.status_code}")
     assert response.status_code in {303, 400, 409, 422}
     if response.status_code == 303:
-        assert response.headers["Location"] in {settings.thank_you_url + "?lang=en", settings.thank_you_url + "?lang=es"}
+        location, _, ref = response.headers["Location"].partition("&ref=")
+        assert location in {settings.thank_you_url + "?lang=en", settings.thank_you_url + "?lang=es"}
+        assert re.fullmatch(r"[A-Za-z0-9_-]{52}", ref)
     else:
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
         assert response.body.decode().startswith("<!doctype html>")

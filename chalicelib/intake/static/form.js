@@ -15,6 +15,9 @@
     summaryMany: "There are {n} problems with your request",
     successTitle: "Thank you – your request has been sent",
     successNext: "The clinic will contact you soon, the way you asked, to arrange a time.",
+    successWhen: "The clinic will contact you the way you asked, by {when}, to arrange a time.",
+    pageIntro: "Your request has its own page: see where it stands, and tell the clinic if you no longer need it.",
+    pageLink: "Open your request’s page",
     reference: "Your reference: "
   };
 
@@ -197,7 +200,7 @@
 
   function handle(code, answer) {
     if (code === 201) {
-      showSuccess(answer.id);
+      showSuccess(answer);
       return;
     }
     done();
@@ -217,20 +220,61 @@
     button.disabled = false;
   }
 
-  function showSuccess(reference) {
+  function showSuccess(answer) {
     var panel = element("div", "form-success");
     panel.tabIndex = -1;
     var title = element("h2", null, MESSAGES.successTitle);
-    var next = element("p", null, MESSAGES.successNext);
+    var when = dueInWords(answer.due_at);
+    var next = element("p", null, when ? MESSAGES.successWhen.replace("{when}", when) : MESSAGES.successNext);
     panel.append(title, next);
-    if (reference) {
+    if (answer.id) {
       var ref = element("p", null, MESSAGES.reference);
-      ref.append(element("strong", null, reference));
+      ref.append(element("strong", null, answer.id));
       panel.append(ref);
+    }
+    var page = safePage(answer.page);
+    if (page) {
+      var intro = element("p", null, MESSAGES.pageIntro + " ");
+      var link = element("a", null, MESSAGES.pageLink);
+      link.href = page;
+      intro.append(link);
+      panel.append(intro);
     }
     form.hidden = true;
     form.before(panel);
     panel.focus();
+  }
+
+  // When the clinic will get in touch, in the page's language and the clinic's time zone (the form page says
+  // which; a copy of the form on another site without it shows the visitor's own clock, with its zone's name).
+  function dueInWords(value) {
+    var due = typeof value === "string" ? new Date(value) : null;
+    if (!due || isNaN(due.getTime()) || !window.Intl) {
+      return null;
+    }
+    var zone = form.getAttribute("data-timezone");
+    var options = {weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit"};
+    if (zone) {
+      options.timeZone = zone;
+    } else {
+      options.timeZoneName = "short";
+    }
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || "en", options).format(due);
+    } catch (ignored) {
+      return null;
+    }
+  }
+
+  // Only a link to this service's own patient page: never another scheme or origin, whatever the answer says.
+  function safePage(value) {
+    try {
+      var url = new URL(value, form.action);
+      var api = new URL(form.action);
+      return url.origin === api.origin && /\/r\/[A-Za-z0-9_-]+$/.test(url.pathname) ? url.href : null;
+    } catch (ignored) {
+      return null;
+    }
   }
 
   function showFieldErrors(fields) {
