@@ -376,6 +376,13 @@ class StatusForm(BaseModel):
     status: str = Field(description="The status to move to.")
     back: Optional[str] = Field(default=None, description="`spam`: return to the Possible spam view afterwards.")
     note: Optional[str] = Field(default=None, description=f"At most {MAX_NOTE} characters.")
+    visit_date: Optional[str] = Field(
+        default=None, description="With `status` `scheduled` (booking a visit, or changing its time): the visit's "
+        "date in the clinic's time zone, `YYYY-MM-DD` (what a date field sends).")
+    visit_time: Optional[str] = Field(
+        default=None, description="With `visit_date`: the visit's local time, `HH:MM` (seconds, as a time field may "
+        "send them, are dropped). Together they are the API's `visit_at`; a refused time (past, more than 365 days "
+        "ahead, unreadable, skipped by a clock change) re-shows the page with a 422 and the problem at the field.")
 
 
 class SearchForm(BaseModel):
@@ -431,7 +438,8 @@ OPERATIONS.update({
                                     parameters=STAFF_FILTERS + (STAFF_CURSOR,)),
     ("GET", "/staff/requests/{appointment_id}"): _page("One request's page", (200,) + _ID_PAGE),
     ("POST", "/staff/requests/{appointment_id}/status"): _page(
-        "Change the status, with an optional note", (303, 409, 422) + _ID_PAGE + _POSTED, StatusForm),
+        "Change the status, with an optional note; book a visit or change its time (status scheduled with visit_date "
+        "and visit_time)", (303, 409, 422) + _ID_PAGE + _POSTED, StatusForm),
     ("GET", "/staff/requests/{appointment_id}/erase"): _page("Confirm erasure (admin only)", (200,) + _ID_PAGE),
     ("POST", "/staff/requests/{appointment_id}/erase"): _page(
         "Erase the personal data for good (admin only)", (200, 303, 409) + _ID_PAGE + _POSTED, EraseForm),

@@ -390,16 +390,23 @@ class FakePublisher:
 
 
 class FakeDigestCounts:
-    """Requests as the digest counts them: dicts with status, location, created_at, due_at and first_contact.
+    """Requests as the digest counts them: dicts with status, location, created_at, due_at, first_contact and
+    visit_start.
     tests/integration/test_morning_digest.py holds it and storage.digest_counts.DigestCounts to one contract."""
 
     def __init__(self):
         self.requests = []
 
     def add(self, status="new", location="downtown", created_at="2026-12-08T12:00:00.000Z", due_at=None,
-            first_contact=None):
+            first_contact=None, visit_start=None):
         self.requests.append({"status": status, "location": location, "created_at": created_at, "due_at": due_at,
-                              "first_contact": first_contact})
+                              "first_contact": first_contact, "visit_start": visit_start})
+
+    def visits(self, status, location, start_from, start_before):
+        from chalicelib.storage.digest_counts import Count
+
+        return Count(sum(r["status"] == status and r["location"] == location and r["visit_start"] is not None
+                         and start_from <= r["visit_start"] < start_before for r in self.requests))
 
     def count(self, status, location, created_from=None, due_by=None):
         from chalicelib.storage.digest_counts import Count

@@ -1,7 +1,9 @@
 """The morning digest: once a day, at DIGEST_HOUR in CLINIC_TIMEZONE, one e-mail to every active staff account.
 
-Per location it gives the new, overdue and possible-spam counts and the median time to first contact over
-the last DAYS days, with links to the inbox's filters: counts only, nothing about any patient.
+Per location it gives the new, overdue and possible-spam counts, the median time to first contact over the last
+DAYS days, the visits booked for today (scheduled, starting between this and the next midnight on the clinic's
+clock) and the no-show rate of the visits of the last NO_SHOW_DAYS days (no_show / (attended + no_show), by when the
+visit started), with links to the inbox's filters: counts only, nothing about any patient.
 
 The scheduled function runs every hour; `Digest.run` sends only when the clinic's local hour is DIGEST_HOUR.
 Chalice schedules EventBridge rules, whose cron runs in UTC: the hourly rule and the local-hour check follow
@@ -10,7 +12,7 @@ before it is sent (storage/digest_claims.py), so a retried or overlapping run ne
 that fails releases its claim for a later run. Accounts that opted out (`digest` off) get none.
 """
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from statistics import median
 from typing import Optional
 
@@ -24,6 +26,7 @@ from .mail_templates import TEMPLATES
 log = get_logger(__name__)
 
 DAYS = 7
+NO_SHOW_DAYS = 30
 CLAIM_DAYS = 3  # how long a claim is kept (the table's TTL): well past its day in every time zone
 FOOTER = ("Counts only: open the inbox to see the requests. To stop this e-mail, an admin turns your morning "
           "digest off on the inbox's Staff accounts page, or runs make staff-add EMAIL=... NAME=... DIGEST=off "
@@ -40,6 +43,9 @@ class LocationFigures:
     contacts: int  # requests first contacted among those that arrived in the last DAYS days
     median_business_minutes: Optional[float] = None
     median_wall_minutes: Optional[float] = None
+    visits_today: object = None  # Count of scheduled visits starting today, clinic time (None: not counted)
+    attended: object = None  # Counts of the visits of the last NO_SHOW_DAYS days that were attended, and missed
+    no_show: object = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,24 @@ def _minutes(minutes):
     return waited_in_words(timedelta(minutes=minutes))
 
 
+def no_show_rate(attended, no_show):
+    """The no-show rate in words: "25 % (2 of 8 visits)", the percentage rounded half up; "no visits" when none.
+    Counts that stopped before the end say "about"."""
+    total = attended.value + no_show.value
+    if total == 0:
+        return "no visits" if attended.exact and no_show.exact else "not counted (too many to read)"
+    percent = (200 * no_show.value + total) // (2 * total)  # round half up, in whole numbers
+    about = "" if attended.exact and no_show.exact else "about "
+    return f"{about}{percent} % ({no_show.value} of {total} visit{'s' if total != 1 else ''})"
+
+
+def today_bounds(now, zone):
+    """Today on the clinic's clock as [midnight, next midnight) in UTC ISO: 23 or 25 hours on a DST change."""
+    day = now.astimezone(zone).date()
+    return (utc_iso(datetime.combine(day, time(), zone)),
+            utc_iso(datetime.combine(day + timedelta(days=1), time(), zone)))
+
+
 def _lines(figures, base):
     """(words, link) pairs for one location; a link may be None."""
     where = f"location={figures.location}"
@@ -75,7 +99,18 @@ def _lines(figures, base):
     return [(f"New: {_count(figures.new)}", f"{base}/staff/?status=new&{where}"),
             (f"Overdue: {_count(figures.overdue)}", f"{base}/staff/?overdue=true&{where}"),
             (f"Possible spam (last 7 days): {_count(figures.spam)}", f"{base}/staff/?status=suspected_spam&{where}"),
-            (contact, None)]
+            (contact, None)] + _visit_lines(figures, base, where)
+
+
+def _visit_lines(figures, base, where):
+    lines = []
+    if figures.visits_today is not None:
+        lines.append((f"Visits booked for today: {_count(figures.visits_today)}",
+                      f"{base}/staff/?status=scheduled&{where}"))
+    if figures.attended is not None and figures.no_show is not None:
+        lines.append((f"No-show rate (last {NO_SHOW_DAYS} days): {no_show_rate(figures.attended, figures.no_show)}",
+                      f"{base}/staff/?status=no_show&{where}"))
+    return lines
 
 
 def compose_digest(to, figures, settings, now):
@@ -109,6 +144,9 @@ class Digest:
     def figures(self, now):
         """Each location's LocationFigures, in the order CLINIC_LOCATIONS lists them."""
         at, week_ago = utc_iso(now), utc_iso(now - timedelta(days=DAYS))
+        today, tomorrow = today_bounds(now, self._settings.timezone)
+        # Visits whose start lies in the last NO_SHOW_DAYS days, up to now (the later bound is exclusive: a second on).
+        month_ago, up_to_now = utc_iso(now - timedelta(days=NO_SHOW_DAYS)), utc_iso(now + timedelta(seconds=1))
         contacts, _ = self._counts.first_contacts(week_ago)
         figures = []
         for location, name in self._settings.locations.items():
@@ -121,6 +159,9 @@ class Digest:
                 contacts=len(mine),
                 median_business_minutes=median(c.business_minutes for c in mine) if mine else None,
                 median_wall_minutes=median(c.wall_minutes for c in mine) if mine else None,
+                visits_today=self._counts.visits("scheduled", location, today, tomorrow),
+                attended=self._counts.visits("attended", location, month_ago, up_to_now),
+                no_show=self._counts.visits("no_show", location, month_ago, up_to_now),
             ))
         return figures
 

@@ -15,6 +15,10 @@ COLUMNS = (
     "first_name", "last_name", "email", "phone", "preferred_contact", "reason",
     "preferred_date", "preferred_time", "new_patient", "has_referral", "insurance", "message",
     "sms_consent", "erased_at", "erased_by",
+    # Issue 28, after the older columns so a spreadsheet reading them by position goes on working: the booked
+    # visit's local time in the clinic's zone ("2026-12-08 10:00", as staff booked it), its instant (UTC ISO), and
+    # what the patient answered on their page (confirmed, cancelled, change_requested, withdrawn, not_me) and when.
+    "visit_local", "visit_start", "patient_answer", "patient_answered_at",
 )
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,6 +39,10 @@ def row(record, zone):
         "location": record.location,
         "erased_at": record.erased_at,
         "erased_by": record.erased_by,
+        "visit_local": record.visit_at.replace("T", " ") if record.visit_at else None,
+        "visit_start": record.visit_start,
+        "patient_answer": (record.patient_answer or {}).get("answer"),
+        "patient_answered_at": (record.patient_answer or {}).get("at"),
     }
     fields = record.fields or {}
     for name in _FIELDS:

@@ -35,6 +35,8 @@ DEVICE_COOKIE = "staff_device"
 DEVICE_MAX_AGE = int(DEVICE_LIFETIME.total_seconds())
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_VISIT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_VISIT_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$", re.ASCII)
 
 
 # --- the session cookie and the same-origin rule ----------------------------------------------------
@@ -136,6 +138,21 @@ def error_page(error, request, settings):
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     return page(web.STATUS.get(error.code, 500), inbox.message_page(base, "Something went wrong", error.message))
+
+
+def visit_at_of(form):
+    """The booking form's date and time fields as visit_at ("YYYY-MM-DDTHH:MM", the clinic's local time); triage
+    judges the time itself. A time field may send seconds ("10:00:00"): they are dropped."""
+    day, at = (form.get("visit_date") or "").strip(), (form.get("visit_time") or "").strip()
+    if not day and not at:
+        raise ValidationFailed({"visit_at": "Enter the visit's date and time."})
+    if not _VISIT_DATE.fullmatch(day):
+        raise ValidationFailed({"visit_at": "Enter the visit's date as YYYY-MM-DD, e.g. 2026-12-08." if day
+                                else "Enter the visit's date."})
+    if not _VISIT_TIME.fullmatch(at):
+        raise ValidationFailed({"visit_at": "Enter the visit's time as HH:MM (24-hour clock), e.g. 14:30." if at
+                                else "Enter the visit's time."})
+    return f"{day}T{at[:5]}"
 
 
 # --- the pages ------------------------------------------------------------------------------------
@@ -247,16 +264,21 @@ class InboxPages:
         body = inbox.export_page(self._base, staff, params, self._settings.locations, parts, more, first)
         return page(200, body), "page"
 
-    def request(self, appointment_id, staff, params=None, error=None, status=200):
-        """One request's page; `params` of the redirect after a change say what just happened."""
+    def request(self, appointment_id, staff, params=None, error=None, status=200, form=None, fields=None):
+        """One request's page; `params` of the redirect after a change say what just happened; `form` and `fields`
+        a refused post, shown again with each problem at its field."""
         params = params or {}
+        view = self._staff.get(appointment_id, staff)
         notice = (f"Status changed to {inbox.STATUS_LABELS[params['changed']].lower()}."
                   if params.get("changed") in inbox.STATUS_LABELS
                   else "The request was erased." if params.get("erased") == "1" else None)
-        view = self._staff.get(appointment_id, staff)
+        if params.get("changed") == "scheduled" and view.get("status") == "scheduled" and view.get("visit_at"):
+            notice = f"Visit booked for {inbox.visit_moment(view['visit_at']).text}."
+            if view.get("warnings"):
+                notice += " Warning: " + " ".join(view["warnings"])
         transitions = allowed_transitions(view)
         body = inbox.request_page(self._base, staff, view, transitions, self._settings.timezone, REASON_LABELS,
-                                  LABELS, notice=notice, error=error)
+                                  LABELS, notice=notice, error=error, form=form, fields=fields)
         return page(status, body)
 
     def change_status(self, request, appointment_id, staff):
@@ -265,9 +287,12 @@ class InboxPages:
         if (form.get("note") or "").strip():
             change["note"] = form["note"]
         try:
+            if change["status"] == "scheduled":
+                change["visit_at"] = visit_at_of(form)
             self._staff.update_status(appointment_id, change, staff)
         except ValidationFailed as error:
-            return self.request(appointment_id, staff, error=" ".join(error.fields.values()), status=422), "invalid"
+            shown = {name: form.get(name, "") for name in ("status", "note", "visit_date", "visit_time")}
+            return self.request(appointment_id, staff, status=422, form=shown, fields=error.fields), "invalid"
         except Conflict as error:
             return self.request(appointment_id, staff, error=error.message, status=409), "conflict"
         if form.get("back") == "spam":  # decided in the "Possible spam" view: back to it, for the next one

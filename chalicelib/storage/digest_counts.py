@@ -1,4 +1,5 @@
-"""What the morning digest counts: requests by status and location, and the last days' first contacts.
+"""What the morning digest counts: requests by status and location, booked visits by when they start, and the last
+days' first contacts.
 
 Counts are COUNT queries on the `by_status` index (no item comes back); first contacts a Query on
 `by_created` that reads back only each request's location and `first_contact`. Both indexes project every
@@ -46,6 +47,26 @@ class DigestCounts:
         request = {"TableName": self._table, "IndexName": "by_status", "KeyConditionExpression": condition,
                    "FilterExpression": " AND ".join(filters), "ExpressionAttributeNames": names,
                    "ExpressionAttributeValues": serialize(values), "Select": "COUNT"}
+        total = 0
+        for _ in range(MAX_PAGES):
+            response = call(self._client.query, **request)
+            total += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return Count(total)
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return Count(total, exact=False)
+
+    def visits(self, status, location, start_from, start_before):
+        """Requests of `status` at `location` whose booked visit starts in [start_from, start_before) (UTC ISO), as
+        a Count: the same COUNT query on `by_status`, filtered on `visit_start` (no item comes back)."""
+        request = {
+            "TableName": self._table, "IndexName": "by_status", "KeyConditionExpression": "#status = :status",
+            "FilterExpression": "#location = :location AND visit_start >= :from AND visit_start < :before",
+            "ExpressionAttributeNames": {"#status": "status", "#location": "location"},
+            "ExpressionAttributeValues": serialize({":status": status, ":location": location, ":from": start_from,
+                                                    ":before": start_before}),
+            "Select": "COUNT",
+        }
         total = 0
         for _ in range(MAX_PAGES):
             response = call(self._client.query, **request)

@@ -215,7 +215,9 @@ def test_changing_a_status_with_a_note_is_recorded_once(stack, context):
     expect(history).to_have_count(1)
     expect(history).to_contain_text(account["name"])
     expect(history).to_contain_text(note)
-    expect(page.get_by_role("radio")).to_have_count(2)  # contacted → scheduled or closed
+    # contacted → closed (a radio) or scheduled (the booking form, with its date and time)
+    expect(page.get_by_role("radio")).to_have_count(1)
+    expect(page.get_by_role("heading", name="Book a visit")).to_be_visible()
     assert len(posts) == 1
     assert page.problems == []
 

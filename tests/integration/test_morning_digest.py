@@ -37,9 +37,13 @@ class Real:
         self.repository = DigestCounts(dynamodb, TABLE)
         self._dynamodb, self._settings = dynamodb, settings
 
-    def add(self, status="new", location="downtown", created_at=None, due_at=None, first_contact=None):
+    def add(self, status="new", location="downtown", created_at=None, due_at=None, first_contact=None,
+            visit_start=None):
         request_id = seed(self._dynamodb, self._settings, created_at, status=status, location=location)
         sets, values = [], {}
+        if visit_start:
+            sets.append("visit_start = :start")
+            values[":start"] = {"S": visit_start}
         if due_at:
             sets.append("due_at = :due")
             values[":due"] = {"S": due_at}
@@ -95,6 +99,27 @@ def test_counts_are_per_status_and_location_from_a_time_and_due_by_a_time(counte
     assert counts.count("new", "northside") == Count(0)
     assert counts.count("suspected_spam", "downtown") == Count(2)
     assert counts.count("suspected_spam", "downtown", created_from=iso(NOW - 7 * DAY)) == Count(1)
+
+
+def test_visits_are_counted_per_status_and_location_by_when_they_start_from_inclusive_to_exclusive(counted, table):
+    start, end = NOW - 30 * DAY, NOW
+    for status, location, visit_start in [
+        ("no_show", "downtown", start),  # exactly at the start: in
+        ("no_show", "downtown", start - timedelta(milliseconds=1)),  # just before: out
+        ("no_show", "downtown", end - timedelta(milliseconds=1)),  # in
+        ("no_show", "downtown", end),  # at the end: out
+        ("no_show", "lakeview", NOW - DAY),  # another location
+        ("attended", "downtown", NOW - DAY),  # another status
+        ("no_show", "downtown", None),  # never booked (an older record): out
+    ]:
+        counted.add(status=status, location=location, created_at=iso(NOW - 40 * DAY),
+                    visit_start=iso(visit_start) if visit_start else None)
+    counts = counted.repository
+
+    assert counts.visits("no_show", "downtown", iso(start), iso(end)) == Count(2)
+    assert counts.visits("attended", "downtown", iso(start), iso(end)) == Count(1)
+    assert counts.visits("no_show", "lakeview", iso(start), iso(end)) == Count(1)
+    assert counts.visits("scheduled", "downtown", iso(start), iso(end)) == Count(0)
 
 
 def test_first_contacts_are_those_of_the_requests_received_since_newest_first_spam_left_out(counted, table):
@@ -423,7 +448,8 @@ def test_every_call_the_digest_function_makes_is_one_its_policy_allows(table, to
     assert {("dynamodb", "query"), ("dynamodb", "put_item"), ("dynamodb", "delete_item"),
             ("secretsmanager", "get_secret_value"), ("sesv2", "send_email")} <= made
     assert [params.get("Select") for service, operation, params in calls
-            if params.get("IndexName") == "by_status"] == ["COUNT"] * 3 * len(settings.locations)
+            if params.get("IndexName") == "by_status"] == ["COUNT"] * 6 * len(settings.locations)  # new, overdue,
+    # spam, visits today, attended and no-shows of the last 30 days
     for service, operation, params in calls:
         action, resource, context = request_of(service, operation, params, settings)
         assert allowed_by_policy(action, resource, context), (action, resource, context)

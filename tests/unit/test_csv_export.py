@@ -55,7 +55,8 @@ def test_every_field_survives_the_round_trip():
         "email": "zoe+clinic@example.com", "phone": "+12125550142", "preferred_contact": "", "reason": "knee",
         "preferred_date": "2026-12-01", "preferred_time": "", "new_patient": "yes", "has_referral": "no",
         "insurance": "@Risk, Inc.", "message": "Line one,\nline \"two\"\r\n-three\n=four", "sms_consent": "",
-        "erased_at": "", "erased_by": "",
+        "erased_at": "", "erased_by": "", "visit_local": "", "visit_start": "", "patient_answer": "",
+        "patient_answered_at": "",
     }
     assert line["last_name"].startswith("'=") and line["phone"].startswith("'+") and line["insurance"][0] == "'"
 
@@ -86,3 +87,17 @@ def test_an_empty_export_is_the_header_row():
 def test_a_phone_extension_is_kept_in_its_cell():
     (cells,) = read_back(to_csv([row(a_record(phone="+12125550142 ext. 4417"), NEW_YORK)]))
     assert restored(cells["phone"]) == "+12125550142 ext. 4417"
+
+
+def test_a_booked_visit_has_its_local_time_status_and_the_patient_s_answer():
+    record = StaffRecord(id="req2", status="no_show", created_at="2026-11-25T15:00:00.000Z", location="downtown",
+                         fields={"location": "downtown"}, visit_at="2026-12-08T10:00",
+                         visit_start="2026-12-08T15:00:00.000Z", visit_sequence=0,
+                         patient_answer={"answer": "confirmed", "at": "2026-12-07T14:00:00.000Z", "sequence": 0})
+
+    [line] = read_back(to_csv([row(record, NEW_YORK)]))
+
+    assert (line["status"], line["visit_local"], line["visit_start"], line["patient_answer"],
+            line["patient_answered_at"]) == ("no_show", "2026-12-08 10:00", "2026-12-08T15:00:00.000Z", "confirmed",
+                                             "2026-12-07T14:00:00.000Z")
+    assert list(line)[:len(COLUMNS) - 4] == list(COLUMNS[:-4]), "the older columns keep their places"

@@ -304,8 +304,90 @@ def test_the_example_in_the_docs_is_what_the_digest_says(settings, page):
     text = (ROOT / page).read_text(encoding="utf-8")
     start = text.index("```text\nSubject: Appointment requests this morning")
     example = text[start + len("```text\n"):text.index("```\n", start + 8)]
-    figures = [LocationFigures("downtown", "Downtown Clinic", Count(4), Count(1), Count(2), 12, 125, 220),
-               LocationFigures("northside", "Northside Clinic", Count(0), Count(0), Count(0), 0),
-               LocationFigures("lakeview", "Lakeview Sports Rehab", Count(2), Count(0), Count(1), 5, 48, 1130)]
+    figures = [LocationFigures("downtown", "Downtown Clinic", Count(4), Count(1), Count(2), 12, 125, 220,
+                               visits_today=Count(3), attended=Count(22), no_show=Count(3)),
+               LocationFigures("northside", "Northside Clinic", Count(0), Count(0), Count(0), 0,
+                               visits_today=Count(0), attended=Count(0), no_show=Count(0)),
+               LocationFigures("lakeview", "Lakeview Sports Rehab", Count(2), Count(0), Count(1), 5, 48, 1130,
+                               visits_today=Count(1), attended=Count(6), no_show=Count(0))]
     mail = compose_digest("dana@clinic.example", figures, settings, WINTER_8AM)
     assert example == f"Subject: {mail.subject}\n\n{mail.text}"
+
+
+# --- visits booked for today and the no-show rate ---------------------------------------------------------------
+
+def visits_line(mail, location="Downtown Clinic"):
+    section = mail.text[mail.text.index(location + "\n"):]
+    section = section[:section.index("\n\n")]
+    return [line for line in section.splitlines() if "Visits booked for today" in line or "No-show rate" in line]
+
+
+def test_visits_booked_for_today_are_those_starting_between_this_and_the_next_midnight_clinic_time(
+        digest, counts, mailer, settings):
+    base = settings.public_base_url
+    midnight = datetime(2026, 12, 8, 5, 0, tzinfo=timezone.utc)  # 00:00 on Tuesday 8 December in New York
+    for start in (midnight, midnight + timedelta(hours=24) - timedelta(milliseconds=1), WINTER_8AM):
+        counts.add("scheduled", "downtown", visit_start=iso(start))
+    counts.add("scheduled", "downtown", visit_start=iso(midnight - timedelta(milliseconds=1)))  # yesterday
+    counts.add("scheduled", "downtown", visit_start=iso(midnight + timedelta(hours=24)))  # tomorrow, 00:00
+    counts.add("scheduled", "lakeview", visit_start=iso(WINTER_8AM))  # another location
+    counts.add("attended", "downtown", visit_start=iso(WINTER_8AM - timedelta(hours=1)))  # no longer booked
+    digest.run()
+    mail = mailer.sent[0]
+
+    assert f"- Visits booked for today: 3 — {base}/staff/?status=scheduled&location=downtown" in mail.text
+    assert f"- Visits booked for today: 1 — {base}/staff/?status=scheduled&location=lakeview" in mail.text
+    assert "- Visits booked for today: 0 — " in mail.text  # northside
+
+
+def test_today_is_23_hours_long_when_the_clocks_go_forward():
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.notify.digest import today_bounds
+
+    zone = ZoneInfo("America/New_York")
+    assert today_bounds(datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc), zone) == (
+        "2026-03-08T05:00:00.000Z", "2026-03-09T04:00:00.000Z")
+    # Just after midnight clinic time is already the new day (it is still the 7th in UTC).
+    assert today_bounds(datetime(2026, 12, 8, 5, 0, tzinfo=timezone.utc), zone)[0] == "2026-12-08T05:00:00.000Z"
+    assert today_bounds(datetime(2026, 12, 8, 4, 59, tzinfo=timezone.utc), zone)[0] == "2026-12-07T05:00:00.000Z"
+
+
+def test_the_no_show_rate_counts_the_visits_that_started_in_the_last_30_days_exactly(digest, counts, mailer):
+    month_ago = WINTER_8AM - timedelta(days=30)
+    counts.add("no_show", "downtown", visit_start=iso(month_ago))  # exactly 30 days ago: in
+    counts.add("no_show", "downtown", visit_start=iso(month_ago - timedelta(milliseconds=1)))  # just before: out
+    counts.add("attended", "downtown", visit_start=iso(WINTER_8AM - timedelta(days=1)))
+    counts.add("attended", "downtown", visit_start=iso(WINTER_8AM - timedelta(days=2)))
+    counts.add("attended", "downtown", visit_start=iso(month_ago - timedelta(days=1)))  # out
+    counts.add("no_show", "lakeview", visit_start=iso(WINTER_8AM - timedelta(days=1)))
+    digest.run()
+    mail = mailer.sent[0]
+
+    assert "- No-show rate (last 30 days): 33 % (1 of 3 visits) — " in mail.text
+    assert "- No-show rate (last 30 days): 100 % (1 of 1 visit) — " in mail.text  # lakeview
+    assert visits_line(mail, "Northside Clinic")[1].startswith("- No-show rate (last 30 days): no visits — ")
+    assert "/staff/?status=no_show&amp;location=downtown" in mail.html
+
+
+@pytest.mark.parametrize("attended, no_show, words", [
+    (0, 0, "no visits"),
+    (2, 1, "33 % (1 of 3 visits)"),
+    (1, 2, "67 % (2 of 3 visits)"),
+    (7, 1, "13 % (1 of 8 visits)"),  # 12.5: half goes up
+    (199, 1, "1 % (1 of 200 visits)"),  # 0.5: half goes up, a missed visit never shows as 0 %
+    (399, 1, "0 % (1 of 400 visits)"),
+    (5, 0, "0 % (0 of 5 visits)"),
+    (0, 1, "100 % (1 of 1 visit)"),
+])
+def test_the_no_show_rate_is_rounded_half_up_to_a_whole_percent(attended, no_show, words):
+    from chalicelib.notify.digest import no_show_rate
+
+    assert no_show_rate(Count(attended), Count(no_show)) == words
+
+
+def test_a_no_show_rate_from_counts_that_stopped_short_says_about():
+    from chalicelib.notify.digest import no_show_rate
+
+    assert no_show_rate(Count(300, exact=False), Count(100)) == "about 25 % (100 of 400 visits)"
+    assert no_show_rate(Count(0, exact=False), Count(0)) == "not counted (too many to read)"

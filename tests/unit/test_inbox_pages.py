@@ -367,15 +367,21 @@ def test_exactly_the_allowed_transitions_are_offered(status):
     allowed = TRANSITIONS[status]
     page = Parsed(request_page(record=view(status=status), transitions=allowed))
 
+    # Booking (scheduled) has its own form, with the date and time it needs; every other move is a radio.
+    plain = [name for name in allowed if name != "scheduled"]
     radios = page.all("input", type="radio", name="status")
-    assert [radio["value"] for radio in radios] == list(allowed)
+    assert [radio["value"] for radio in radios] == plain
+    booking = page.all("input", type="hidden", name="status", value="scheduled")
+    assert len(booking) == (1 if "scheduled" in allowed else 0)
+    assert len(page.all("input", type="date", name="visit_date")) == len(booking)
     forms = page.all("form", action="/staff/requests/r-1/status")
-    assert len(forms) == (1 if allowed else 0)
+    assert len(forms) == (1 if plain else 0) + len(booking)
     if allowed:
-        assert forms[0]["method"] == "post"
-        [note] = page.all("textarea", name="note")
-        assert note["maxlength"] == "1000" and "required" not in note
-        assert all(("checked" in radio) == (len(allowed) == 1) for radio in radios)
+        assert all(form["method"] == "post" for form in forms)
+        notes = page.all("textarea", name="note")
+        assert len(notes) == len(forms)
+        assert all(note["maxlength"] == "1000" and "required" not in note for note in notes)
+        assert all(("checked" in radio) == (len(plain) == 1) for radio in radios)
 
 
 def test_history_shows_who_changed_what_and_when_in_clinic_time():

@@ -6,8 +6,8 @@ hosts; every page works with JavaScript off. The templates escape every value an
 controls, and text a person typed is isolated in <bdi>, so it cannot reorder what is around it.
 """
 from .accounts import ACCOUNT_FIELDS, accounts_page
-from .common import (FILTERS, POLICY, ROLE_LABELS, STATIC, STATUS_LABELS, TEMPLATES, asset, asset_url, inbox_headers,
-                     tel_uri)
+from .common import (ANSWER_LABELS, FILTERS, POLICY, ROLE_LABELS, STATIC, STATUS_LABELS, TEMPLATES, asset, asset_url,
+                     inbox_headers, tel_uri, visit_moment)
 from .export import export_page
 from .listing import SPAM_DAYS, SPAM_DECISIONS, STATUS_CHOICES, list_page
 from .message import message_page
@@ -15,8 +15,9 @@ from .request import FIELD_ORDER, TRANSITION_LABELS, erase_page, request_page
 from .sign_in import CODE_SENT, code_page, sign_in_page
 
 __all__ = [
-    "ACCOUNT_FIELDS", "CODE_SENT", "FIELD_ORDER", "FILTERS", "POLICY", "ROLE_LABELS", "SPAM_DAYS", "SPAM_DECISIONS",
+    "ACCOUNT_FIELDS", "ANSWER_LABELS", "CODE_SENT", "FIELD_ORDER", "FILTERS", "POLICY", "ROLE_LABELS", "SPAM_DAYS",
+    "SPAM_DECISIONS",
     "STATIC", "STATUS_CHOICES", "STATUS_LABELS", "TEMPLATES", "TRANSITION_LABELS", "accounts_page", "asset",
     "asset_url", "code_page", "erase_page", "export_page", "inbox_headers", "list_page", "message_page",
-    "request_page", "sign_in_page", "tel_uri",
+    "request_page", "sign_in_page", "tel_uri", "visit_moment",
 ]

@@ -31,9 +31,20 @@ STATUS_LABELS = {
     "new": "New",
     "contacted": "Contacted",
     "scheduled": "Scheduled",
+    "attended": "Attended",
+    "no_show": "No-show",
+    "cancelled": "Cancelled",
     "closed": "Closed",
     "suspected_spam": "Possible spam",
     "erased": "Erased",
+}
+# What the patient said on their page (SPEC "From request to visit"), in words.
+ANSWER_LABELS = {
+    "confirmed": "Will be there",
+    "cancelled": "Cancelled by the patient",
+    "change_requested": "Asks for another time",
+    "withdrawn": "No longer needs this",
+    "not_me": "Says they did not send this",
 }
 ROLE_LABELS = {"staff": "Staff", "admin": "Admin"}
 
@@ -184,6 +195,32 @@ def moment(value, zone):
     local = at.astimezone(zone)
     hour = local.hour % 12 or 12
     return Moment(f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M}\u00a0{local:%p}", str(value))  # one line
+
+
+def visit_moment(visit_at, year=True):
+    """A booked visit's local wall time ("2026-12-08T10:00", already the clinic's zone) in words: Tue 8 Dec 2026,
+    10:00 AM (without the year: Tue 8 Dec, 10:00 AM); None when there is none, the stored text when unreadable."""
+    if not visit_at:
+        return None
+    try:
+        local = datetime.fromisoformat(str(visit_at))
+    except ValueError:
+        return Moment(str(visit_at))
+    hour = local.hour % 12 or 12
+    when = f"{local:%a} {local.day} {local:%b}" + (f" {local:%Y}" if year else "")
+    return Moment(f"{when}, {hour}:{local:%M}\u00a0{local:%p}", local.strftime("%Y-%m-%dT%H:%M"))
+
+
+def answer_of(view):
+    """The patient's answer in words, or None; an answer about an earlier booked time says so."""
+    answer = view.get("patient_answer") or {}
+    words = ANSWER_LABELS.get(answer.get("answer"))
+    if words is None:
+        return None
+    sequence = answer.get("sequence")
+    if sequence is not None and view.get("visit_sequence") is not None and sequence != view["visit_sequence"]:
+        words += " (about an earlier time)"
+    return words
 
 
 def day(value):

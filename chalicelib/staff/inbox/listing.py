@@ -1,9 +1,10 @@
 """The list of requests: search, filters, how many wait, export and paging. With status=suspected_spam it is
 the "Possible spam" view, where each request says why it is there and is decided with one press."""
 from ...intake.languages import STAFF_NAMES
-from .common import (FILTERS, STATUS_LABELS, filter_summary, location_of, moment, person_name, query, render,
-                     request_url, spam_reasons, status_of, url, utcnow)
+from .common import (FILTERS, STATUS_LABELS, answer_of, filter_summary, location_of, moment, person_name, query,
+                     render, request_url, spam_reasons, status_of, url, utcnow, visit_moment)
 
+# Every status staff can filter by: the active ones (new to closed, in that order), then possible spam and erased.
 STATUS_CHOICES = (("", "Active (new to closed)"),) + tuple(STATUS_LABELS.items())
 # What a decision in the "Possible spam" view did, for the notice on the view it returns to.
 SPAM_DECISIONS = {
@@ -65,6 +66,9 @@ def _row(base, view, zone, reasons, now):
         "received": moment(view.get("created_at"), zone),
         "location": location_of(view),
         "status": status_of(view, now),
+        # A booked visit's time (the clinic's, as booked) and what the patient answered, in words.
+        "visit": visit_moment(view.get("visit_at")) if fields else None,
+        "answer": answer_of(view) if fields else None,
         "reason": (reasons.get(fields.get("reason")) or fields.get("reason")) if fields else None,
     }
 
