@@ -533,7 +533,7 @@ class FakeReminderRepository:
         reminder = (self.items.get(booking.id) or {}).get("reminder")
         if not reminder or reminder.get("sequence") != booking.visit_sequence or reminder.get("claimed_at") != claimed_at:
             return False
-        if outcome == "sending" and reminder.get(channel) not in (None, "retry"):
+        if outcome == "sending" and reminder.get(channel) not in (None, "retry", "sending"):
             return False
         reminder.update({channel: outcome, f"{channel}_at": at})
         return True

@@ -101,12 +101,14 @@ class ReminderRepository:
 
     def mark(self, booking, claimed_at, channel, outcome, at):
         """Record a channel's outcome on this claim's reminder; False when the claim is no longer ours. `sending`
-        is marked only on a channel still to send (none yet, or `retry`)."""
+        is marked only on a channel still to send (none yet, `retry`, or `sending` left by a run that lost its
+        mark)."""
         condition = "reminder.#seq = :seq AND reminder.claimed_at = :claimed"
         values = {":outcome": outcome, ":at": at, ":seq": booking.visit_sequence, ":claimed": claimed_at}
         if outcome == SENDING:
-            condition += f" AND (attribute_not_exists(reminder.{channel}) OR reminder.{channel} = :retry)"
-            values[":retry"] = RETRY
+            condition += (f" AND (attribute_not_exists(reminder.{channel}) OR reminder.{channel} = :retry"
+                          f" OR reminder.{channel} = :sending)")
+            values.update({":retry": RETRY, ":sending": SENDING})
         return self._update(booking.id, f"SET reminder.{channel} = :outcome, reminder.{channel}_at = :at", condition,
                             values, {"#seq": "sequence"})
 

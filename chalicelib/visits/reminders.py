@@ -8,12 +8,14 @@ each channel still to send, each marked on its own: a failing SNS never re-sends
 A channel that failed for now is retried by a later run; once every channel has an outcome the request leaves
 the index. A change of time re-arms it (a new visit_sequence, a new map of marks).
 """
+import time
 from collections import Counter
 
 from ..core.clock import utc_iso, utcnow
 from ..core.errors import MailNotSent, SmsNotSent, StorageUnavailable
 from ..core.logs import get_logger
 from ..core.visit_times import quiet
+from ..notify.delivery import Unmarked, mark_hard
 from ..notify.sms import E164, compose_reminder_text
 from ..storage.reminders import CHANNELS, RETRY, SENDING
 
@@ -26,7 +28,8 @@ def _default_compose(request, kind, settings, page_url, now):
 
 
 class Reminders:
-    def __init__(self, repository, mailer, texts, settings, page_url, *, compose_mail=_default_compose, now=utcnow):
+    def __init__(self, repository, mailer, texts, settings, page_url, *, compose_mail=_default_compose, now=utcnow,
+                 sleep=time.sleep):
         self._repository = repository
         self._mailer = mailer
         self._texts = texts
@@ -34,6 +37,9 @@ class Reminders:
         self._page_url = page_url  # request id -> the patient's page URL
         self._compose_mail = compose_mail
         self._now = now
+        self._sleep = sleep
+        # What this process sent but could not mark, by (request, visit, channel): marked, never sent again.
+        self._unmarked = Unmarked()
 
     def run(self):
         """Send the reminders due now; how many requests ended each way ({} in the quiet hours)."""
@@ -65,10 +71,19 @@ class Reminders:
         outcomes = {}
         for channel in CHANNELS:
             marked = booking.reminder.get(channel)
-            if marked not in (None, RETRY):
-                if marked == SENDING:  # a run that sent (or not) and lost its answer or its mark: never again
-                    log.warning("reminder outcome unknown", extra={"event": "reminder_outcome_unknown",
-                                                                   "appointment_id": booking.id, "channel": channel})
+            remembered = self._unmarked.get((booking.id, booking.visit_sequence, channel))
+            if marked == SENDING and remembered is not None:  # sent here before: only its mark is missing
+                outcome = self._mark(booking, at, channel, remembered)
+                if outcome is None:
+                    return "claimed_elsewhere"
+                outcomes[channel] = outcome
+                continue
+            if marked == SENDING:
+                # A run that marked it sending, then lost its mark, or stopped: whether it went is unknown. Sent
+                # again, so that none is lost (a duplicate only where a message went and its mark was lost).
+                log.warning("reminder outcome unknown", extra={"event": "reminder_outcome_unknown",
+                                                               "appointment_id": booking.id, "channel": channel})
+            elif marked not in (None, RETRY):
                 outcomes[channel] = marked
                 continue
             outcome = self._send(channel, booking, at, now)
@@ -96,7 +111,19 @@ class Reminders:
             outcome = RETRY if error.retryable else "refused"
             log.warning("reminder not sent", extra={"event": "reminder_not_sent", "appointment_id": booking.id,
                                                     "channel": channel, "reason": error.reason})
-        return outcome if self._repository.mark(booking, at, channel, outcome, at) else None
+        return self._mark(booking, at, channel, outcome)
+
+    def _mark(self, booking, at, channel, outcome):
+        """Mark the channel's outcome, tried hard (its mark is what keeps it from going twice); None when the claim
+        was lost meanwhile. Still failing: remembered in this process, so its next run marks instead of sending."""
+        key = (booking.id, booking.visit_sequence, channel)
+        try:
+            marked = mark_hard(lambda: self._repository.mark(booking, at, channel, outcome, at), sleep=self._sleep)
+        except StorageUnavailable:
+            self._unmarked.remember(key, outcome)
+            raise
+        self._unmarked.forget(key)
+        return outcome if marked else None
 
     def _deliver(self, channel, booking, now):
         request, settings = booking.request, self._settings

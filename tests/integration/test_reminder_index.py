@@ -116,9 +116,11 @@ def test_a_channel_is_marked_sending_only_while_it_is_still_to_send(store):
     store.repository.claim(booking, AT)
 
     assert store.repository.mark(booking, AT, "sms", "sending", AT) is True
-    assert store.repository.mark(booking, AT, "sms", "sending", AT) is False
+    assert store.repository.mark(booking, AT, "sms", "sending", AT) is True  # left by a run that lost its mark
     assert store.repository.mark(booking, AT, "sms", "retry", AT) is True
     assert store.repository.mark(booking, AT, "sms", "sending", AT) is True
+    assert store.repository.mark(booking, AT, "sms", "sent", AT) is True
+    assert store.repository.mark(booking, AT, "sms", "sending", AT) is False  # it went: never again
     assert store.repository.mark(booking, "2026-12-08T14:00:00.000Z", "sms", "sent", AT) is False  # not our claim
 
 

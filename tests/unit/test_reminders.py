@@ -58,7 +58,7 @@ def sms_on(settings):
 
 def reminders(store, mailer, texts, settings, clock):
     return Reminders(store, mailer, texts, settings, lambda request_id: f"https://clinic.example/r/t-{request_id}",
-                     compose_mail=compose, now=clock)
+                     compose_mail=compose, now=clock, sleep=lambda seconds: None)
 
 
 @pytest.fixture
@@ -255,6 +255,7 @@ def test_a_final_refusal_is_not_retried(run, store, mailer, texts):
 
 
 def test_never_twice_when_the_mark_after_sending_fails(run, store, mailer, texts, clock):
+    """The process remembers what it sent but could not mark: its next run marks it instead of sending again."""
     book(store)
     store.failing_marks = {("mail", "sent")}
 
@@ -265,6 +266,24 @@ def test_never_twice_when_the_mark_after_sending_fails(run, store, mailer, texts
     clock.advance(minutes=11)  # the lease has run out: a later run takes the claim over
     assert run() == {"reminded": 1}
     assert len(mailer.sent) == 1 and len(texts.sent) == 1
+    assert marks(store)["mail"] == "sent"
+
+
+def test_a_sending_mark_left_by_a_process_that_stopped_is_sent_again_never_lost(store, mailer, texts, sms_on, clock):
+    """Catches "sending left behind: never again": a run that marked the text sending, then lost the mark of its
+    outcome and stopped (a retryable failure it could not record, a crash) would leave the patient without it."""
+    book(store)
+    store.failing_marks = {("sms", "retry")}
+    texts.failing = SmsNotSent("Throttling", retryable=True)
+
+    with pytest.raises(StorageUnavailable):
+        reminders(store, mailer, texts, sms_on, clock).run()
+    assert marks(store)["sms"] == "sending" and texts.sent == []
+    store.failing_marks, texts.failing = set(), None
+    clock.advance(minutes=11)
+
+    assert reminders(store, mailer, texts, sms_on, clock).run() == {"reminded": 1}  # another process
+    assert len(texts.sent) == 1 and len(mailer.sent) == 1
     assert any('"reminder_outcome_unknown"' in line for line in captured_log_lines())
 
 
