@@ -5,10 +5,8 @@ alert consumer reads and marks it.
 The write holds only when the request is still as the page showed it (its status, its visit's sequence, and the
 answer it already had), so the same post sent twice, or a post racing a staff change, records nothing twice.
 """
-from botocore.exceptions import BotoCoreError, ClientError
-
 from .appointments import ENTITY, answer_key, item_key, visit_mail_key
-from .dynamo import ConditionFailed, call, deserialize, serialize, unavailable
+from .dynamo import ConditionFailed, call, deserialize, serialize, transact
 from .staff_records import StaffRepository, history_item
 
 
@@ -68,20 +66,12 @@ class AnswerRepository(StaffRepository):
             mail = {**visit_mail_key(record.id, cancel_sequence), "entity": "visit_mail", "id": record.id,
                     "kind": "cancelled", "sequence": cancel_sequence, "at": entry.at}
             items.append(_put_new(self._table, mail, kept_until))
+        if len(items) > 1:
+            return transact(self._client, items)
         try:
-            if len(items) == 1:
-                call(self._client.update_item, **update)
-            else:
-                self._client.transact_write_items(TransactItems=items)
+            call(self._client.update_item, **update)
         except ConditionFailed:
             return False
-        except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
-                return False
-            raise unavailable(error) from None
-        except BotoCoreError as error:
-            raise unavailable(error) from None
         return True
 
     # --- the alert consumer's side

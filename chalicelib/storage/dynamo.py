@@ -98,6 +98,21 @@ def call(operation, **kwargs):
         raise unavailable(error) from None
 
 
+def transact(client, items):
+    """One TransactWriteItems: True when written, False when a condition did not hold (the transaction was
+    cancelled for it), StorageUnavailable for any other failure."""
+    try:
+        client.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+            return False
+        raise unavailable(error) from None
+    except BotoCoreError as error:
+        raise unavailable(error) from None
+    return True
+
+
 def put_if_unchanged(client, table, item, previous_version):
     """Put `item`, only if the stored one still has `previous_version` (None: only if there is none).
 

@@ -11,7 +11,7 @@ from ..staff.triage import HistoryEntry, InvalidCursor, Page, StaffRecord
 from .appointments import (
     DUE_QUEUE, ENTITY, OUTBOX_PREFIXES, REMINDER_QUEUE, AppointmentRepository, item_key, rescue_key, visit_mail_key,
 )
-from .dynamo import ConditionFailed, call, deserialize, plain, serialize, unavailable
+from .dynamo import ConditionFailed, call, deserialize, plain, serialize, transact
 
 ERASED_ENTITY = "erased_appointment"
 # A page is filled from several Query calls when a FilterExpression drops items (DynamoDB applies
@@ -319,19 +319,12 @@ class StaffRepository(AppointmentRepository):
         """The status change and an outbox item, in one transaction (the item's INSERT sends its message)."""
         if outbox.get("expires_at") is None:
             outbox.pop("expires_at", None)
-        try:
-            self._client.transact_write_items(TransactItems=[
-                {"Update": update},
-                {"Put": {"TableName": self._table, "Item": serialize(outbox),
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-            ])
-        except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
-                return None
-            raise unavailable(error) from None
-        except BotoCoreError as error:
-            raise unavailable(error) from None
+        if not transact(self._client, [
+            {"Update": update},
+            {"Put": {"TableName": self._table, "Item": serialize(outbox),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]):
+            return None
         return self.record(record.id)
 
     def _rescue(self, record, update, expires_at):
@@ -339,20 +332,13 @@ class StaffRepository(AppointmentRepository):
             "ExpressionAttributeValues"][":at"]["S"]}
         if expires_at is not None:
             rescue["expires_at"] = expires_at
-        try:
-            self._client.transact_write_items(TransactItems=[
-                {"Update": update},
-                # Put, not a condition on absence: a request moved back to spam and rescued again has
-                # been alerted already, and its consumers find it so.
-                {"Put": {"TableName": self._table, "Item": serialize(rescue)}},
-            ])
-        except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
-                return None
-            raise unavailable(error) from None
-        except BotoCoreError as error:
-            raise unavailable(error) from None
+        if not transact(self._client, [
+            {"Update": update},
+            # Put, not a condition on absence: a request moved back to spam and rescued again has
+            # been alerted already, and its consumers find it so.
+            {"Put": {"TableName": self._table, "Item": serialize(rescue)}},
+        ]):
+            return None
         return self.record(record.id)
 
     def erase(self, record, tombstone):

@@ -4,11 +4,9 @@ cancellation) and their marks: which one is due, and, in one transaction, that i
 The mark is conditional on the outbox item still being unmarked, and appends to the request's own
 `visit_mails` ({"kind", "sequence", "at", "outcome"}) in the same transaction, so neither is written twice.
 """
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ..core.clock import utc_iso
 from .appointments import ENTITY as REQUEST_ENTITY, VISIT_SK, stream_key, visit_mail_key as outbox_key
-from .dynamo import call, deserialize, serialize, unavailable
+from .dynamo import call, deserialize, serialize, transact
 
 OUTBOX_ENTITY = "visit_mail"
 
@@ -38,28 +36,19 @@ class VisitMailRepository:
         item was marked already, or the request is erased or gone (nothing is written then)."""
         at = utc_iso(now)
         entry = {"kind": kind, "sequence": sequence, "at": at, "outcome": outcome}
-        try:
-            self._client.transact_write_items(TransactItems=[
-                {"Update": {
-                    "TableName": self._table, "Key": serialize(outbox_key(request_id, sequence)),
-                    "UpdateExpression": "SET sent_at = :at, outcome = :outcome",
-                    "ConditionExpression": "entity = :entity AND attribute_not_exists(sent_at)",
-                    "ExpressionAttributeValues": serialize({":at": at, ":outcome": outcome,
-                                                            ":entity": OUTBOX_ENTITY}),
-                }},
-                {"Update": {
-                    "TableName": self._table, "Key": serialize({"pk": f"APPT#{request_id}", "sk": "APPT"}),
-                    "UpdateExpression": "SET visit_mails = list_append(if_not_exists(visit_mails, :none), :entry)",
-                    "ConditionExpression": "entity = :entity",
-                    "ExpressionAttributeValues": serialize({":none": [], ":entry": [entry],
-                                                            ":entity": REQUEST_ENTITY}),
-                }},
-            ])
-        except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
-                return False
-            raise unavailable(error) from None
-        except BotoCoreError as error:
-            raise unavailable(error) from None
-        return True
+        return transact(self._client, [
+            {"Update": {
+                "TableName": self._table, "Key": serialize(outbox_key(request_id, sequence)),
+                "UpdateExpression": "SET sent_at = :at, outcome = :outcome",
+                "ConditionExpression": "entity = :entity AND attribute_not_exists(sent_at)",
+                "ExpressionAttributeValues": serialize({":at": at, ":outcome": outcome,
+                                                        ":entity": OUTBOX_ENTITY}),
+            }},
+            {"Update": {
+                "TableName": self._table, "Key": serialize({"pk": f"APPT#{request_id}", "sk": "APPT"}),
+                "UpdateExpression": "SET visit_mails = list_append(if_not_exists(visit_mails, :none), :entry)",
+                "ConditionExpression": "entity = :entity",
+                "ExpressionAttributeValues": serialize({":none": [], ":entry": [entry],
+                                                        ":entity": REQUEST_ENTITY}),
+            }},
+        ])
