@@ -475,7 +475,8 @@ class FakeVisitOutbox:
 class FakeReminderRepository:
     """Booked requests as items (dicts, as `deserialize` gives them) and the reminder's conditional writes, like
     storage.reminders.ReminderRepository's. tests/integration/test_reminder_index.py holds both to one contract.
-    `failing_marks` holds (channel, outcome) or (id, channel, outcome) marks that fail as DynamoDB does when down."""
+    `failing_marks` holds (channel, outcome) or (id, channel, outcome) marks that fail as DynamoDB does when down,
+    and ("release",) to fail releasing a claim."""
 
     def __init__(self):
         self.items = {}
@@ -539,6 +540,8 @@ class FakeReminderRepository:
         return True
 
     def release(self, booking, claimed_at):
+        if ("release",) in self.failing_marks:
+            raise StorageUnavailable()
         reminder = (self.items.get(booking.id) or {}).get("reminder")
         if reminder and reminder.get("sequence") == booking.visit_sequence and reminder.get("claimed_at") == claimed_at:
             del reminder["claimed_at"]

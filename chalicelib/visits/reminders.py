@@ -40,6 +40,9 @@ class Reminders:
         self._sleep = sleep
         # What this process sent but could not mark, by (request, visit, channel): marked, never sent again.
         self._unmarked = Unmarked()
+        # The claims this process made, by (request, visit): one a failed run could not release (or whose answer
+        # was lost) is carried on by the next run here, rather than waiting out its lease.
+        self._claims = Unmarked()
 
     def run(self):
         """Send the reminders due now; how many requests ended each way ({} in the quiet hours)."""
@@ -66,7 +69,8 @@ class Reminders:
         if booking.status != "scheduled" or booking.visit_start is None or booking.visit_start <= now:
             self._repository.dequeue(booking)
             return "dropped"
-        if not self._repository.claim(booking, at):
+        at = self._claim(booking, at)
+        if at is None:
             return "claimed_elsewhere"
         outcomes = {}
         for channel in CHANNELS:
@@ -96,7 +100,21 @@ class Reminders:
             self._repository.release(booking, at)
             return "retry"
         self._repository.dequeue(booking)
+        self._claims.forget((booking.id, booking.visit_sequence))
         return "reminded"
+
+    def _claim(self, booking, at):
+        """The claim's time when this run may send `booking`'s reminder (its own claim, or one this process made
+        before), None when another run holds it."""
+        key = (booking.id, booking.visit_sequence)
+        held = booking.reminder.get("claimed_at")
+        if held is not None and held == self._claims.get(key):
+            return held
+        self._claims.remember(key, at)  # first: a claim whose answer is lost is still known to be ours
+        if self._repository.claim(booking, at):
+            return at
+        self._claims.forget(key)
+        return None
 
     def _send(self, channel, booking, at, now):
         """The channel's outcome, marked; None when the claim was lost meanwhile."""

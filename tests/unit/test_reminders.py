@@ -287,6 +287,25 @@ def test_a_sending_mark_left_by_a_process_that_stopped_is_sent_again_never_lost(
     assert any('"reminder_outcome_unknown"' in line for line in captured_log_lines())
 
 
+def test_a_claim_this_process_could_not_release_is_carried_on_by_its_next_run_not_waited_out(
+        store, mailer, texts, sms_on, clock):
+    """Catches a retry held back by the process's own lease: SNS failed, and releasing the claim failed too (the
+    same outage), so the claim stays; the next run here goes on at once, another process only after the lease."""
+    book(store)
+    store.failing_marks = {("release",)}
+    texts.failing = SmsNotSent("Throttling", retryable=True)
+    here = reminders(store, mailer, texts, sms_on, clock)
+
+    with pytest.raises(StorageUnavailable):
+        here.run()
+    store.failing_marks, texts.failing = set(), None
+    clock.advance(minutes=1)
+
+    assert reminders(store, mailer, texts, sms_on, clock).run() == {"claimed_elsewhere": 1}  # another process
+    assert here.run() == {"reminded": 1}
+    assert len(texts.sent) == 1 and len(mailer.sent) == 1
+
+
 def test_one_request_failing_does_not_hold_up_the_others(run, store, mailer, clock):
     book(store, "r1", remind=NOW - timedelta(minutes=1))
     book(store, "r2")
