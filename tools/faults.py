@@ -25,7 +25,8 @@ import threading
 import time
 
 ENV = "APPOINTMENTS_FAULTS"
-OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish", "SendEmail", "GetSecretValue"}
+OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish", "SendEmail", "GetSecretValue", "TransactWriteItems",
+              "CheckIfPhoneNumberIsOptedOut"}
 KINDS = ("throttled", "server_error", "reset", "lost")
 
 # Keyed by the service's id in botocore's event names (`before-send.secrets-manager.GetSecretValue`).
@@ -141,7 +142,10 @@ def install_from_env(process, environ=os.environ):
     settings = environ.get(ENV)
     if not settings:
         return None
-    plan = FaultPlan(process, **json.loads(settings))
+    options = json.loads(settings)
+    if process not in options.pop("processes", [process]):  # "processes": only these are faulty
+        return None
+    plan = FaultPlan(process, **options)
     import botocore.session
 
     create_client = botocore.session.Session.create_client
