@@ -524,7 +524,9 @@ class FakeReminderRepository:
             if reminder and reminder.get("sequence") == booking.visit_sequence:
                 return False
             item["reminder"] = {"sequence": booking.visit_sequence, "claimed_at": at}
-        return True
+        # ("claim",) in failing_marks: the claim is written, and its answer lost; the client's retry of it then
+        # finds its own claim there and reads as refused.
+        return ("claim",) not in self.failing_marks
 
     def mark(self, booking, claimed_at, channel, outcome, at):
         from chalicelib.core.errors import StorageUnavailable

@@ -110,11 +110,10 @@ class Reminders:
         held = booking.reminder.get("claimed_at")
         if held is not None and held == self._claims.get(key):
             return held
-        self._claims.remember(key, at)  # first: a claim whose answer is lost is still known to be ours
-        if self._repository.claim(booking, at):
-            return at
-        self._claims.forget(key)
-        return None
+        # Remembered first, and kept whatever the answer: a claim whose answer was lost, retried by the client,
+        # reads as refused (its own first write holds the item), yet it is ours.
+        self._claims.remember(key, at)
+        return at if self._repository.claim(booking, at) else None
 
     def _send(self, channel, booking, at, now):
         """The channel's outcome, marked; None when the claim was lost meanwhile."""

@@ -4,6 +4,7 @@ The stream is read in order, so once a request sent later has been confirmed, ev
 sent before it has been handled too: `handled_so_far` waits for that instead of sleeping.
 """
 import json
+import re
 import time
 import uuid
 
@@ -79,10 +80,14 @@ def test_one_request_is_confirmed_once_with_nothing_the_sender_typed(stack, sett
     assert mail["ReplyToAddresses"] == [stack.settings_env["CONFIRMATION_REPLY_TO"]]
     assert mail["Content"]["Simple"]["Subject"]["Data"] == "We have received your appointment request"
     text, page = text_and_html(mail)
+    own_page = re.compile(re.escape(stack.base_url + "/r/") + r"[A-Za-z0-9_-]{52}")
     for part in (text, page):
         assert settings.locations["lakeview"] in part
         assert reference in part
         assert settings.location_phones["lakeview"] in part  # what to do if it is urgent
+        # The one link: the patient's own page on this service (no other "http" anywhere)
+        assert own_page.search(part)
+        part = own_page.sub("", part)
         for typed in ("Siobhán", "Zoë", "Nguyễn", "Arcy", "Øberg", "Acme", *HOSTILE_FRAGMENTS):
             assert typed not in part, typed
 

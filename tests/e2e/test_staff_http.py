@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+from datetime import date, timedelta
 
 import pytest
 
@@ -129,7 +130,7 @@ def test_the_authorization_matrix_over_http(stack, tokens):
         for caller in expected:
             body = {"status": "contacted"} if method == "PATCH" else None
             if method == "PATCH" and caller == "admin":
-                body = {"status": "scheduled"}
+                body = {"status": "scheduled", "visit_at": (date.today() + timedelta(days=2)).isoformat() + "T10:00"}
             status, headers, text = http(stack, method, path, body, bearer(tokens, caller))
             answers[(method, route, caller)] = status
             if status in (401, 403):

@@ -306,6 +306,21 @@ def test_a_claim_this_process_could_not_release_is_carried_on_by_its_next_run_no
     assert len(texts.sent) == 1 and len(mailer.sent) == 1
 
 
+def test_a_claim_whose_answer_was_lost_is_this_process_s_own_at_its_next_run(store, mailer, texts, sms_on, clock):
+    """Catches forgetting a claim that read as refused: the client retried a claim whose answer was lost, and the
+    retry found the claim the first try had written; nobody else would send that reminder for 10 minutes."""
+    book(store)
+    store.failing_marks = {("claim",)}
+    here = reminders(store, mailer, texts, sms_on, clock)
+
+    assert here.run() == {"claimed_elsewhere": 1}
+    store.failing_marks = set()
+    clock.advance(minutes=1)
+
+    assert here.run() == {"reminded": 1}
+    assert len(texts.sent) == 1 and len(mailer.sent) == 1
+
+
 def test_one_request_failing_does_not_hold_up_the_others(run, store, mailer, clock):
     book(store, "r1", remind=NOW - timedelta(minutes=1))
     book(store, "r2")
