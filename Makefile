@@ -23,8 +23,18 @@ PARAMETERS ?=
 run: $(STAMP) ## Start the local AWS emulator (127.0.0.1:5000) and the API (127.0.0.1:8000)
 	$(PY) -m tools.stack --stage $(STAGE) --autoreload
 
+# The end-to-end tests mostly wait (on the stack, the browser, the stream); the rest mostly compute. They run at
+# once, the fast layers at a low priority in the background (their report in test-output/fast-layers.txt, shown
+# after), each with the log audit of what its own process logged.
+FAST_LAYERS := tests/unit tests/integration tests/infra
 test: $(STAMP) browser checkov $(MSGFMT) ## Set everything up and run every test
-	$(PY) -m pytest
+	@mkdir -p test-output
+	@{ nice -n 15 $(PY) -m pytest -q $(FAST_LAYERS) tests/test_log_audit.py > test-output/fast-layers.txt 2>&1; \
+	  echo $$? > test-output/fast-layers.rc; } & \
+	$(PY) -m pytest tests/e2e tests/test_log_audit.py; e2e=$$?; wait; fast=$$(cat test-output/fast-layers.rc); \
+	  echo "== unit, integration and infra (test-output/fast-layers.txt) =="; \
+	  if [ "$$fast" = 0 ]; then tail -n 3 test-output/fast-layers.txt; else cat test-output/fast-layers.txt; fi; \
+	  [ "$$e2e" = 0 ] && [ "$$fast" = 0 ]
 
 venv: $(STAMP)
 

@@ -25,7 +25,7 @@ from tests.e2e.test_visit_e2e import daytime_zone
 
 pytestmark = pytest.mark.e2e
 
-BOOKINGS = 20
+BOOKINGS = 12
 RATES = {"reset": 0.15, "server_error": 0.10, "lost": 0.10, "throttled": 0.25}
 FAULT_LOG = OUTPUT / "visit-faults.jsonl"
 
@@ -37,8 +37,8 @@ def faulty_stack():
     zone = daytime_zone(datetime.now(timezone.utc))
     # In the stream process, which sends the visit e-mails and runs the reminders: the bookings themselves (the
     # API under faults) are tests/e2e/test_faults.py's subject.
-    # At most 250 faults: enough for every kind to meet every step, few enough that the backlog drains in time.
-    plan = {"seed": 28, "rates": RATES, "limit": 250, "log": str(FAULT_LOG), "processes": ["stream"]}
+    # At most 200 faults: enough for every kind to meet every step, few enough that the backlog drains in time.
+    plan = {"seed": 28, "rates": RATES, "limit": 200, "log": str(FAULT_LOG), "processes": ["stream"]}
     running = start_stack(OUTPUT / "visit-faults-stack.log", OUTPUT / "visit-faults-inbox.txt", env={
         "APPOINTMENTS_FAULTS": json.dumps(plan), "LOCAL_SCHEDULE_SECONDS": "2", "LOCAL_DIGEST_SECONDS": "86400",
         "LOCAL_SETTINGS": json.dumps({"CLINIC_TIMEZONE": zone})})
