@@ -34,6 +34,9 @@ def attachment_lines(attachment):
     """What the terminal shows of an attachment: its name and type, and a calendar's start and end lines."""
     lines = [f"ATTACHED {attachment['FileName']} ({attachment['ContentType']})"]
     if attachment["ContentType"].startswith("text/calendar"):
-        lines += [f"      {line}" for line in attachment["Data"].replace("\r\n ", "").splitlines()
-                  if line.startswith(("METHOD", "DTSTART", "DTEND", "SEQUENCE", "STATUS"))]
+        unfolded = attachment["Data"].replace("\r\n ", "").splitlines()
+        # The method, then the event's own lines (the time zone's rules have DTSTART lines of their own).
+        event = unfolded[unfolded.index("BEGIN:VEVENT"):] if "BEGIN:VEVENT" in unfolded else []
+        lines += [f"      {line}" for line in unfolded if line.startswith("METHOD:")]
+        lines += [f"      {line}" for line in event if line.startswith(("DTSTART", "DTEND", "SEQUENCE", "STATUS", "SUMMARY"))]
     return lines

@@ -55,3 +55,16 @@ def test_the_terminal_shows_the_subject_the_text_and_the_calendar_s_name_and_tim
     assert "ATTACHED visit.ics (text/calendar" in shown
     assert "DTSTART;TZID=America/New_York:20270112T100000" in shown
     assert "SEQUENCE:2" in shown and "METHOD:PUBLISH" in shown
+
+
+def test_the_terminal_shows_the_event_s_times_not_the_time_zone_s_rules():
+    """Catches listing every DTSTART: a VTIMEZONE has one per rule, and the reader could not tell the visit's."""
+    from tools.mail_outbox import attachment_lines
+
+    data = ("BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nBEGIN:VTIMEZONE\r\nBEGIN:STANDARD\r\nDTSTART:20261101T020000\r\n"
+            "END:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nSEQUENCE:2\r\nDTSTART;TZID=America/New_York:20261207T"
+            "100000\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+    assert attachment_lines({"FileName": "visit.ics", "ContentType": "text/calendar", "Data": data}) == [
+        "ATTACHED visit.ics (text/calendar)", "      METHOD:CANCEL", "      SEQUENCE:2",
+        "      DTSTART;TZID=America/New_York:20261207T100000", "      STATUS:CANCELLED"]
