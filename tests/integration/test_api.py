@@ -187,7 +187,7 @@ def test_the_thank_you_page_of_a_plain_post_says_when_and_links_the_patient_s_pa
     page = api.client.http.get(location[len("http://127.0.0.1:8000"):], headers=BROWSER)
     text = page.body.decode()
 
-    assert "a más tardar " in text and f'href="{settings.public_base_url}/r/{ref}"' in text
+    assert "a más tardar " in text and f'la necesita. <a href="{settings.public_base_url}/r/{ref}"' in text
     assert (page.headers["Cache-Control"], page.headers["Referrer-Policy"], page.headers["X-Robots-Tag"]) == (
         "no-store", "no-referrer", "noindex")
     forged = api.client.http.get("/thanks?lang=es&ref=" + ref[:-2] + "AA", headers=BROWSER).body.decode()
