@@ -7,6 +7,7 @@ from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
     alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
     patient_page_token, patient_pages, reminders, sign_in, staff_authenticator, staff_service, thanks_details,
+    thanks_reference,
 )
 
 app = Chalice(app_name="appointments")
@@ -39,10 +40,11 @@ def create_appointment():
     receipt = appointment_service().submit(
         submission.fields, submission.idempotency_key, submission.key_field, request.headers.get("accept-language")
     )
-    page = patient_page_token(receipt.id, receipt.created_at)  # as of the first: a replay's answer is the same
     if web.wants_html(request.headers.get("accept")):
-        location = intake_http.thank_you_url(get_settings().thank_you_url, intake_http.answer_language(request), page)
+        location = intake_http.thank_you_url(get_settings().thank_you_url, intake_http.answer_language(request),
+                                             thanks_reference(receipt.id, receipt.created_at))
         return web.redirect(location), "replayed" if receipt.replayed else "created"
+    page = patient_page_token(receipt.id, receipt.created_at)  # as of the first: a replay's answer is the same
     body = intake_http.receipt_body(receipt, get_settings(), page)
     return web.json_response(201, body), "replayed" if receipt.replayed else "created"
 

@@ -111,13 +111,22 @@ def patient_page_url(request_id, now=None):
     return links.page_url(get_settings(), patient_page_token(request_id, now))
 
 
+def thanks_reference(request_id, now=None):
+    """The `ref` a plain post's 303 carries to the thank-you page (visits.thanks): signed now, good for an hour."""
+    from .core.clock import utcnow
+    from .core import patient_links as links
+
+    return links.page_token(purpose_key_of("thank-you references")(), request_id, now or utcnow())
+
+
 @lru_cache(maxsize=1)
 def thanks_details():
     """What the service's own thank-you page tells a patient after a plain post (visits.thanks)."""
     from .visits.thanks import ThanksDetails
 
     settings = get_settings()
-    return ThanksDetails(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings, _page_key)
+    return ThanksDetails(AppointmentRepository(aws_client("dynamodb"), settings.table_name), settings,
+                         purpose_key_of("thank-you references"), patient_page_url)
 
 
 @lru_cache(maxsize=1)

@@ -157,6 +157,9 @@ class FakeStaffRepository:
             self.expires_at[record.id] = expires_at
         return updated
 
+    def clear_outbox(self, request_id):
+        self.visit_mails = [mail for mail in self.visit_mails if mail[0] != request_id]
+
     def erase(self, record, tombstone):
         self._colleague()
         current = self.records.get(record.id)

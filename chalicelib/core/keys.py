@@ -22,6 +22,7 @@ LABELS = {
     "sign-in sources": b"staff sign-in source",  # staff.sign_in_sources: the network a code request came from
     "patient pages": b"patient page",  # core.patient_links: the link to a request's page, in every e-mail to the patient
     "patient answers": b"patient answer",  # the patient page's own signed field on its posts
+    "thank-you references": b"thank-you reference",  # a plain post's 303: the thank-you page's short-lived ref
 }
 
 

@@ -30,9 +30,9 @@ def page_token(key, request_id, now):
     return _signer(key).sign(raw, now)
 
 
-def read_page_token(key, token, now):
-    """The request id a token names, or None for anything forged, truncated or malformed."""
-    signed = _signer(key).read(token, now, TOKEN_MAX_AGE)
+def read_page_token(key, token, now, max_age=TOKEN_MAX_AGE):
+    """The request id a token names, or None for anything forged, truncated, malformed or older than `max_age`."""
+    signed = _signer(key).read(token, now, max_age)
     return None if signed is None else base64.b32encode(signed.payload).decode().lower()
 
 

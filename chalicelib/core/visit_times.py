@@ -37,6 +37,11 @@ def visit_time(value, settings, location, now):
     except ValueError:
         raise VisitTimeInvalid(f"That is not a date and time on the calendar; e.g. {example}.") from None
     zone = settings.timezone
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    if not local_now - timedelta(days=2) < wall < local_now + timedelta(days=MAX_DAYS_AHEAD + 2):
+        # Far from now (the year 9999, say, whose instant may not even exist): checked before any arithmetic.
+        raise VisitTimeInvalid("The visit must be in the future." if wall < local_now
+                               else f"Book at most {MAX_DAYS_AHEAD} days ahead.")
     start = wall.replace(tzinfo=zone)
     if start.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != wall:
         raise VisitTimeInvalid("That time does not exist on that day: the clocks go forward then. "
@@ -60,7 +65,7 @@ def reminder_time(visit_start, settings, now):
         return None
     zone = settings.timezone
     nominal = (visit_start - timedelta(hours=settings.reminder_hours_before)).astimezone(zone)
-    if nominal.time() >= QUIET_FROM:
+    if nominal.time() > LAST_BEFORE_QUIET:  # 20:46 to 23:59: a 15-minute run may not come again before 21:00
         nominal = datetime.combine(nominal.date(), LAST_BEFORE_QUIET, zone)
     elif nominal.time() < QUIET_UNTIL:
         nominal = datetime.combine(nominal.date() - timedelta(days=1), LAST_BEFORE_QUIET, zone)

@@ -79,13 +79,19 @@ def compose_reminder_text(clinic, visit_local, link, language):
     (final) when not even the short wording with one letter of the location's name would fit (a link that long)."""
     clinic = " ".join(clinic.split())
     stop = translate(STOP, language)
-    full = translate(REMINDER, language).format(clinic=clinic, when=day_and_time(visit_local, language), link=link)
-    if fits(f"{full} {stop}"):
-        return f"{full} {stop}"
-    short = translate(SHORT_REMINDER, language)
-    when = short_day_and_time(visit_local, language)
-    for name in dict.fromkeys((clinic, gsm_letters(clinic))):
-        for length in range(len(name), 0, -1):
+    # The whole name first, as written, then in GSM letters (an accent alone can make a text UCS-2, with less than
+    # half the room), in the full wording then the short one; only then a shorter name, in GSM letters first.
+    names = tuple(dict.fromkeys((clinic, gsm_letters(clinic))))
+    wordings = ((translate(REMINDER, language), day_and_time(visit_local, language)),
+                (translate(SHORT_REMINDER, language), short_day_and_time(visit_local, language)))
+    for wording, when in wordings:
+        for name in names:
+            text = f"{wording.format(clinic=name, when=when, link=link)} {stop}"
+            if fits(text):
+                return text
+    short, when = wordings[1]
+    for name in reversed(names):
+        for length in range(len(name) - 1, 0, -1):
             text = f"{short.format(clinic=name[:length].rstrip(), when=when, link=link)} {stop}"
             if fits(text):
                 return text

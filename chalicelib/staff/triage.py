@@ -76,8 +76,9 @@ class HistoryEntry:
     answer: Optional[str] = None  # by the patient, from their page: their answer (visits.answers)
 
     def without_note(self):
-        """What an erased request keeps of this entry: who moved it and when, not what was said or booked."""
-        return replace(self, note=None, visit_at=None)
+        """What an erased request keeps of this entry: who moved it and when, not what was said, booked or
+        answered."""
+        return replace(self, note=None, visit_at=None, answer=None)
 
     def as_json(self):
         entry = {"at": self.at, "by": self.by, "from": self.from_status, "to": self.to_status}
@@ -313,6 +314,8 @@ class StaffService:
         record = self._record(request_id)
         for _ in range(3):
             if record.erased:
+                # An erasure whose clean-up failed (answered 503) is finished by the next one.
+                self._repository.clear_outbox(record.id)
                 return Erasure(self.view(record), erased_now=False)
             now = utc_iso(self._now())
             if self._confirmation_cap is not None and (record.fields or {}).get("email"):

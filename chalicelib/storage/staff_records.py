@@ -359,10 +359,10 @@ class StaffRepository(AppointmentRepository):
             )
         except ConditionFailed:
             return False
-        self._delete_outbox(record.id)
+        self.clear_outbox(record.id)
         return True
 
-    def _delete_outbox(self, request_id):
+    def clear_outbox(self, request_id):
         """The erased request's outbox items (visit e-mails, answers) go with it: a Query on its own key."""
         for prefix in OUTBOX_PREFIXES:
             request = {"TableName": self._table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",

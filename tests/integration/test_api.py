@@ -1,5 +1,6 @@
 """POST /appointments through Chalice's test client, against moto: every status code of the spec."""
 import json
+import re
 
 import pytest
 from botocore.stub import Stubber
@@ -70,12 +71,14 @@ def page_names(url):
 
 
 def thanked(response):
-    """Where a browser was sent, and the page token its `ref` carries (checked, then left out)."""
+    """Where a browser was sent, and the thank-you reference its `ref` carries (checked, then left out)."""
+    from chalicelib import wiring
+    from chalicelib.core.clock import utcnow
+    from chalicelib.core.patient_links import read_page_token
+
     location = response.headers["Location"]
     base, _, ref = location.partition("&ref=")
-    from chalicelib import wiring
-
-    assert page_names(wiring.get_settings().public_base_url + "/r/" + ref)
+    assert read_page_token(wiring.purpose_key_of("thank-you references")(), ref, utcnow())
     return base
 
 
@@ -187,11 +190,16 @@ def test_the_thank_you_page_of_a_plain_post_says_when_and_links_the_patient_s_pa
     page = api.client.http.get(location[len("http://127.0.0.1:8000"):], headers=BROWSER)
     text = page.body.decode()
 
-    assert "a más tardar " in text and f'la necesita. <a href="{settings.public_base_url}/r/{ref}"' in text
+    link = re.search(r'la necesita\. <a href="([^"]+)"', text).group(1)
+    assert "a más tardar " in text and page_names(link)
+    assert ref not in link  # the page's own token, not the short-lived reference
     assert (page.headers["Cache-Control"], page.headers["Referrer-Policy"], page.headers["X-Robots-Tag"]) == (
         "no-store", "no-referrer", "noindex")
     forged = api.client.http.get("/thanks?lang=es&ref=" + ref[:-2] + "AA", headers=BROWSER).body.decode()
     assert "a más tardar" not in forged and "/r/" not in forged and "<h1>Gracias</h1>" in forged
+    page_link = page_names(link) and link[len(settings.public_base_url) + 3:]
+    as_ref = api.client.http.get("/thanks?lang=es&ref=" + page_link, headers=BROWSER).body.decode()
+    assert "/r/" not in as_ref  # a page token is no thank-you reference (keys of their own)
 
 
 # --- 422 ---------------------------------------------------------------------------------------

@@ -32,6 +32,13 @@ def test_anything_but_a_calendar_date_and_time_is_refused_with_an_example(settin
         visit_time(value, settings, "downtown", NOW)
 
 
+@pytest.mark.parametrize("value", ["9999-12-31T23:59", "0001-01-01T00:00", "2026-12-05T10:00"])
+def test_a_time_far_from_now_is_refused_before_any_arithmetic(settings, value):
+    """Catches an OverflowError (a 500) converting the year 9999 in a zone behind UTC, or the year 1 ahead of it."""
+    with pytest.raises(VisitTimeInvalid):
+        visit_time(value, settings, "downtown", NOW)
+
+
 def test_the_visit_must_be_in_the_future_and_at_most_365_days_ahead(settings):
     with pytest.raises(VisitTimeInvalid, match="future"):
         visit_time("2026-12-07T10:00", settings, "downtown", NOW)  # exactly now
@@ -57,8 +64,10 @@ def test_a_time_the_location_is_closed_is_accepted_and_flagged(settings):
     (utc(2026, 12, 9, 12, 59), utc(2026, 12, 8, 1, 45)),
     # exactly 21:00 is quiet: the same evening at 20:45
     (utc(2026, 12, 10, 2, 0), utc(2026, 12, 9, 1, 45)),
-    # 20:59 is allowed
-    (utc(2026, 12, 10, 1, 59), utc(2026, 12, 9, 1, 59)),
+    # 20:45, the last run before 21:00, is allowed
+    (utc(2026, 12, 10, 1, 45), utc(2026, 12, 9, 1, 45)),
+    # 20:59 too close to 21:00 for a run every 15 minutes: at 20:45
+    (utc(2026, 12, 10, 1, 59), utc(2026, 12, 9, 1, 45)),
 ])
 def test_a_reminder_goes_24_hours_ahead_or_at_the_last_run_before_the_quiet_hours(settings, visit, remind):
     assert reminder_time(visit, settings, NOW) == remind

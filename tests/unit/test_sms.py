@@ -177,3 +177,15 @@ def test_sns_errors_come_out_as_the_domain_error_never_botocore(error, retryable
         SmsSender(FakeSns(error=error)).send("+12125550142", "Downtown: hello")
     assert refused.value.retryable is retryable
     assert refused.value.__suppress_context__
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_accented_clinic_name_is_kept_whole_in_gsm_letters_not_cut(language):
+    """Catches cutting the name as written before trying it in GSM letters: "Clínica San José" became "Cl"."""
+    from datetime import datetime
+
+    text = compose_reminder_text("Clínica San José", datetime(2026, 12, 8, 10, 0),
+                                 "https://appointments.clinic.example/r/" + "A" * 52, language)
+
+    assert text.startswith("Clinica San Jose: ")
+    assert segments(text).count <= 2

@@ -123,3 +123,36 @@ def test_the_visit_outcome_is_a_metric_line_per_location(staff, repository):
     (metrics,) = line["_aws"]["CloudWatchMetrics"]
     assert metrics["Metrics"] == [{"Name": "VisitsMissed", "Unit": "Count"}]
     assert all(dimension in line for dimension in metrics["Dimensions"][0])
+
+
+def test_a_time_the_calendar_cannot_convert_is_a_422_not_a_500(staff, repository):
+    with pytest.raises(ValidationFailed) as failure:
+        book(staff, "9999-12-31T23:59")
+
+    assert "365 days" in failure.value.fields["visit_at"]
+
+
+def test_erasure_keeps_no_booked_time_note_or_patient_s_answer_in_the_history(staff, repository):
+    """Catches a tombstone whose history still says what the patient answered (or when the visit was)."""
+    from chalicelib.staff.triage import HistoryEntry
+
+    ana = StaffMember("Ana Admin", "admin", "tok-ana")
+    book(staff, "2026-12-08T10:00")
+    record = repository.records["req1"]
+    repository.records["req1"] = replace(record, history=record.history + (
+        HistoryEntry("2026-12-07T16:00:00.000Z", "patient", "scheduled", "scheduled", answer="change_requested"),))
+
+    erased = staff.erase("req1", ana).record
+
+    assert all(set(entry) == {"at", "by", "from", "to"} for entry in erased["history"])
+
+
+def test_a_second_erasure_finishes_the_clean_up_of_the_first(staff, repository):
+    """Catches an erasure whose outbox clean-up failed (a 503) staying half done when it is asked again."""
+    ana = StaffMember("Ana Admin", "admin", "tok-ana")
+    book(staff, "2026-12-08T10:00")
+    staff.erase("req1", ana)
+    repository.visit_mails.append(("req1", "booked", 0))  # as if the first clean-up had failed
+
+    assert staff.erase("req1", ana).erased_now is False
+    assert repository.visit_mails == []
