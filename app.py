@@ -221,6 +221,11 @@ def export_appointments(staff):
 @app.route("/staff/appointments/{appointment_id}", methods=["GET"], content_types=["*/*"])
 @_staff_endpoint("GET /staff/appointments/{id}")
 def get_appointment(appointment_id, staff):
+    if web.wants_fhir(app.current_request.headers.get("accept")):
+        from chalicelib.staff import fhir
+
+        status, resource = fhir.read(staff_service(), get_settings(), appointment_id, staff)
+        return web.fhir_response(status, resource), "found" if status == 200 else "not_found"
     return web.json_response(200, staff_service().get(appointment_id, staff)), "found"
 
 

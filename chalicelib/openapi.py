@@ -51,6 +51,7 @@ class Response:
     model: Optional[type] = None
     media_type: str = "application/json"
     headers: tuple = ()
+    alternatives: tuple = ()  # (media type, JSON schema): what the same status answers to another Accept
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,14 @@ def _errors(*codes_and_descriptions):
 
 
 _HTML = "text/html"
+_FHIR = "application/fhir+json"
+_FHIR_APPOINTMENT = {"type": "object", "description": "A FHIR R4 Appointment (hl7.org/fhir/R4/appointment.html).",
+                     "required": ["resourceType", "id", "status", "participant"],
+                     "properties": {"resourceType": {"const": "Appointment"}}}
+_FHIR_OUTCOME = {"type": "object", "description": "A FHIR R4 OperationOutcome: issue code not-found.",
+                 "required": ["resourceType", "issue"], "properties": {"resourceType": {"const": "OperationOutcome"}}}
+FHIR_ACCEPT = {"name": "Accept", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "application/fhir+json for the FHIR R4 Appointment; anything else: JSON."}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -321,9 +330,15 @@ OPERATIONS.update({
     ),
     ("GET", "/staff/appointments/{appointment_id}"): Operation(
         summary="One request, with its history (or its tombstone, once erased)",
+        description="With `Accept: application/fhir+json` preferred over JSON (q-values count; JSON is the "
+                    "default), the request as a FHIR R4 Appointment with the patient as a contained Patient, and an "
+                    "unknown or erased id as a 404 OperationOutcome. The mapping: docs/integrations.md.",
+        parameters=(FHIR_ACCEPT,),
         tags=("staff",),
         security=True,
-        responses={200: Response("The request.", StaffAppointment), **_errors(*_STAFF_ERRORS, _NOT_FOUND)},
+        responses={200: Response("The request.", StaffAppointment, alternatives=((_FHIR, _FHIR_APPOINTMENT),)),
+                   **_errors(*_STAFF_ERRORS),
+                   404: Response(_NOT_FOUND[1], ErrorBody, alternatives=((_FHIR, _FHIR_OUTCOME),))},
     ),
     ("PATCH", "/staff/appointments/{appointment_id}"): Operation(
         summary="Change the status, with an optional note",
@@ -532,6 +547,8 @@ def _response(response, components):
         schema = {"type": "string"} if response.model is None else (
             {"type": "object"} if response.model is dict else _component(response.model, components))
         result["content"] = {response.media_type: {"schema": schema}}
+    for media_type, schema in response.alternatives:
+        result.setdefault("content", {})[media_type] = {"schema": schema}
     return result
 
 

@@ -21,6 +21,7 @@ MAX_BODY_BYTES = 16 * 1024
 UTF8_CHARSETS = ("utf-8", "utf8", "us-ascii", "ascii")
 MAX_FORM_FIELDS = 100
 JSON_TYPE = "application/json"
+FHIR_TYPE = "application/fhir+json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 ALLOWED_HEADERS = "Content-Type, Idempotency-Key"
 
@@ -87,6 +88,24 @@ def wants_html(accept):
     return html_q > 0 and html_q > json_q
 
 
+def wants_fhir(accept):
+    """True when the client prefers application/fhir+json over plain JSON (which stays the default)."""
+    if not accept:
+        return False
+    fhir_q = json_q = 0.0
+    for part in accept.split(","):
+        media_type, params = media_type_of(part)
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            q = 0.0
+        if media_type == FHIR_TYPE:
+            fhir_q = max(fhir_q, q)
+        elif media_type in (JSON_TYPE, "application/*", "*/*"):
+            json_q = max(json_q, q)
+    return fhir_q > 0 and fhir_q > json_q
+
+
 def cors_headers(origin, allowed_origins, preflight=False):
     if not origin or origin.rstrip("/") not in allowed_origins:
         return {"Vary": "Origin"}
@@ -109,6 +128,14 @@ def json_response(status, body, headers=None):
         body=json.dumps(body, ensure_ascii=False),
         status_code=status,
         headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def fhir_response(status, resource, headers=None):
+    return Response(
+        body=json.dumps(resource, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": f"{FHIR_TYPE}; charset=utf-8", **(headers or {})},
     )
 
 

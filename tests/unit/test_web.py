@@ -6,7 +6,7 @@ import pytest
 from chalice.app import CaseInsensitiveMapping
 
 from chalicelib.core.errors import InvalidBody, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType, ValidationFailed
-from chalicelib.core.web import MAX_BODY_BYTES, cors_headers, error_response, wants_html
+from chalicelib.core.web import MAX_BODY_BYTES, cors_headers, error_response, wants_fhir, wants_html
 from chalicelib.intake.http import error_page, read_submission, thank_you_url
 
 JSON = "application/json"
@@ -228,6 +228,23 @@ def test_a_browser_form_post_wants_html(accept):
 ])
 def test_scripts_and_everything_else_get_json(accept):
     assert not wants_html(accept)
+
+
+@pytest.mark.parametrize("accept", [
+    "application/fhir+json", "application/fhir+json; fhirVersion=4.0", "application/json;q=0.5, application/fhir+json",
+    "application/fhir+json, */*;q=0.8", "APPLICATION/FHIR+JSON",
+])
+def test_a_fhir_client_gets_fhir(accept):
+    assert wants_fhir(accept)
+
+
+@pytest.mark.parametrize("accept", [
+    None, "", "*/*", "application/json", "application/fhir+json;q=0.5, application/json",
+    "application/fhir+json;q=0", "application/fhir+json;q=abc", "application/fhir+json, application/json",
+    "application/*, application/fhir+json;q=0.9",
+])
+def test_json_stays_the_default_over_fhir(accept):
+    assert not wants_fhir(accept)
 
 
 # --- CORS ------------------------------------------------------------------------------------
