@@ -70,40 +70,30 @@ def _integer(digits):
     return int(digits) if len(digits) <= 100 else Decimal(digits)
 
 
-def wants_html(accept):
-    """True when the client (a browser's plain form post) prefers text/html over JSON."""
-    if not accept:
-        return False
-    html_q = json_q = 0.0
-    for part in accept.split(","):
+def _prefers(accept, wanted, over):
+    """True when `accept` gives one of the `wanted` media types a higher q than any of `over` (and above 0)."""
+    wanted_q = other_q = 0.0
+    for part in (accept or "").split(","):
         media_type, params = media_type_of(part)
         try:
             q = float(params.get("q", "1"))
         except ValueError:
             q = 0.0
-        if media_type in ("text/html", "application/xhtml+xml"):
-            html_q = max(html_q, q)
-        elif media_type == JSON_TYPE:
-            json_q = max(json_q, q)
-    return html_q > 0 and html_q > json_q
+        if media_type in wanted:
+            wanted_q = max(wanted_q, q)
+        elif media_type in over:
+            other_q = max(other_q, q)
+    return wanted_q > 0 and wanted_q > other_q
+
+
+def wants_html(accept):
+    """True when the client (a browser's plain form post) prefers text/html over JSON."""
+    return _prefers(accept, ("text/html", "application/xhtml+xml"), (JSON_TYPE,))
 
 
 def wants_fhir(accept):
     """True when the client prefers application/fhir+json over plain JSON (which stays the default)."""
-    if not accept:
-        return False
-    fhir_q = json_q = 0.0
-    for part in accept.split(","):
-        media_type, params = media_type_of(part)
-        try:
-            q = float(params.get("q", "1"))
-        except ValueError:
-            q = 0.0
-        if media_type == FHIR_TYPE:
-            fhir_q = max(fhir_q, q)
-        elif media_type in (JSON_TYPE, "application/*", "*/*"):
-            json_q = max(json_q, q)
-    return fhir_q > 0 and fhir_q > json_q
+    return _prefers(accept, (FHIR_TYPE,), (JSON_TYPE, "application/*", "*/*"))
 
 
 def cors_headers(origin, allowed_origins, preflight=False):
