@@ -329,6 +329,24 @@ def digest():
                   DigestClaims(client, settings.table_name, purpose_key_of("digest claims")), mailer(), settings)
 
 
+@lru_cache(maxsize=1)
+def webhook_admin():
+    """Webhook endpoints, as admins manage them (webhooks.endpoints)."""
+    from .storage.webhooks import WebhookRepository
+    from .webhooks.endpoints import WebhookAdmin
+
+    settings = get_settings()
+    return WebhookAdmin(WebhookRepository(aws_client("dynamodb"), settings.table_name), settings,
+                        purpose_key_of("webhook secrets"))
+
+
+@lru_cache(maxsize=1)
+def webhook_queue():
+    from .storage.webhook_queue import WebhookQueue
+
+    return WebhookQueue(aws_client("sqs"), get_settings().webhook_queue_url)
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
@@ -357,3 +375,5 @@ def reset():
     _page_key.cache_clear()
     patient_pages.cache_clear()
     thanks_details.cache_clear()
+    webhook_admin.cache_clear()
+    webhook_queue.cache_clear()

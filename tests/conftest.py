@@ -12,7 +12,7 @@ import pytest
 from chalicelib.core import logs
 from chalicelib.core.config import Settings
 from tools.resources import (
-    ROOT, create_dedupe_key_secret, create_mail_configuration_set, create_sign_in_queue, create_mail_identity, create_table, create_topic,
+    ROOT, create_dedupe_key_secret, create_mail_configuration_set, create_sign_in_queue, create_webhook_queues, create_mail_identity, create_table, create_topic,
     stage_environment,
 )
 
@@ -154,7 +154,15 @@ def sign_in_queue(mocked_aws):
 
 
 @pytest.fixture
-def api(table, topic, dedupe_key_secret, sign_in_queue, monkeypatch):
+def webhook_queue(mocked_aws):
+    """The FIFO queue of webhook deliveries (and its dead-letter queue), as the template makes them; its URL."""
+    import boto3
+
+    return create_webhook_queues(boto3.client("sqs", region_name="us-east-1"), STAGE_ENV["WEBHOOK_QUEUE_URL"])
+
+
+@pytest.fixture
+def api(table, topic, dedupe_key_secret, sign_in_queue, webhook_queue, monkeypatch):
     """Chalice's own test client, with the dev stage's settings, against moto."""
     from chalice.test import Client
 

@@ -58,7 +58,8 @@ LOCAL_SETTINGS = "LOCAL_SETTINGS"
 
 def local_environment(stage, environ):
     """The stage's variables as the local stack's processes see them."""
-    env = {**stage_environment(stage), **local_overrides(environ)}
+    # Receivers on 127.0.0.1 over plain http:// are the local stack's alone: no stage sets this.
+    env = {**stage_environment(stage), "WEBHOOK_LOOPBACK": "on", **local_overrides(environ)}
     if environ.get(LOCAL_API_URL):
         env["PUBLIC_BASE_URL"] = environ[LOCAL_API_URL]
     return env
@@ -102,6 +103,27 @@ def create_sign_in_queue(sqs, queue_url):
     props = template_resource("SignInCodeQueue")["Properties"]
     attributes = {name: str(props[name]) for name in ("MessageRetentionPeriod", "VisibilityTimeout")}
     return sqs.create_queue(QueueName=queue_url.rsplit("/", 1)[1], Attributes=attributes)["QueueUrl"]
+
+
+def create_webhook_queues(sqs, queue_url):
+    """The FIFO queue of webhook deliveries, named as the stage's WEBHOOK_QUEUE_URL names it, and its dead-letter
+    queue, as the template makes them (redrive and all): moto moves a message there after maxReceiveCount too."""
+    props = template_resource("WebhookQueue")["Properties"]
+    name = queue_url.rsplit("/", 1)[1]
+    dead_letter_props = template_resource("WebhookDeadLetterQueue")["Properties"]
+    dead_letter_url = sqs.create_queue(QueueName=name.removesuffix(".fifo") + "-dlq.fifo", Attributes={
+        "FifoQueue": "true", "MessageRetentionPeriod": str(dead_letter_props["MessageRetentionPeriod"])})["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"])}
+    attributes = {name: str(props[name]) for name in ("MessageRetentionPeriod", "VisibilityTimeout")}
+    return sqs.create_queue(QueueName=name, Attributes={
+        **attributes, "FifoQueue": "true", "ContentBasedDeduplication": "false",
+        "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
+
+
+def webhook_dead_letter_url(queue_url):
+    return queue_url.removesuffix(".fifo") + "-dlq.fifo"
 
 
 def create_dedupe_key_secret(secretsmanager, name):

@@ -16,7 +16,7 @@ from pathlib import Path
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import ConfigError
 from tools.resources import (
-    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_dedupe_key_secret, create_sign_in_queue, create_mail_configuration_set,
+    LOCAL_API_URL, ROOT, create_dead_letter_queue, create_dedupe_key_secret, create_sign_in_queue, create_webhook_queues, create_mail_configuration_set,
     create_mail_identity, create_table, create_topic, local_environment,
 )
 
@@ -81,6 +81,7 @@ def create_resources(settings, env, stage):
     create_topic(sns, settings.topic_arn)
     create_dead_letter_queue(sqs, stage)
     create_sign_in_queue(sqs, settings.sign_in_queue_url)
+    create_webhook_queues(sqs, settings.webhook_queue_url)
     create_mail_identity(sesv2, settings.mail_from)
     create_mail_configuration_set(sesv2, settings.mail_configuration_set)
     create_dedupe_key_secret(session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"]),

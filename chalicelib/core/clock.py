@@ -9,3 +9,8 @@ def utcnow():
 def utc_iso(moment: datetime) -> str:
     # Converted, not just formatted: created_at sorts as a string in the indexes.
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_utc(value: str) -> datetime:
+    """The moment a `utc_iso` string names."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

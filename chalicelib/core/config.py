@@ -18,10 +18,16 @@ NOTIFY_DETAILS = ("full", "minimal")
 SUPPORTED_LANGUAGES = ("en", "es")  # the patient languages with a catalogue
 # A queue URL as SQS gives it (GetQueueUrl, or Ref in a template): https://sqs.REGION.amazonaws.com/ACCOUNT/NAME.
 _QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}$")
+_FIFO_QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,75}\.fifo$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LOCATION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _SECRET_ID = re.compile(r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
+# The Standard Webhooks schedule: after the first attempt, retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h
+# later: 8 attempts over 27 h 35 min, then the dead-letter queue.
+WEBHOOK_RETRY_SECONDS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class Settings:
     visit_minutes: int = 45  # a visit's length in its calendar file
     reminder_hours_before: int = 24  # how long before a visit its reminder goes (0: no reminders)
     sms_reminders: bool = False  # reminders also by text message, where the patient agreed to texts
+    webhook_queue_url: str = ""  # the FIFO queue of webhook deliveries (webhooks.feed fills it, webhooks.delivery reads)
+    webhook_retry_seconds: tuple = WEBHOOK_RETRY_SECONDS  # the waits before each retry of a failed delivery
+    webhook_loopback: bool = False  # the local stack only: http:// receivers on 127.0.0.1 (never set in a stage)
 
     def opening_hours(self, location):
         """A location's OpeningHours (an unknown one is open around the clock)."""
@@ -121,6 +130,10 @@ class Settings:
             reminder_hours_before=_whole("REMINDER_HOURS_BEFORE", env.get("REMINDER_HOURS_BEFORE", ""), 24, 0, 168,
                                          "hours (0: no reminders)"),
             sms_reminders=_choice("SMS_REMINDERS", env.get("SMS_REMINDERS", "").strip() or "off", ("on", "off")) == "on",
+            webhook_queue_url=_webhook_queue_url(_required(env, "WEBHOOK_QUEUE_URL")),
+            webhook_retry_seconds=_retry_seconds(env.get("WEBHOOK_RETRY_SECONDS", "").strip()),
+            webhook_loopback=_choice("WEBHOOK_LOOPBACK", env.get("WEBHOOK_LOOPBACK", "").strip() or "off",
+                                     ("on", "off")) == "on",
         )
 
 
@@ -152,6 +165,28 @@ def _queue_url(value):
     if not _QUEUE_URL.match(value):
         raise ConfigError("SIGN_IN_QUEUE_URL", "expected an SQS queue URL like https://sqs.REGION.amazonaws.com/ACCOUNT/NAME")
     return value
+
+
+def _webhook_queue_url(value):
+    if not _FIFO_QUEUE_URL.match(value):
+        raise ConfigError("WEBHOOK_QUEUE_URL",
+                          "expected a FIFO SQS queue URL like https://sqs.REGION.amazonaws.com/ACCOUNT/NAME.fifo")
+    return value
+
+
+def _retry_seconds(value):
+    """WEBHOOK_RETRY_SECONDS: exactly as many waits as the queue's redrive allows retries (its maxReceiveCount is
+    one more), each at most SQS's 12-hour visibility timeout."""
+    if not value:
+        return WEBHOOK_RETRY_SECONDS
+    try:
+        waits = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        waits = ()
+    if len(waits) != len(WEBHOOK_RETRY_SECONDS) or not all(0 <= wait <= 43_200 for wait in waits):
+        raise ConfigError("WEBHOOK_RETRY_SECONDS", f"expected {len(WEBHOOK_RETRY_SECONDS)} comma-separated "
+                                                   "whole seconds, each 0 to 43200 (12 hours)")
+    return waits
 
 
 def _locations(value):

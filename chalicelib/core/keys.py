@@ -23,6 +23,7 @@ LABELS = {
     "patient pages": b"patient page",  # core.patient_links: the link to a request's page, in every e-mail to the patient
     "patient answers": b"patient answer",  # the patient page's own signed field on its posts
     "thank-you references": b"thank-you reference",  # a plain post's 303: the thank-you page's short-lived ref
+    "webhook secrets": b"webhook secret",  # webhooks.signing: each endpoint's signing secrets, from stored nonces
 }
 
 

@@ -1,4 +1,4 @@
-"""The packages of chalicelib/ import downwards only: core, intake, staff, storage, notify, visits, then the wiring.
+"""The packages of chalicelib/ import downwards only: core, intake, staff, storage, notify, visits, webhooks, then the wiring.
 
 A lower package that imports a higher one (core reaching into intake, say) ties the layers into a
 knot; storage that imports HTTP mixes the item layouts with the answers to a browser.
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
-LAYERS = ("core", "intake", "staff", "storage", "notify", "visits")
+LAYERS = ("core", "intake", "staff", "storage", "notify", "visits", "webhooks")
 HTTP = ("chalice", "chalicelib.core.web", "chalicelib.core.pages", "chalicelib.intake.http",
         "chalicelib.intake.page", "chalicelib.staff.http", "chalicelib.staff.inbox")
 
