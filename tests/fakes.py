@@ -616,3 +616,49 @@ class FakeAnswerRepository:
             self.outbox.append(("answer", record.id, event))
         self.records[record.id] = replace(current, **changes)
         return True
+
+
+class FakeWebhookRepository:
+    """storage.webhooks.WebhookRepository in memory (tests/integration/test_webhook_store_contract.py holds both)."""
+
+    def __init__(self):
+        self.endpoints = {}
+        self.attempts = []
+
+    def add(self, endpoint):
+        if endpoint.id in self.endpoints:
+            raise AssertionError("an endpoint id was made twice")
+        self.endpoints[endpoint.id] = endpoint
+        return endpoint
+
+    def get(self, endpoint_id):
+        return self.endpoints.get(endpoint_id)
+
+    def all(self):
+        return sorted(self.endpoints.values(), key=lambda e: e.created_at, reverse=True)
+
+    def set_secrets(self, endpoint_id, secrets, now):
+        return self._change(endpoint_id, secrets=tuple(secrets), updated_at=now)
+
+    def set_active(self, endpoint_id, active, reason, now):
+        return self._change(endpoint_id, active=active, disabled_reason=None if active else reason, updated_at=now)
+
+    def delete(self, endpoint_id):
+        self.attempts = [a for a in self.attempts if a.endpoint_id != endpoint_id]
+        return self.endpoints.pop(endpoint_id, None) is not None
+
+    def record_delivery(self, delivery, expires_at):
+        self.attempts.append(delivery)
+
+    def deliveries(self, endpoint_id, limit=20):
+        mine = [a for a in self.attempts if a.endpoint_id == endpoint_id]
+        mine.sort(key=lambda a: (a.at, a.event_id, a.attempt), reverse=True)
+        return mine[:limit]
+
+    def _change(self, endpoint_id, **changes):
+        from dataclasses import replace
+
+        if endpoint_id not in self.endpoints:
+            return None
+        self.endpoints[endpoint_id] = replace(self.endpoints[endpoint_id], **changes)
+        return self.endpoints[endpoint_id]

@@ -315,3 +315,34 @@ def test_a_target_no_request_could_meet_is_refused_naming_the_setting_and_the_lo
     assert "'saturdays'" in error.value.reason and "'downtown'" not in error.value.reason
     assert Settings.from_env(env_with(CLINIC_LOCATIONS=saturdays, RESPONSE_TARGET_HOURS="208")) \
         .response_target_hours == 208
+
+
+def test_the_webhook_retries_default_to_the_standard_webhooks_schedule():
+    assert Settings.from_env(STAGE_ENV).webhook_retry_seconds == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert sum(Settings.from_env(STAGE_ENV).webhook_retry_seconds) >= 24 * 3600
+
+
+@pytest.mark.parametrize("value", ["1,1,1", "1,1,1,1,1,1,1,1", "5,300,1800,7200,18000,36000,43201", "a,b,c,d,e,f,g",
+                                   "-1,1,1,1,1,1,1"])
+def test_a_bad_webhook_schedule_is_named(value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(WEBHOOK_RETRY_SECONDS=value))
+    assert error.value.setting == "WEBHOOK_RETRY_SECONDS"
+
+
+def test_a_webhook_schedule_of_seven_waits_up_to_12_hours_will_do():
+    env = env_with(WEBHOOK_RETRY_SECONDS="0,1,1,1,1,1,43200")
+    assert Settings.from_env(env).webhook_retry_seconds == (0, 1, 1, 1, 1, 1, 43200)
+
+
+@pytest.mark.parametrize("value", ["https://sqs.us-east-1.amazonaws.com/123456789012/webhooks",
+                                   "https://example.com/123456789012/webhooks.fifo"])
+def test_the_webhook_queue_is_a_fifo_queue(value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(WEBHOOK_QUEUE_URL=value))
+    assert error.value.setting == "WEBHOOK_QUEUE_URL"
+
+
+def test_no_stage_lets_webhooks_reach_this_computer():
+    assert Settings.from_env(STAGE_ENV).webhook_loopback is False
+    assert "WEBHOOK_LOOPBACK" not in json.dumps(json.loads((ROOT / ".chalice" / "config.json").read_text()))
