@@ -26,7 +26,7 @@ import time
 
 ENV = "APPOINTMENTS_FAULTS"
 OPERATIONS = {"PutItem", "GetItem", "UpdateItem", "Query", "Publish", "SendEmail", "GetSecretValue", "TransactWriteItems",
-              "CheckIfPhoneNumberIsOptedOut"}
+              "CheckIfPhoneNumberIsOptedOut", "SendMessageBatch", "ChangeMessageVisibility"}
 KINDS = ("throttled", "server_error", "reset", "lost")
 
 # Keyed by the service's id in botocore's event names (`before-send.secrets-manager.GetSecretValue`).
@@ -40,6 +40,9 @@ _THROTTLED = {
               b'{"message":"Maximum sending rate exceeded."}'),
     "secrets-manager": (400, {"Content-Type": "application/x-amz-json-1.1"},
                         b'{"__type":"ThrottlingException","message":"Rate exceeded"}'),
+    # SQS speaks JSON now; its throttling code is RequestThrottled (the webhook queue's calls).
+    "sqs": (400, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-query-error": "RequestThrottled;Sender"},
+            b'{"__type":"com.amazonaws.sqs#RequestThrottled","message":"Rate exceeded"}'),
 }
 _SERVER_ERROR = {
     "dynamodb": (500, {"Content-Type": "application/x-amz-json-1.0"},
@@ -51,6 +54,8 @@ _SERVER_ERROR = {
               b'{"message":"Internal error"}'),
     "secrets-manager": (500, {"Content-Type": "application/x-amz-json-1.1"},
                         b'{"__type":"InternalServiceError","message":"Internal error"}'),
+    "sqs": (500, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-query-error": "InternalError;Receiver"},
+            b'{"__type":"com.amazonaws.sqs#InternalError","message":"Internal error"}'),
 }
 
 

@@ -12,11 +12,15 @@ CALLS = {
     ("sesv2", "send_email"): {"FromEmailAddress": "a@clinic.example", "Destination": {"ToAddresses": ["b@x.example"]},
                               "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}}},
     ("secretsmanager", "get_secret_value"): {"SecretId": "appointments-dedupe-key"},
+    ("sqs", "send_message_batch"): {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/w.fifo",
+                                    "Entries": [{"Id": "1", "MessageBody": "m", "MessageGroupId": "g",
+                                                 "MessageDeduplicationId": "d"}]},
 }
 THROTTLED = {"dynamodb": ("ThrottlingException", 400), "sns": ("Throttling", 400),
-             "sesv2": ("TooManyRequestsException", 429), "secretsmanager": ("ThrottlingException", 400)}
+             "sesv2": ("TooManyRequestsException", 429), "secretsmanager": ("ThrottlingException", 400),
+             "sqs": ("RequestThrottled", 400)}
 SERVER_ERROR = {"dynamodb": "InternalServerError", "sns": "InternalFailure", "sesv2": "InternalFailure",
-                "secretsmanager": "InternalServiceError"}
+                "secretsmanager": "InternalServiceError", "sqs": "InternalError"}
 
 
 def faulty_client(monkeypatch, service, kind):
