@@ -10,6 +10,10 @@ from typing import Optional
 from .dynamo import ConditionFailed, call, deserialize, newest_first, serialize
 
 ENDPOINT_ENTITY = "webhook_endpoint"
+# What listing endpoints reads back: the alert function's role (the feed) may read these and nothing else through
+# by_created (.chalice/policy-alerts.json), so that it lists endpoints without reading a staff account or a request.
+LISTED = ("entity", "id", "url", "events", "active", "created_at", "created_by", "updated_at", "secrets",
+          "disabled_reason")
 DELIVERY_ENTITY = "webhook_delivery"
 DELIVERY_DAYS = 30
 
@@ -74,8 +78,8 @@ class WebhookRepository:
         return _endpoint(deserialize(response.get("Item", {})))
 
     def all(self):
-        """Every endpoint, newest first: a Query on by_created, never a Scan."""
-        return [_endpoint(item) for item in newest_first(self._client, self._table, ENDPOINT_ENTITY)]
+        """Every endpoint, newest first: a Query on by_created (never a Scan) reading back only LISTED."""
+        return [_endpoint(item) for item in newest_first(self._client, self._table, ENDPOINT_ENTITY, LISTED)]
 
     def set_secrets(self, endpoint_id, secrets, now):
         """The endpoint's signing secrets from now on (the newest first); None when there is no such endpoint."""
