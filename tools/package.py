@@ -26,7 +26,9 @@ from tools.resources import ROOT, TEMPLATE, stage_environment
 DEFAULT_OUT = ROOT / "build" / "package"
 CONFIG = ROOT / ".chalice" / "config.json"
 FUNCTIONS = ("APIHandler", "SendStaffAlerts", "SendConfirmations", "SendSignInCodes", "EscalateOverdue",
-             "SendReminders", "SendDigest")  # the logical ids `chalice package` gives them
+             "SendReminders", "SendDigest", "DeliverWebhooks")  # the logical ids `chalice package` gives them
+# Each queue's consumer, and the queue the merge template must wire it to (app.py names only a placeholder).
+QUEUE_OF = {"SendSignInCodes": "SignInCodeQueue", "DeliverWebhooks": "WebhookQueue"}
 # What `aws cloudformation package` puts in place of the local zip before AWS runs the transform.
 UPLOADED_CODE = "s3://artifact-bucket/deployment.zip"
 
@@ -92,12 +94,9 @@ def build(stage, out=DEFAULT_OUT, project=ROOT):
         if isinstance(stream, str):
             raise SystemExit(f"{function}'s stream event source still names {stream!r}: infra/resources.json must "
                              "wire it to the table with Fn::GetAtt.")
-    queue = template["Resources"]["SendSignInCodes"]["Properties"]["Events"]["SendSignInCodesSqsEventSource"][
-        "Properties"]["Queue"]
-    if queue != {"Fn::GetAtt": ["SignInCodeQueue", "Arn"]}:
-        raise SystemExit(f"SendSignInCodes's queue is {queue!r}: infra/resources.json must wire it to SignInCodeQueue "
-                         "with Fn::GetAtt.")
-    if order_custom_domain_mapping(template):
+    check_queue_wiring(template)
+    changed = drop_fifo_batching_windows(template)
+    if order_custom_domain_mapping(template) or changed:
         package.template.write_text(json.dumps(template, indent=2) + "\n")
     add_bytecode(package.zip)
     return package
@@ -156,6 +155,31 @@ def add_bytecode(zip_path, of=BYTECODE_OF):
                 entry.external_attr, entry.compress_type = source.external_attr, zipfile.ZIP_DEFLATED
                 out.writestr(entry, (Path(scratch) / cached).read_bytes())
         shutil.move(rebuilt, zip_path)
+
+
+def _sqs_event(template, function):
+    return template["Resources"][function]["Properties"]["Events"][f"{function}SqsEventSource"]["Properties"]
+
+
+def check_queue_wiring(template):
+    """Each queue consumer reads the stack's own queue, by reference, not app.py's placeholder ARN."""
+    for function, name in QUEUE_OF.items():
+        queue = _sqs_event(template, function)["Queue"]
+        if queue != {"Fn::GetAtt": [name, "Arn"]}:
+            raise SystemExit(f"{function}'s queue is {queue!r}: infra/resources.json must wire it to {name} "
+                             "with Fn::GetAtt.")
+
+
+def drop_fifo_batching_windows(template):
+    """Chalice gives every SQS event source a MaximumBatchingWindowInSeconds (0 unless set); Lambda supports no
+    batching window on a FIFO queue ("Batching window is not supported for FIFO queues"), so a FIFO queue's consumer
+    goes without one. True if one was dropped."""
+    resources = template["Resources"]
+    dropped = False
+    for function, queue in QUEUE_OF.items():
+        if resources[queue]["Properties"].get("FifoQueue"):
+            dropped |= _sqs_event(template, function).pop("MaximumBatchingWindowInSeconds", None) is not None
+    return dropped
 
 
 def order_custom_domain_mapping(template):

@@ -15,13 +15,16 @@ CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 ROLES = {"api_handler": "ApiHandlerRole", "send_staff_alerts": "SendStaffAlertsRole",
          "send_confirmations": "SendConfirmationsRole", "send_sign_in_codes": "SendSignInCodesRole",
          "escalate_overdue": "EscalateOverdueRole", "send_digest": "SendDigestRole",
-         "send_reminders": "SendRemindersRole"}
+         "send_reminders": "SendRemindersRole", "deliver_webhooks": "DeliverWebhooksRole"}
 POLICY_FILE = {role: CONFIG["lambda_functions"][function]["iam_policy_file"] for function, role in ROLES.items()}
 FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "SendStaffAlerts",
                     "SendConfirmationsRole": "SendConfirmations", "SendSignInCodesRole": "SendSignInCodes",
                     "EscalateOverdueRole": "EscalateOverdue", "SendDigestRole": "SendDigest",
-                    "SendRemindersRole": "SendReminders"}
+                    "SendRemindersRole": "SendReminders", "DeliverWebhooksRole": "DeliverWebhooks"}
 TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
+DEAD_LETTERS = {"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}
+WEBHOOK_QUEUE = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+BY_CREATED = {"Fn::Sub": "${AppointmentsTable.Arn}/index/by_created"}
 CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
 
 
@@ -92,6 +95,7 @@ def test_no_role_statement_grants_a_wildcard_resource(stack):
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-escalations:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-digest:*") \
                     or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-reminders:*") \
+                    or resource.endswith(":log-group:/aws/lambda/${AWS::StackName}-webhooks:*") \
                     or resource == "${AppointmentsTable.Arn}/stream/*", resource
 
 
@@ -136,7 +140,7 @@ def test_the_api_reads_and_writes_items_and_queries_only_this_table_and_its_inde
     assert items["Resource"] == TABLE_ARN
 
 
-def stream_consumer_resources(stack, role):
+def stream_consumer_resources(stack, role, sends_to=(DEAD_LETTERS,), queries=()):
     statements_ = role_statements(stack, role)
 
     def resources_for(action):
@@ -148,13 +152,16 @@ def stream_consumer_resources(stack, role):
     assert resources_for("dynamodb:ListStreams") == [{"Fn::Sub": "${AppointmentsTable.Arn}/stream/*"}]
     assert resources_for("dynamodb:UpdateItem") == [TABLE_ARN]
     assert {str(resource) for resource in resources_for("dynamodb:GetItem")} == {str(TABLE_ARN)}
-    assert resources_for("sqs:SendMessage") == [{"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}]
-    assert not {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:Scan"} & allowed_actions(stack, role)
+    assert resources_for("sqs:SendMessage") == list(sends_to)
+    assert resources_for("dynamodb:Query") == list(queries)
+    assert not {"dynamodb:DeleteItem", "dynamodb:Scan"} & allowed_actions(stack, role)
     return statements_, resources_for
 
 
-def test_the_alert_function_reads_the_stream_publishes_and_dead_letters_and_nothing_more(stack):
-    _, resources_for = stream_consumer_resources(stack, "SendStaffAlertsRole")
+def test_the_alert_function_reads_the_stream_publishes_queues_webhooks_and_dead_letters_and_nothing_more(stack):
+    """It also runs the webhook feed: it lists the endpoints (by_created) and queues their deliveries."""
+    _, resources_for = stream_consumer_resources(stack, "SendStaffAlertsRole", sends_to=(DEAD_LETTERS, WEBHOOK_QUEUE),
+                                                 queries=(BY_CREATED,))
     assert resources_for("sns:Publish") == [{"Ref": "AlertsTopic"}]
     actions = allowed_actions(stack, "SendStaffAlertsRole")
     assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:"))}  # no mail, no key
@@ -169,10 +176,10 @@ def test_the_confirmation_function_reads_the_stream_counts_mails_and_dead_letter
     assert not {a for a in allowed_actions(stack, "SendConfirmationsRole") if a.startswith("sns:")}
 
 
-@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendConfirmationsRole", "SendDigestRole"])
+@pytest.mark.parametrize("role", ["ApiHandlerRole", "SendConfirmationsRole", "SendDigestRole", "DeliverWebhooksRole"])
 def test_each_function_reads_only_the_id_key_secret(stack, role):
-    """The API keys request ids with it; the confirmation function keys the cap's address hash, and the digest its
-    claims' (core.keys: "digest claims")."""
+    """The API keys request ids with it; the confirmation function keys the cap's address hash, the digest its
+    claims' (core.keys: "digest claims"), and the webhook function derives the endpoints' signing secrets."""
     (statement,) = [s for s in role_statements(stack, role)
                     if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
     assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"]
@@ -201,13 +208,30 @@ def aws_calls_in(path, operations):
             and CLIENT.search(ast.unparse(node.value))}
 
 
-# Modules whose calls one role alone makes: texts to phone numbers are the reminders' (the alert roles publish to
-# their topic, never check a number's opt-out).
-ONLY_FOR = {ROOT / "chalicelib" / "notify" / "sms.py": "SendRemindersRole"}
+# Modules whose calls only some roles make: texts to phone numbers are the reminders' (the alert roles publish to
+# their topic, never check a number's opt-out); sign-in code requests are queued by the API, and follow-ups by the
+# code function itself.
+ONLY_FOR = {ROOT / "chalicelib" / "notify" / "sms.py": {"SendRemindersRole"},
+            ROOT / "chalicelib" / "storage" / "signin_queue.py": {"ApiHandlerRole", "SendSignInCodesRole"}}
+# Modules two functions share, each making calls of its own: the webhook feed, which the alert function runs,
+# queues deliveries (WebhookQueue.put); the delivery function sets a failed one's next try (WebhookQueue.retry_in).
+# A call not named here counts for every role that may use the module.
+CALLS_FOR = {ROOT / "chalicelib" / "storage" / "webhook_queue.py": {"send_message_batch": "SendStaffAlertsRole",
+                                                                    "change_message_visibility": "DeliverWebhooksRole"}}
 
 
-# IAM has no action for a transaction: each item in it needs its own (the rescue: an Update and a Put).
-AUTHORISED_BY = {"dynamodb:TransactWriteItems": {"dynamodb:UpdateItem", "dynamodb:PutItem"}}
+def calls_of(role, path, operations):
+    """The client operations `path` makes on behalf of `role`."""
+    if role not in ONLY_FOR.get(path, {role}):
+        return set()
+    owners = CALLS_FOR.get(path, {})
+    return {name for name in aws_calls_in(path, operations) if owners.get(name, role) == role}
+
+
+# IAM has no action for a transaction: each item in it needs its own (the rescue: an Update and a Put). Nor for an
+# SQS batch: SendMessageBatch is authorised as sqs:SendMessage.
+AUTHORISED_BY = {"dynamodb:TransactWriteItems": {"dynamodb:UpdateItem", "dynamodb:PutItem"},
+                 "sqs:SendMessageBatch": {"sqs:SendMessage"}}
 # SESv2 SendEmail with raw content (an e-mail with an attachment: the visit's .ics) is authorised as
 # ses:SendRawEmail too (AWS answers AccessDenied naming it); the roles that send visit e-mails have both.
 RAW_MAIL_ROLES = ("SendConfirmationsRole", "SendRemindersRole")
@@ -218,14 +242,14 @@ RAW_MAIL_ROLES = ("SendConfirmationsRole", "SendRemindersRole")
     ("secretsmanager", "SendConfirmationsRole"), ("sesv2", "SendConfirmationsRole"),
     ("sesv2", "SendSignInCodesRole"), ("sqs", "ApiHandlerRole"), ("sns", "EscalateOverdueRole"),
     ("sesv2", "SendDigestRole"), ("secretsmanager", "SendDigestRole"), ("sns", "SendRemindersRole"),
-    ("sesv2", "SendRemindersRole"), ("secretsmanager", "SendRemindersRole"),
+    ("sesv2", "SendRemindersRole"), ("secretsmanager", "SendRemindersRole"), ("sqs", "SendSignInCodesRole"),
+    ("sqs", "SendStaffAlertsRole"), ("sqs", "DeliverWebhooksRole"), ("secretsmanager", "DeliverWebhooksRole"),
 ])
 def test_every_aws_call_in_the_code_is_allowed(stack, service, role):
     """A new call (a Scan, a DeleteItem, a transaction) fails here until its policy allows it, knowingly."""
     model = botocore.session.get_session().get_service_model(service)
     operations = {botocore.xform_name(name): name for name in model.operation_names}
-    called = set().union(*(aws_calls_in(path, operations) for path in (ROOT / "chalicelib").rglob("*.py")
-                           if ONLY_FOR.get(path, role) == role))
+    called = set().union(*(calls_of(role, path, operations) for path in (ROOT / "chalicelib").rglob("*.py")))
     assert called, f"found no {service} call in chalicelib: has the client moved?"
     prefix = {"sesv2": "ses"}.get(service, service)
     needed = set().union(*(AUTHORISED_BY.get(f"{prefix}:{operations[name]}", {f"{prefix}:{operations[name]}"})
@@ -255,10 +279,13 @@ def test_every_message_requires_tls(template):
         assert variables["MAIL_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
 
 
-def test_the_api_may_delete_only_staff_sessions(stack):
-    (statement,) = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:DeleteItem" in as_list(s["Action"])]
-    assert as_list(statement["Action"]) == ["dynamodb:DeleteItem"]
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SESSION#*"]}}
+def test_the_api_may_delete_only_staff_sessions_and_webhook_endpoints(stack):
+    """An endpoint's deliveries are items of its own partition (WEBHOOK#id): deleting it deletes them too."""
+    deleting = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:DeleteItem" in as_list(s["Action"])]
+    assert [as_list(s["Action"]) for s in deleting] == [["dynamodb:DeleteItem"]] * 2
+    assert sorted(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in deleting) == [
+        ["SESSION#*"], ["WEBHOOK#*"]]
+    assert all(list(s["Condition"]) == ["ForAllValues:StringLike"] for s in deleting)
 
 
 @pytest.mark.parametrize("role, keys", [("SendStaffAlertsRole", {"APPT#*"}),
@@ -266,7 +293,8 @@ def test_the_api_may_delete_only_staff_sessions(stack):
                                         ("SendSignInCodesRole", {"STAFF#*", "SIGNIN#*"}),
                                         ("EscalateOverdueRole", {"APPT#*"}),
                                         ("SendDigestRole", {"DIGEST#*"}),
-                                        ("SendRemindersRole", {"APPT#*"})])
+                                        ("SendRemindersRole", {"APPT#*"}),
+                                        ("DeliverWebhooksRole", {"WEBHOOK#*"})])
 def test_a_stream_function_reaches_only_request_items_and_its_own(stack, role, keys):
     """Never a STAFF#, TOKEN# or SESSION# item: a stream function cannot make an admin or revive a session."""
     item_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
@@ -355,3 +383,90 @@ def test_the_digest_counts_requests_by_status_and_reads_only_named_attributes_by
     (claims,) = [s for s in statements_ if "dynamodb:PutItem" in as_list(s["Action"])]
     assert claims["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DIGEST#*"]}}
     assert not {a for a in actions if a.startswith(("sns:", "sqs:"))}
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+def test_the_feed_queues_webhook_deliveries_only_to_the_webhook_queue(stack):
+    """The alert function sends to its dead-letter queue (the stream's OnFailure) and to the webhook queue, nowhere
+    else; it may encrypt for them (and publish) through SQS and SNS only."""
+    statements_ = role_statements(stack, "SendStaffAlertsRole")
+    sending = [s for s in statements_ if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
+    assert sorted((json.dumps(s["Resource"]), as_list(s["Action"])) for s in sending) == sorted(
+        (json.dumps(queue), ["sqs:SendMessage"]) for queue in (DEAD_LETTERS, WEBHOOK_QUEUE))
+    (through_queues,) = [s for s in statements_ if any(a.startswith("kms:") for a in as_list(s["Action"]))
+                         and "sqs.${AWS::Region}.amazonaws.com" in json.dumps(s["Condition"])]
+    assert sorted(as_list(through_queues["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def webhook_listing_attributes(stack):
+    """The attributes the alert function may read through by_created, and nothing else."""
+    (query,) = [s for s in role_statements(stack, "SendStaffAlertsRole") if "dynamodb:Query" in as_list(s["Action"])]
+    assert as_list(query["Action"]) == ["dynamodb:Query"] and query["Resource"] == BY_CREATED
+    condition = query["Condition"]
+    # StringEquals, not StringEqualsIfExists: a Query naming no attributes (reading them all) has no
+    # dynamodb:Attributes, and ForAllValues holds of nothing.
+    assert condition["StringEquals"] == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
+    assert list(condition) == ["ForAllValues:StringEquals", "StringEquals"]
+    assert list(condition["ForAllValues:StringEquals"]) == ["dynamodb:Attributes"]
+    return set(condition["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+
+
+def test_the_feed_lists_endpoints_but_reads_nothing_of_a_request_or_a_staff_account(stack):
+    """by_created projects every attribute of every kind of item: without the condition the alert function could
+    read each staff account's name and address, and each request's, through it."""
+    from chalicelib.storage.webhooks import LISTED
+
+    readable = webhook_listing_attributes(stack)
+    assert readable == set(LISTED) | {"pk", "sk"}
+    assert not {"fields", "email", "name", "history", "consent", "phone_hash", "email_hash", "token_hash"} & readable
+
+
+def test_listing_endpoints_asks_for_only_what_the_alert_function_may_read(stack):
+    """WebhookRepository.all() (the feed's listing, cached 30 s) as DynamoDB sees it: a Query that reads all
+    attributes would be refused to the alert function."""
+    from chalicelib.storage.webhooks import WebhookRepository
+
+    class Recorder:
+        def __init__(self):
+            self.requests = []
+
+        def query(self, **request):
+            self.requests.append(request)
+            return {"Items": []}
+
+    client = Recorder()
+    assert WebhookRepository(client, "appointments").all() == []
+    (request,) = client.requests
+    assert request["IndexName"] == "by_created" and request["Select"] == "SPECIFIC_ATTRIBUTES"
+    names = request["ExpressionAttributeNames"]
+    projected = {names.get(name.strip(), name.strip()) for name in request["ProjectionExpression"].split(",")}
+    assert projected <= webhook_listing_attributes(stack)
+
+
+def test_the_delivery_function_takes_and_puts_back_only_webhook_deliveries(stack):
+    """It receives and deletes (the event source), and sets a failed delivery's next try, on the webhook queue alone,
+    and sends nothing to any queue: a delivery cannot queue another. Reading needs kms:Decrypt through SQS only."""
+    statements_ = role_statements(stack, "DeliverWebhooksRole")
+    queueing = [s for s in statements_ if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
+    assert [(sorted(as_list(s["Action"])), s["Resource"]) for s in queueing] == [(
+        ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        WEBHOOK_QUEUE)]
+    (through_sqs,) = [s for s in statements_ if any(a.startswith("kms:") for a in as_list(s["Action"]))
+                      and "sqs.${AWS::Region}.amazonaws.com" in json.dumps(s["Condition"])]
+    assert as_list(through_sqs["Action"]) == ["kms:Decrypt"]
+
+
+def test_the_delivery_function_reads_endpoints_and_records_attempts_and_nothing_more(stack):
+    """GetItem (the endpoint, now), UpdateItem (a 410 disables it) and PutItem (each attempt's record), on WEBHOOK#
+    items only (test_a_stream_function_reaches_only_request_items_and_its_own): no Query, no Scan, no DeleteItem."""
+    actions = allowed_actions(stack, "DeliverWebhooksRole")
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:PutItem",
+                                                                  "dynamodb:UpdateItem"}
+
+
+def test_the_delivery_function_can_neither_alert_nor_mail_nor_text_anyone(stack):
+    """It holds a URL anyone with admin rights chose and POSTs to it: it may reach that receiver, nobody else."""
+    actions = allowed_actions(stack, "DeliverWebhooksRole")
+    assert not {a for a in actions if a.startswith(("sns:", "ses:"))}
+    assert {a.split(":")[0] for a in actions} == {"logs", "sqs", "kms", "dynamodb", "secretsmanager"}

@@ -31,8 +31,9 @@ def test_the_sam_transform_accepts_the_template(template, stack):
     assert not [r for r in stack["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
     assert set(resources(stack, "AWS::Lambda::Function")) == {"APIHandler", "SendStaffAlerts", "SendConfirmations",
                                                                   "SendSignInCodes", "EscalateOverdue", "SendDigest",
-                                                                  "SendReminders"}
-    assert len(resources(stack, "AWS::Lambda::EventSourceMapping")) == 3  # the stream, twice, and the sign-in code queue
+                                                                  "SendReminders", "DeliverWebhooks"}
+    # the stream, twice, the sign-in code queue and the webhook queue
+    assert len(resources(stack, "AWS::Lambda::EventSourceMapping")) == 4
 
 
 def test_the_dev_stage_builds_and_lints_clean_too(tmp_path):
@@ -134,3 +135,28 @@ def test_bytecode_a_developer_s_tree_holds_is_left_out_for_ours(tmp_path):
                                         importlib.util.cache_from_source("app.py"),
                                         importlib.util.cache_from_source("chalicelib/__init__.py")])
         assert archive.read(importlib.util.cache_from_source("chalicelib/__init__.py"))[4:8] == b"\x01\x00\x00\x00"
+
+
+def test_only_a_fifo_queue_s_consumer_goes_without_a_batching_window(template):
+    """Chalice writes MaximumBatchingWindowInSeconds for every SQS event source; Lambda refuses one on a FIFO queue."""
+    def source(function):
+        return template["Resources"][function]["Properties"]["Events"][f"{function}SqsEventSource"]["Properties"]
+
+    assert "MaximumBatchingWindowInSeconds" not in source("DeliverWebhooks")
+    assert source("SendSignInCodes")["MaximumBatchingWindowInSeconds"] == 0
+    assert set(packaging.QUEUE_OF.values()) == {"SignInCodeQueue", "WebhookQueue"}
+
+
+def test_a_queue_consumer_wired_to_a_placeholder_stops_the_build(template):
+    """What `build` refuses: a consumer left on app.py's placeholder ARN (the merge template did not wire it)."""
+    import copy
+
+    packaging.check_queue_wiring(template)
+    for function, placeholder in (("SendSignInCodes", "arn:aws:sqs:us-east-1:123456789012:set-by-template"),
+                                  ("DeliverWebhooks", "arn:aws:sqs:us-east-1:123456789012:set-by-template.fifo")):
+        unwired = copy.deepcopy(template)
+        unwired["Resources"][function]["Properties"]["Events"][f"{function}SqsEventSource"]["Properties"][
+            "Queue"] = placeholder
+        with pytest.raises(SystemExit) as stopped:
+            packaging.check_queue_wiring(unwired)
+        assert f"{function}'s queue" in str(stopped.value) and packaging.QUEUE_OF[function] in str(stopped.value)

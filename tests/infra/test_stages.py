@@ -37,9 +37,10 @@ def test_the_template_gives_the_functions_the_stack_s_table_and_topic_and_the_re
     assert variables["APPOINTMENTS_TABLE"] == {"Ref": "AppointmentsTable"}
     assert variables["NOTIFY_TOPIC_ARN"] == {"Ref": "AlertsTopic"}
     assert variables["DEDUPE_KEY_SECRET"] == {"Ref": "DedupeKeySecret"}
+    assert variables["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
     assert variables["NOTIFY_DETAIL"] == "minimal"
     from_the_stack = ("APPOINTMENTS_TABLE", "NOTIFY_TOPIC_ARN", "MAIL_FROM", "PUBLIC_BASE_URL", "DEDUPE_KEY_SECRET",
-                      "MAIL_CONFIGURATION_SET", "STAFF_SESSION_IDLE_MINUTES", "SIGN_IN_QUEUE_URL")
+                      "MAIL_CONFIGURATION_SET", "STAFF_SESSION_IDLE_MINUTES", "SIGN_IN_QUEUE_URL", "WEBHOOK_QUEUE_URL")
     assert {name: value for name, value in variables.items() if isinstance(value, str)} == {
         name: value for name, value in env.items() if name not in from_the_stack}
 

@@ -113,15 +113,48 @@ def test_deliveries_that_use_up_their_retries_go_to_the_dead_letter_queue(stack,
     assert properties(stack, "AlertsDeadLetterQueue")["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-@pytest.mark.parametrize("function", ["SendStaffAlerts", "SendConfirmations"])
-def test_only_new_requests_invoke_the_stream_functions(stack, function):
-    """Staff updates, the marks and TTL deletions alert and confirm nobody: Lambda filters them out. A request
-    moved out of suspected spam is alerted by the INSERT of its rescue item (APPT#id, RESCUE)."""
-    (pattern,) = stream_mappings(stack)[function]["FilterCriteria"]["Filters"]
-    assert json.loads(pattern["Pattern"]) == {
-        "eventName": ["INSERT"],
-        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "APPT#"}]}}},
-    }
+def filter_matches(pattern, event):
+    """Lambda's event filtering, the part these patterns use: nested objects, and at each leaf a list of values,
+    each exact or {"prefix": ...}."""
+    for key, wanted in pattern.items():
+        if key not in event:
+            return False
+        value = event[key]
+        if isinstance(wanted, dict):
+            if not (isinstance(value, dict) and filter_matches(wanted, value)):
+                return False
+            continue
+        for rule in wanted:
+            assert not isinstance(rule, dict) or list(rule) == ["prefix"], rule  # nothing else is read here
+        if not any(value.startswith(rule["prefix"]) if isinstance(rule, dict) else value == rule for rule in wanted):
+            return False
+    return True
+
+
+def invokes(stack, function, event_name, pk, sk):
+    record = {"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": sk}}}}
+    filters = stream_mappings(stack)[function]["FilterCriteria"]["Filters"]
+    return any(filter_matches(json.loads(f["Pattern"]), record) for f in filters)
+
+
+@pytest.mark.parametrize("event_name, pk, sk, alerts, confirmations", [
+    ("INSERT", "APPT#a1", "APPT", True, True),  # a new request
+    ("INSERT", "APPT#a1", "RESCUE", True, True),  # moved out of suspected spam
+    ("INSERT", "APPT#a1", "VISIT#0001", True, True),  # a visit's e-mail (its outbox item)
+    ("MODIFY", "APPT#a1", "APPT", True, False),  # a status change, a booking, an erasure, a mark: webhook events
+    ("MODIFY", "APPT#a1", "VISIT#0001", False, False),  # an outbox item marked sent
+    ("REMOVE", "APPT#a1", "APPT", False, False),  # TTL
+    ("INSERT", "STAFF#a@clinic.example", "STAFF", False, False),
+    ("MODIFY", "SESSION#h", "SESSION", False, False),
+    ("INSERT", "WEBHOOK#w1", "ENDPOINT", False, False),
+])
+def test_lambda_invokes_each_stream_function_only_for_the_records_it_acts_on(stack, event_name, pk, sk, alerts,
+                                                                             confirmations):
+    """New items of a request alert staff and mail its patient: their INSERT. Every change of a request rewrites
+    its own item (APPT#id, APPT), whose MODIFY the webhook feed turns into events: the alert function, which runs
+    the feed, gets those too, and marks, sessions, accounts and TTL deletions invoke nobody."""
+    assert invokes(stack, "SendStaffAlerts", event_name, pk, sk) is alerts
+    assert invokes(stack, "SendConfirmations", event_name, pk, sk) is confirmations
 
 
 def alarm_metrics(alarm):
@@ -158,6 +191,9 @@ def test_alarms_watch_the_dead_letters_errors_5xx_and_throttles(stack):
     assert watches("AWS/Lambda", "Errors", FunctionName={"Ref": "SendSignInCodes"})
     assert watches("AWS/SQS", "ApproximateAgeOfOldestMessage",
                    QueueName={"Fn::GetAtt": ["SignInCodeQueue", "QueueName"]})
+    assert watches("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                   QueueName={"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]})
+    assert watches("AWS/Lambda", "Errors", FunctionName={"Ref": "DeliverWebhooks"})
     assert watches("AWS/ApiGateway", "5XXError", ApiName={"Ref": "AWS::StackName"}, Stage={"Ref": "RestAPIapiStage"})
     assert watches("AWS/DynamoDB", "WriteThrottleEvents", TableName={"Ref": "AppointmentsTable"})
 
@@ -501,3 +537,98 @@ def test_a_failed_scheduled_run_alarms(stack, alarm, function):
     assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Errors")
     assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
     assert props["AlarmActions"] == OPERATIONS
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+SEND_TIMEOUT = 10  # SPEC: each delivery attempt waits at most 10 s for the receiver
+
+
+def webhook_mapping(stack):
+    (mapping,) = [m["Properties"] for m in resources(stack, "AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["FunctionName"] == {"Ref": "DeliverWebhooks"}]
+    return mapping
+
+
+def test_the_delivery_function_takes_the_webhook_queue_and_reports_each_failed_delivery(stack):
+    """Without ReportBatchItemFailures Lambda would ignore batchItemFailures: a batch with one failure would be
+    deleted whole (the failure lost), or retried whole (the deliveries that worked sent again)."""
+    mapping = webhook_mapping(stack)
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= mapping["BatchSize"] <= 10  # SQS's limit for a FIFO queue
+    assert "MaximumBatchingWindowInSeconds" not in mapping  # Lambda supports none for a FIFO queue
+    assert 2 <= mapping["ScalingConfig"]["MaximumConcurrency"] <= 20  # bounded, without a reservation
+
+
+def test_a_batch_of_deliveries_fits_the_function_and_the_function_fits_the_queue(stack):
+    """Deliveries are sent one after the other, each at most SEND_TIMEOUT; a batch cut off by the function's timeout
+    would come back whole after the visibility timeout, each message having spent one of its attempts. Lambda
+    advises a visibility timeout of at least six times the function's."""
+    timeout = properties(stack, "DeliverWebhooks")["Timeout"]
+    assert timeout >= webhook_mapping(stack)["BatchSize"] * SEND_TIMEOUT + 5
+    assert properties(stack, "WebhookQueue")["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_every_retry_of_the_schedule_is_an_attempt_the_queue_allows_then_the_dead_letter_queue(stack):
+    from chalicelib.core.config import WEBHOOK_RETRY_SECONDS
+
+    queue = properties(stack, "WebhookQueue")
+    assert queue["FifoQueue"] is True and properties(stack, "WebhookDeadLetterQueue")["FifoQueue"] is True
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]},
+                                      "maxReceiveCount": len(WEBHOOK_RETRY_SECONDS) + 1}  # the first try and each retry
+    assert max(WEBHOOK_RETRY_SECONDS) <= 12 * 3600  # SQS's longest visibility timeout
+
+
+def test_a_delivery_outlives_its_attempts_even_behind_others_of_its_request(stack):
+    """A message the queue's retention ends is deleted, never dead-lettered: every one must use up its attempts
+    first. One of a request's events waits behind the earlier ones for the same endpoint (a FIFO group) until they
+    are done, so while a receiver is down the queue must keep several complete schedules one after the other."""
+    from chalicelib.core.config import WEBHOOK_RETRY_SECONDS
+
+    queue = properties(stack, "WebhookQueue")
+    attempts = len(WEBHOOK_RETRY_SECONDS) + 1
+    schedule = sum(WEBHOOK_RETRY_SECONDS) + attempts * properties(stack, "DeliverWebhooks")["Timeout"]
+    assert sum(WEBHOOK_RETRY_SECONDS) // 60 == 27 * 60 + 35  # 27 h 35 min
+    assert queue["MessageRetentionPeriod"] >= 5 * schedule  # requested, contacted, booked, confirmed, changed
+    # A FIFO dead-letter queue keeps a message its own retention from its arrival there.
+    assert properties(stack, "WebhookDeadLetterQueue")["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_a_dead_lettered_webhook_delivery_alarms_at_once(stack):
+    props = properties(stack, "WebhookDeadLetterAlarm")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["WebhookDeadLetterQueue",
+                                                                                  "QueueName"]}}]
+    assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == ("Maximum", "GreaterThanThreshold", 0)
+    assert props["AlarmActions"] == props["OKActions"] == OPERATIONS
+
+
+def test_a_failed_delivery_run_alarms(stack):
+    props = properties(stack, "WebhookDeliveryErrorsAlarm")
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "DeliverWebhooks"}}]
+    assert props["AlarmActions"] == OPERATIONS
+
+
+def test_the_webhook_queues_are_encrypted_and_refuse_plain_http(stack):
+    policy = properties(stack, "WebhookQueuePolicy")
+    assert policy["Queues"] == [{"Ref": "WebhookQueue"}, {"Ref": "WebhookDeadLetterQueue"}]
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Principal"]) == ("Deny", {"AWS": "*"})
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [{"Fn::GetAtt": [queue, "Arn"]} for queue in ("WebhookQueue", "WebhookDeadLetterQueue")]
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= set(deny["Action"])
+    for queue in ("WebhookQueue", "WebhookDeadLetterQueue"):
+        assert properties(stack, queue)["KmsMasterKeyId"] == {"Ref": "DataKey"}
+
+
+def test_the_delivery_function_is_in_no_vpc_as_it_posts_to_the_internet(stack):
+    """A VPC without a NAT gateway would time every delivery out; the addresses are vetted in the code instead."""
+    assert "VpcConfig" not in properties(stack, "DeliverWebhooks")
+
+
+def test_every_function_finds_the_webhook_queue_by_reference(stack):
+    for name, function in resources(stack, "AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}, name
