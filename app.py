@@ -7,7 +7,7 @@ from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
     alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
     patient_page_token, patient_pages, reminders, sign_in, staff_authenticator, staff_service, thanks_details,
-    thanks_reference,
+    thanks_reference, webhook_delivery,
 )
 
 app = Chalice(app_name="appointments")
@@ -298,11 +298,13 @@ def send_sign_in_codes(event):
     signin_queue.handle_messages((record.body for record in event), sign_in().send_code)
 
 
-# A stand-in, so that `chalice package` makes the DeliverWebhooks function the template configures; the delivery
-# consumer (webhooks.delivery) takes its place. Until then every message stays queued for its retries.
+# Webhooks go out off the request path, from the FIFO queue the alert consumer's feed fills: each failure is handed
+# back (batchItemFailures) with its next try set, and after the last one the queue's redrive dead-letters it.
 @app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=5)
 def deliver_webhooks(event):
-    return {"batchItemFailures": [{"itemIdentifier": record.to_dict()["messageId"]} for record in event]}
+    logs.request_id.set(getattr(event.context, "aws_request_id", None))
+    failed = webhook_delivery().handle([record.to_dict() for record in event])
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
 @app.route("/staff/sign-in", methods=["POST"], content_types=["*/*"])

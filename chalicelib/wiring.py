@@ -347,6 +347,18 @@ def webhook_queue():
     return WebhookQueue(aws_client("sqs"), get_settings().webhook_queue_url)
 
 
+@lru_cache(maxsize=1)
+def webhook_delivery():
+    """The consumer of the webhook queue (app.deliver_webhooks)."""
+    from .storage.webhooks import WebhookRepository
+    from .webhooks.delivery import WebhookDelivery
+    from .webhooks.sender import Sender
+
+    settings = get_settings()
+    return WebhookDelivery(WebhookRepository(aws_client("dynamodb"), settings.table_name), webhook_admin(),
+                           webhook_queue(), Sender(settings.webhook_loopback), settings)
+
+
 def reset():
     """Forget built clients and settings (tests start each case from a clean slate)."""
     get_settings.cache_clear()
@@ -377,3 +389,4 @@ def reset():
     thanks_details.cache_clear()
     webhook_admin.cache_clear()
     webhook_queue.cache_clear()
+    webhook_delivery.cache_clear()

@@ -35,7 +35,8 @@ with mock_aws():
 NOT_FOR_THE_FORM = ("chalicelib.intake.page", "chalicelib.openapi", "chalicelib.staff.triage", "chalicelib.staff.auth",
                     "chalicelib.staff.csv_export", "chalicelib.storage.staff_records", "chalicelib.storage.tokens",
                     "chalicelib.notify.alerts", "chalicelib.notify.delivery", "chalicelib.staff.inbox",
-                    "chalicelib.staff.http")
+                    "chalicelib.staff.http", "chalicelib.webhooks.delivery", "chalicelib.webhooks.sender",
+                    "chalicelib.webhooks.addresses")
 
 
 def cold_start(event="post", in_lambda=True):
