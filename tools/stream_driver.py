@@ -3,7 +3,8 @@
     python -m tools.stream_driver [--stage dev] [--max-retries 20]
 
 It also runs the consumer of the sign-in code queue (SQS), as Lambda's SQS event source does: it
-receives up to 10 messages, invokes the handler with them and deletes them once it returns.
+receives up to 10 messages, invokes the handler with them and deletes them once it returns; and the
+webhook queue's (WebhookQueueDriver), deleting only what the handler did not hand back.
 
 For each of the two handlers (staff alerts, confirmations), as for each of the two mappings in
 AWS, it reads the table's stream from moto on its own and invokes the same Chalice handler that AWS would,
@@ -28,6 +29,7 @@ from tools.resources import local_environment
 
 MAX_BACKOFF_SECONDS = 5.0
 STREAM_LOOKUP_SECONDS = 10.0
+DEAD_LETTER_CHECK_SECONDS = 5.0
 
 
 def lambda_record(record, stream_arn):
@@ -181,9 +183,10 @@ def main(argv=None):
     import boto3
 
     from app import (
-        escalate_overdue, send_confirmations, send_digest, send_reminders, send_sign_in_codes, send_staff_alerts,
+        deliver_webhooks, escalate_overdue, send_confirmations, send_digest, send_reminders, send_sign_in_codes,
+        send_staff_alerts,
     )
-    from tools.resources import dead_letter_queue_name
+    from tools.resources import dead_letter_queue_name, webhook_dead_letter_url
 
     table = os.environ["APPOINTMENTS_TABLE"]
     sqs = boto3.client("sqs")
@@ -195,6 +198,8 @@ def main(argv=None):
         for handler, what, name in ((send_staff_alerts, "staff alert", "staff-alerts"),
                                     (send_confirmations, "patient's confirmation", "confirmations"))
     ] + [QueueDriver(send_sign_in_codes, sqs, os.environ["SIGN_IN_QUEUE_URL"]),
+         WebhookQueueDriver(deliver_webhooks, sqs, os.environ["WEBHOOK_QUEUE_URL"],
+                            webhook_dead_letter_url(os.environ["WEBHOOK_QUEUE_URL"])),
          ScheduleDriver(escalate_overdue, args.schedule_interval, "appointments-local-escalations"),
          ScheduleDriver(send_reminders, args.schedule_interval, "appointments-local-reminders"),
          # Hourly in AWS; more often here: the digest itself sends only at DIGEST_HOUR, once a day.
@@ -241,6 +246,79 @@ class QueueDriver:
         self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
             {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"]} for number, message in enumerate(messages)])
         return len(messages)
+
+    def seconds_to_next_retry(self):
+        return None
+
+
+class WebhookQueueDriver:
+    """The webhook queue's event source, as Lambda's SQS event source mapping runs it with ReportBatchItemFailures:
+    receive a batch (with its attributes: the handler reads ApproximateReceiveCount and MessageGroupId), invoke the
+    handler, delete only what it did not hand back in batchItemFailures (a handler that raises hands back all of
+    it). A message handed back comes again when its visibility timeout, which the handler set, runs out; after
+    maxReceiveCount receives the queue's redrive moves it to the dead-letter queue, and an ALARM line says so, as
+    the alarm on that queue does in AWS.
+
+    moto's SQS honours the FIFO queue's redrive (a message received maxReceiveCount times goes to the dead-letter
+    queue on the next receive, as in AWS), ChangeMessageVisibility and message groups (a group with a message in
+    flight gives none). Where it differs: it caps a message's visibility at 12 hours from when it was *sent*, where
+    AWS allows 12 hours from each receive: here the schedule's two 10-hour waits (after attempts 6 and 7, the
+    message then 7.6 hours old) are refused, and the message comes back after the queue's visibility timeout."""
+
+    def __init__(self, handler, sqs, queue_url, dead_letter_url, *, batch_size=5, clock=time.monotonic, say=print,
+                 dead_letter_every=DEAD_LETTER_CHECK_SECONDS, function_name="appointments-local-webhooks"):
+        self._handler = handler
+        self._sqs = sqs
+        self._url = queue_url
+        self._dead_letter_url = dead_letter_url
+        self._batch_size = batch_size
+        self._clock = clock
+        self._say = say
+        self._dead_letter_every = dead_letter_every
+        self._function_name = function_name
+        self._arn = None
+        self._dead_letters = 0  # how many the dead-letter queue held at the last look
+        self._next_look = clock()
+
+    def poll_once(self):
+        """Deliver one batch; the number of messages done (failed ones make the driver no busier)."""
+        if self._arn is None:
+            self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+        messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=self._batch_size,
+                                             AttributeNames=["All"]).get("Messages", [])
+        done = self._invoke(messages) if messages else []
+        if done:
+            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(number), "ReceiptHandle": message["ReceiptHandle"]} for number, message in enumerate(done)])
+        self._look_at_dead_letters()
+        return len(done)
+
+    def _invoke(self, messages):
+        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=self._function_name)
+        try:
+            response = self._handler(sqs_event(messages, self._arn), context) or {}
+        except Exception as error:  # the whole batch comes back, as after a Lambda error
+            self._say(f"{self._function_name}: {type(error).__name__}; the batch comes back", flush=True)
+            return []
+        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        return [message for message in messages if message["MessageId"] not in failed]
+
+    def _look_at_dead_letters(self):
+        """An ALARM line per message new in the dead-letter queue (looked at every `dead_letter_every` seconds: the
+        emulator at rest is asked little)."""
+        if self._clock() < self._next_look:
+            return
+        self._next_look = self._clock() + self._dead_letter_every
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self._dead_letter_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        count = sum(int(attributes.get(name, 0)) for name in (
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"))
+        for number in range(self._dead_letters + 1, count + 1):
+            self._say(f"ALARM: a webhook delivery failed every attempt and went to the dead-letter queue "
+                      f"({number} there now). Fix the receiver, then re-drive it.", flush=True)
+        self._dead_letters = count
 
     def seconds_to_next_retry(self):
         return None
