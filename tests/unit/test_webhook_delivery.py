@@ -1,6 +1,5 @@
 """The webhook queue's consumer with fakes: what is sent, signed how, retried when, and what is dropped."""
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +12,7 @@ from chalicelib.webhooks.delivery import WebhookDelivery
 from chalicelib.webhooks.endpoints import WebhookAdmin
 from chalicelib.webhooks.sender import Answer
 from tests.conftest import captured_log_lines
-from tests.fakes import Clock
+from tests.fakes import Clock, FakeWebhookRepository
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
 KEY = b"webhook-secrets-test-key-0123456789abcdef"
@@ -22,39 +21,29 @@ PAYLOAD = json.dumps({"type": "appointment.requested", "timestamp": "2026-11-25T
                       "data": {"id": "req-1", "location": "downtown", "status": "new"}}, separators=(",", ":"))
 
 
-class FakeWebhookRepository:
-    """Endpoints and delivery attempts in memory; `down` makes every call fail as DynamoDB's would."""
+class WebhookRepository(FakeWebhookRepository):
+    """The shared fake, with the expiry of each attempt kept, and `down`: the calls that fail as DynamoDB's would."""
 
     def __init__(self):
-        self.endpoints, self.attempts = {}, []
-        self.down = set()  # names of the methods that fail
+        super().__init__()
+        self.expiries, self.down = [], set()
 
     def _check(self, name):
         if name in self.down:
             raise StorageUnavailable()
 
-    def add(self, endpoint):
-        self.endpoints[endpoint.id] = endpoint
-
     def get(self, endpoint_id):
         self._check("get")
-        return self.endpoints.get(endpoint_id)
-
-    def set_secrets(self, endpoint_id, secrets, now):
-        self.endpoints[endpoint_id] = replace(self.endpoints[endpoint_id], secrets=tuple(secrets), updated_at=now)
-        return self.endpoints[endpoint_id]
+        return super().get(endpoint_id)
 
     def set_active(self, endpoint_id, active, reason, now):
         self._check("set_active")
-        if endpoint_id not in self.endpoints:
-            return None
-        self.endpoints[endpoint_id] = replace(self.endpoints[endpoint_id], active=active, disabled_reason=reason,
-                                              updated_at=now)
-        return self.endpoints[endpoint_id]
+        return super().set_active(endpoint_id, active, reason, now)
 
     def record_delivery(self, delivery, expires_at):
         self._check("record_delivery")
-        self.attempts.append((delivery, expires_at))
+        self.expiries.append(expires_at)
+        super().record_delivery(delivery, expires_at)
 
 
 class FakeQueue:
@@ -92,7 +81,7 @@ class Stopwatch:
 
 @pytest.fixture
 def world(settings):
-    repository, queue, clock = FakeWebhookRepository(), FakeQueue(), Clock(NOW)
+    repository, queue, clock = WebhookRepository(), FakeQueue(), Clock(NOW)
     nonces = iter(f"nonce-{n}" for n in range(100))
     admin = WebhookAdmin(repository, settings, lambda: KEY, now=clock, new_id=iter(["ep_1", "ep_2"]).__next__,
                          nonce=lambda: next(nonces))
@@ -130,10 +119,9 @@ def test_a_2xx_is_delivered_signed_and_recorded(world):
     assert headers["content-type"] == "application/json"
     assert headers["webhook-id"] == "msg_req-1_0" and headers["webhook-timestamp"] == str(int(NOW.timestamp()))
     assert world.queue.retries == []
-    assert world.repository.attempts == [(
-        Attempt("ep_1", "msg_req-1_0", "appointment.requested", 1, "2026-11-25T15:00:00.000Z", "delivered", 204,
-                123),
-        int((NOW + timedelta(days=30)).timestamp()))]
+    assert world.repository.attempts == [
+        Attempt("ep_1", "msg_req-1_0", "appointment.requested", 1, "2026-11-25T15:00:00.000Z", "delivered", 204, 123)]
+    assert world.repository.expiries == [int((NOW + timedelta(days=30)).timestamp())]
 
 
 @pytest.mark.parametrize("attempt", [1, 2, 3, 4, 5, 6, 7])
@@ -141,7 +129,7 @@ def test_each_failed_attempt_comes_back_after_its_own_wait(world, attempt):
     message = record(event(), attempt=attempt)
     assert world.delivery(FakeSender(Answer(500))).handle([message]) == [message["messageId"]]
     assert world.queue.retries == [(message["receiptHandle"], (5, 300, 1800, 7200, 18000, 36000, 36000)[attempt - 1])]
-    [(attempt_record, _)] = world.repository.attempts
+    [attempt_record] = world.repository.attempts
     assert (attempt_record.attempt, attempt_record.outcome, attempt_record.status) == (attempt, "failed", 500)
 
 
@@ -155,14 +143,14 @@ def test_the_last_attempts_failure_is_left_to_the_redrive(world):
     assert world.queue.retries == []  # it comes back after the queue's visibility timeout, into the dead-letter queue
     assert [line["outcome"] for line in logged_since(before) if line.get("event") == "webhook_dead_lettered"] == [
         "dead_lettered"]
-    assert world.repository.attempts[0][0].attempt == 8
+    assert world.repository.attempts[0].attempt == 8
 
 
 def test_410_gone_disables_the_endpoint_and_is_done(world):
     assert world.delivery(FakeSender(Answer(410))).handle([record(event())]) == []
     endpoint = world.repository.endpoints["ep_1"]
     assert (endpoint.active, endpoint.disabled_reason) == (False, "gone")
-    assert world.queue.retries == [] and world.repository.attempts[0][0].outcome == "gone"
+    assert world.queue.retries == [] and world.repository.attempts[0].outcome == "gone"
 
 
 def test_a_410_that_could_not_disable_the_endpoint_is_tried_again(world):
@@ -177,7 +165,7 @@ def test_a_redirect_is_a_failure_never_followed(world, status):
     sender, message = FakeSender(Answer(status)), record(event())
     assert world.delivery(sender).handle([message]) == [message["messageId"]]
     assert len(sender.posts) == 1
-    assert world.repository.attempts[0][0].outcome == "redirected"
+    assert world.repository.attempts[0].outcome == "redirected"
 
 
 @pytest.mark.parametrize("answer, outcome", [
@@ -188,7 +176,7 @@ def test_no_answer_or_a_refused_address_is_tried_again(world, answer, outcome):
     message = record(event())
     assert world.delivery(FakeSender(answer)).handle([message]) == [message["messageId"]]
     assert world.queue.retries == [(message["receiptHandle"], 5)]
-    attempt = world.repository.attempts[0][0]
+    attempt = world.repository.attempts[0]
     assert (attempt.outcome, attempt.status) == (outcome, answer.status)
 
 
