@@ -300,7 +300,9 @@ def send_sign_in_codes(event):
 
 # Webhooks go out off the request path, from the FIFO queue the alert consumer's feed fills: each failure is handed
 # back (batchItemFailures) with its next try set, and after the last one the queue's redrive dead-letters it.
-@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=5)
+# One message an invocation: SQS counts a receive for every message of a batch, so later events of a request held
+# behind a failing one would use up their own attempts unsent, and be dead-lettered with it.
+@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=1)
 def deliver_webhooks(event):
     logs.request_id.set(getattr(event.context, "aws_request_id", None))
     failed = webhook_delivery().handle([record.to_dict() for record in event])

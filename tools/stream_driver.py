@@ -265,7 +265,7 @@ class WebhookQueueDriver:
     AWS allows 12 hours from each receive: here the schedule's two 10-hour waits (after attempts 6 and 7, the
     message then 7.6 hours old) are refused, and the message comes back after the queue's visibility timeout."""
 
-    def __init__(self, handler, sqs, queue_url, dead_letter_url, *, batch_size=5, clock=time.monotonic, say=print,
+    def __init__(self, handler, sqs, queue_url, dead_letter_url, *, batch_size=1, clock=time.monotonic, say=print,
                  dead_letter_every=DEAD_LETTER_CHECK_SECONDS, function_name="appointments-local-webhooks"):
         self._handler = handler
         self._sqs = sqs
