@@ -5,8 +5,8 @@ from chalicelib.core import logs, web
 from chalicelib.core.config import get_settings
 from chalicelib.intake import http as intake_http
 from chalicelib.wiring import (
-    alert_delivery, appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token,
-    patient_page_token, patient_pages, reminders, sign_in, staff_authenticator, staff_service, thanks_details,
+    appointment_service, digest, escalation, inbox_pages, mail_delivery, new_form_token, patient_page_token,
+    patient_pages, reminders, sign_in, staff_authenticator, staff_service, stream_consumers, thanks_details,
     thanks_reference, webhook_delivery,
 )
 
@@ -70,7 +70,7 @@ def openapi_document():
 # Streams serves two per shard): SES failing never holds up a staff alert, nor SNS a confirmation.
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
 def send_staff_alerts(event):
-    return _stream_batch(event, alert_delivery())
+    return _stream_batch(event, stream_consumers())  # staff alerts, then webhook events (webhooks.feed)
 
 
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")

@@ -202,6 +202,27 @@ def alert_delivery():
 
 
 @lru_cache(maxsize=1)
+def webhook_feed():
+    """The webhook feed (webhooks.feed): the request items' histories, as events on the webhook queue."""
+    from .storage.webhook_marks import WebhookMarks
+    from .storage.webhooks import WebhookRepository
+    from .webhooks.feed import Endpoints, WebhookFeed
+
+    settings = get_settings()
+    client = aws_client("dynamodb")
+    return WebhookFeed(WebhookMarks(client, settings.table_name),
+                       Endpoints(WebhookRepository(client, settings.table_name)), webhook_queue(), settings)
+
+
+@lru_cache(maxsize=1)
+def stream_consumers():
+    """What the alert function does with each batch of the stream: staff alerts, then webhook events."""
+    from .webhooks.feed import StreamConsumers
+
+    return StreamConsumers(alert_delivery(), webhook_feed())
+
+
+@lru_cache(maxsize=1)
 def patient_pages():
     """The patient's page and their answers (visits.answers)."""
     from .storage.answers import AnswerRepository
@@ -390,3 +411,5 @@ def reset():
     webhook_admin.cache_clear()
     webhook_queue.cache_clear()
     webhook_delivery.cache_clear()
+    webhook_feed.cache_clear()
+    stream_consumers.cache_clear()
