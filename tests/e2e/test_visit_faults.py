@@ -3,8 +3,9 @@
 Requests are booked through the staff API, then their reminders are moved into the past, while a quarter of
 the stream process's AWS calls fail before reaching AWS, a tenth lose their answer after AWS acted, and a quarter are
 throttled. Every booking must end with one visit e-mail, one reminder e-mail and one text: none lost, and a
-duplicate only where a lost SES or SNS answer explains it. The clinic is where it is daytime now (reminders
-never go at night): tests/e2e/test_visit_e2e.py.
+duplicate only where a lost SES or SNS answer explains it. The same process runs the webhook feed and delivery: a
+receiver that verifies each delivery gets every booking's two events. The clinic is where it is daytime now
+(reminders never go at night): tests/e2e/test_visit_e2e.py.
 """
 import json
 import random
@@ -22,6 +23,7 @@ from tests.conftest import remember_personal, valid_fields
 from tests.e2e.conftest import OUTPUT, start_stack, stop_stack
 from tests.e2e.test_docs_examples import staff_token
 from tests.e2e.test_visit_e2e import daytime_zone
+from tests.e2e.test_webhook_receiver_e2e import VerifyingReceiver, add_endpoint
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +43,7 @@ def faulty_stack():
     plan = {"seed": 28, "rates": RATES, "limit": 200, "log": str(FAULT_LOG), "processes": ["stream"]}
     running = start_stack(OUTPUT / "visit-faults-stack.log", OUTPUT / "visit-faults-inbox.txt", env={
         "APPOINTMENTS_FAULTS": json.dumps(plan), "LOCAL_SCHEDULE_SECONDS": "2", "LOCAL_DIGEST_SECONDS": "86400",
-        "LOCAL_SETTINGS": json.dumps({"CLINIC_TIMEZONE": zone})})
+        "LOCAL_SETTINGS": json.dumps({"CLINIC_TIMEZONE": zone, "WEBHOOK_RETRY_SECONDS": "1,1,1,1,1,1,1"})})
     running.zone = ZoneInfo(zone)
     yield running
     stop_stack(running)
@@ -93,12 +95,32 @@ def texts(stack):
     return [json.loads(line)["PhoneNumber"] for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def test_under_injected_faults_each_booking_gets_one_visit_e_mail_one_reminder_and_one_text(faulty_stack):
+def test_under_injected_faults_each_booking_gets_one_visit_e_mail_one_reminder_one_text_and_its_webhooks(faulty_stack):
     stack = faulty_stack
     token = staff_token(stack, "staff")
     visit = (datetime.now(stack.zone) + timedelta(days=2)).replace(hour=10, minute=0).strftime("%Y-%m-%dT%H:%M")
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        booked = list(pool.map(lambda n: book(stack, token, n, visit), range(BOOKINGS)))
+    with VerifyingReceiver() as receiver:
+        endpoint_id, receiver.secret = add_endpoint(stack, receiver.url, "appointment.requested,visit.booked")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            booked = list(pool.map(lambda n: book(stack, token, n, visit), range(BOOKINGS)))
+        ids = [request_id for request_id, _, _ in booked]
+        check_the_reminders(stack, booked, visit)
+        # The webhook feed (the alert function) and the delivery (the stream driver's queue consumer) met the same
+        # faults: each booking's two events reached the receiver, verified, each under one webhook-id.
+        expected = {(f"msg_{request_id}_{unit}", kind) for request_id in ids
+                    for unit, kind in ((0, "appointment.requested"), (1, "visit.booked"))}
+        got = counted(lambda: [(h.headers["webhook-id"], json.loads(h.body)["type"]) for h in receiver.received],
+                      expected, 60)
+    assert receiver.failures == []
+    assert set(got) == expected, f"{len(expected - set(got))} webhook events never delivered"
+    assert {f["operation"] for f in faults()} >= {"SendMessageBatch"}
+
+
+def faults():
+    return [json.loads(line) for line in FAULT_LOG.read_text().splitlines()]
+
+
+def check_the_reminders(stack, booked, visit):
     ids = [request_id for request_id, _, _ in booked]
     table = stack.settings_env["APPOINTMENTS_TABLE"]
     dynamodb = stack.client("dynamodb")
@@ -123,11 +145,10 @@ def test_under_injected_faults_each_booking_gets_one_visit_e_mail_one_reminder_a
     sent_texts = counted(lambda: texts(stack), phones, 150)
     mails = Counter(address for address, _ in counted(visit_mails, {(a, n) for a in addresses for n in (0, 1)}, 90))
 
-    faults = [json.loads(line) for line in FAULT_LOG.read_text().splitlines()]
-    lost = Counter(f["operation"] for f in faults if f["kind"] == "lost")
+    lost = Counter(f["operation"] for f in faults() if f["kind"] == "lost")
     assert set(sent_texts) == phones, f"{len(phones - set(sent_texts))} reminders never texted"
     assert sum(count - 1 for count in sent_texts.values()) <= lost["Publish"]
     assert all(mails[address] >= 2 for address in addresses), "a reminder e-mail never sent"
     assert sum(count - 2 for count in mails.values()) <= lost["SendEmail"]
-    assert {"TransactWriteItems", "SendEmail", "Publish"} <= {f["operation"] for f in faults}
-    assert {f["process"] for f in faults} == {"stream"}
+    assert {"TransactWriteItems", "SendEmail", "Publish"} <= {f["operation"] for f in faults()}
+    assert {f["process"] for f in faults()} == {"stream"}
