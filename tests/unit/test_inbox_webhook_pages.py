@@ -134,7 +134,7 @@ def test_an_active_endpoint_offers_rotate_disable_and_delete_each_a_plain_form_o
     page = Parsed(one())
 
     posts = [form["action"] for form in page.all("form") if form["method"] == "post" and "webhooks" in form["action"]]
-    assert posts == ["/api/staff/webhooks/ep_0123456789abcdef/rotate", "/api/staff/webhooks/ep_0123456789abcdef/disable"]
+    assert posts == [f"/api/staff/webhooks/ep_0123456789abcdef/{action}" for action in ("rotate", "disable")]
     assert page.all("a", href="/api/staff/webhooks/ep_0123456789abcdef/delete")
     text = one()
     assert "keeps signing every delivery for 24 hours" in text
