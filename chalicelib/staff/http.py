@@ -358,12 +358,12 @@ class InboxPages:
 
     # --- webhooks (admins) ------------------------------------------------------------------------
 
-    def webhooks(self, staff, params=None, status=200, error=None, form=None, fields=None):
+    def webhooks(self, staff, params=None, status=200, form=None, fields=None):
         """The endpoints and the add form; `form` and `fields`: a refused add, shown again with its problems."""
         notice = inbox.webhooks.DELETED if (params or {}).get("deleted") == "1" else None
         body = inbox.webhooks_page(self._base, staff, self._webhooks.list(), self._webhook_events,
                                    self._settings.timezone, self._settings.webhook_loopback, form=form,
-                                   fields=fields, error=error, notice=notice)
+                                   fields=fields, notice=notice)
         return page(status, body)
 
     def add_webhook(self, request, staff):
@@ -372,8 +372,7 @@ class InboxPages:
         try:
             endpoint, secret = self._webhooks.add(form["url"], form["events"], actor=staff.name)
         except ValidationFailed as error:
-            return self.webhooks(staff, status=422, error="Some details need changing.", form=form,
-                                 fields=error.fields), "invalid"
+            return self.webhooks(staff, status=422, form=form, fields=error.fields), "invalid"
         # The secret's one showing: this answer, never a redirect (inbox_headers: no-store).
         body = inbox.webhook_secret_page(self._base, staff, endpoint, secret, self._settings.timezone)
         return page(200, body), "webhook_added"

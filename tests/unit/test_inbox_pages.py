@@ -99,7 +99,7 @@ def webhook_pages(base="", staff=ADMIN, hook=None):
     hook = hook or endpoint()
     return {
         "webhooks": inbox.webhooks_page(base, staff, [hook, endpoint("ep_2", active=False, reason="gone")],
-                                        EVENT_TYPES, CLINIC_TIME, error="Some details need changing.",
+                                        EVENT_TYPES, CLINIC_TIME,
                                         form={"url": "http://pms.example", "events": ["visit.booked"]},
                                         fields={"url": "Use https://.", "events": "Choose at least one event."}),
         "webhook": inbox.webhook_page(base, staff, hook, deliveries(hook.id), CLINIC_TIME, notice="Enabled.",

@@ -74,8 +74,7 @@ def test_the_add_form_has_a_url_field_and_a_box_per_event_all_ticked_at_first():
 
 def test_a_refused_add_keeps_what_was_sent_and_shows_each_problem_at_its_field():
     fields = {"url": "Use https://.", "events": "Choose at least one event."}
-    text = listing(form={"url": "http://pms.example/x", "events": ["visit.booked"]}, fields=fields,
-                   error="Some details need changing.")
+    text = listing(form={"url": "http://pms.example/x", "events": ["visit.booked"]}, fields=fields)
     page = Parsed(text)
 
     [url] = page.all("input", name="url")

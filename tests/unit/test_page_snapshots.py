@@ -128,7 +128,6 @@ def pages():
                                                                                    reason="gone")],
                                               EVENT_TYPES, CLINIC_TIME, notice=inbox.webhooks.DELETED),
         "staff-webhooks-errors": inbox.webhooks_page("", ADMIN, [], EVENT_TYPES, CLINIC_TIME, loopback=True,
-                                                     error="Some details need changing.",
                                                      form={"url": "http://pms.example", "events": []},
                                                      fields={"url": "Use https://.",
                                                              "events": "Choose at least one event."}),

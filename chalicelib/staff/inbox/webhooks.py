@@ -38,8 +38,7 @@ DONE = {
 DELETED = "The endpoint was deleted, with its delivery history."
 
 
-def webhooks_page(base, staff, endpoints, event_types, zone, loopback=False, form=None, fields=None, error=None,
-                  notice=None):
+def webhooks_page(base, staff, endpoints, event_types, zone, loopback=False, form=None, fields=None, notice=None):
     """The endpoints and the add form; `form` ({"url", "events"}) and `fields` (problems) after a refused add."""
     fields = fields or {}
     form = form or {"url": "", "events": list(event_types)}  # a new endpoint wants every event unless unticked
@@ -49,7 +48,7 @@ def webhooks_page(base, staff, endpoints, event_types, zone, loopback=False, for
     first_box = events[0]["id"] if events else None
     return render(
         "webhooks.html", base, "Webhooks", staff,
-        error=error, notice=notice,
+        notice=notice,
         problems=[(first_box if field == "webhook-events" else field, text)
                   for field, text in problems(fields, WEBHOOK_FIELDS, "webhook-")],
         rows=[_row(base, endpoint, zone) for endpoint in endpoints],
