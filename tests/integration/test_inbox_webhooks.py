@@ -189,7 +189,7 @@ def test_the_endpoint_s_page_lists_its_last_20_deliveries_newest_first(inbox, ad
     assert len(rows) == 20
     cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r'<td data-label="[^"]+">(.*?)</td>', rows[0])]
     assert cells == ["Tue 1 Dec 2026, 6:00\u00a0AM", "visit.changed", "msg_r99_1", "2", "No answer",
-                     "Refused: a private address", "None"]
+                     "Refused: not a public address", "None"]
     assert "msg_r24_0" in rows[1] and "msg_r06_0" in rows[19] and "msg_r05_0" not in page
     assert '<td data-label="HTTP status">204</td>' in rows[2] and "63\u00a0ms" in rows[2]
     assert "<strong>Failed (tried again later)</strong>" in rows[5] and "1,220\u00a0ms" in rows[5]

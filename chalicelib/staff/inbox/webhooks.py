@@ -28,7 +28,7 @@ OUTCOME_WORDS = {
     "delivered": "Delivered",
     "failed": "Failed (tried again later)",
     "gone": "410 Gone: endpoint disabled",
-    "refused": "Refused: a private address",
+    "refused": "Refused: not a public address",
     "redirected": "Redirect, not followed",
 }
 DONE = {
