@@ -117,6 +117,20 @@ revoke-token: $(STAMP) ## Revoke a staff token at once: ID=... (from make staff-
 	@test -n "$(ID)" || { echo 'make revoke-token needs ID=... (see make staff-tokens).' >&2; exit 2; }
 	@$(PY) -m tools.staff_tokens --stage $(STAGE) $(if $(AWS),--aws) revoke '$(ID)'
 
+# Webhook endpoints (docs/staff.md#webhooks): the local stack, or with AWS=1 the deployed STAGE (its digest function's
+# settings, as make digest reads them). Rotating, enabling and deleting are on the inbox's Webhooks page.
+.PHONY: webhook-add webhook-list webhook-disable
+webhook-add: $(STAMP) ## Add a webhook endpoint: URL=https://... [EVENTS=visit.booked,visit.cancelled] (default: every event); its secret printed once, on the last line
+	@test -n "$(URL)" || { echo 'make webhook-add needs URL=https://... (and EVENTS=type,type,... for fewer than every event).' >&2; exit 2; }
+	@$(PY) -m tools.webhooks --stage $(STAGE) $(if $(AWS),--aws --stack '$(STACK)') add --url '$(subst ','\'',$(URL))' $(if $(EVENTS),--events '$(subst ','\'',$(EVENTS))')
+
+webhook-list: $(STAMP) ## List webhook endpoints: id, URL, events, active, added
+	@$(PY) -m tools.webhooks --stage $(STAGE) $(if $(AWS),--aws --stack '$(STACK)') list
+
+webhook-disable: $(STAMP) ## Stop deliveries to a webhook endpoint: ID=... (from make webhook-list)
+	@test -n "$(ID)" || { echo 'make webhook-disable needs ID=... (see make webhook-list).' >&2; exit 2; }
+	@$(PY) -m tools.webhooks --stage $(STAGE) $(if $(AWS),--aws --stack '$(STACK)') disable '$(subst ','\'',$(ID))'
+
 package: $(STAMP) ## Build the stack for STAGE (template + zip in PACKAGE_DIR) and check it offline
 	$(PY) -m tools.package --stage $(STAGE) --out $(PACKAGE_DIR)
 

@@ -381,6 +381,55 @@ def inbox_disable_account(staff):
     return inbox_pages().disable_account(app.current_request, staff)
 
 
+# Webhook endpoints (admins): a new secret is shown once, on the answer to the post that made it.
+@app.route("/staff/webhooks", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/webhooks", role="admin")
+def inbox_webhooks(staff):
+    return inbox_pages().webhooks(staff, app.current_request.query_params or {}), "page"
+
+
+@app.route("/staff/webhooks", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/webhooks", role="admin")
+def inbox_add_webhook(staff):
+    return inbox_pages().add_webhook(app.current_request, staff)
+
+
+@app.route("/staff/webhooks/{endpoint_id}", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/webhooks/{id}", role="admin")
+def inbox_webhook(endpoint_id, staff):
+    return inbox_pages().webhook(endpoint_id, staff, app.current_request.query_params or {})
+
+
+@app.route("/staff/webhooks/{endpoint_id}/rotate", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/webhooks/{id}/rotate", role="admin")
+def inbox_rotate_webhook(endpoint_id, staff):
+    return inbox_pages().rotate_webhook(endpoint_id, staff)
+
+
+@app.route("/staff/webhooks/{endpoint_id}/disable", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/webhooks/{id}/disable", role="admin")
+def inbox_disable_webhook(endpoint_id, staff):
+    return inbox_pages().switch_webhook(endpoint_id, staff, active=False)
+
+
+@app.route("/staff/webhooks/{endpoint_id}/enable", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/webhooks/{id}/enable", role="admin")
+def inbox_enable_webhook(endpoint_id, staff):
+    return inbox_pages().switch_webhook(endpoint_id, staff, active=True)
+
+
+@app.route("/staff/webhooks/{endpoint_id}/delete", methods=["GET"], content_types=["*/*"])
+@_inbox_endpoint("GET /staff/webhooks/{id}/delete", role="admin")
+def inbox_delete_webhook_confirmation(endpoint_id, staff):
+    return inbox_pages().delete_webhook_confirmation(endpoint_id, staff)
+
+
+@app.route("/staff/webhooks/{endpoint_id}/delete", methods=["POST"], content_types=["*/*"])
+@_inbox_endpoint("POST /staff/webhooks/{id}/delete", role="admin")
+def inbox_delete_webhook(endpoint_id, staff):
+    return inbox_pages().delete_webhook(app.current_request, endpoint_id, staff)
+
+
 # The inbox's CSS and script hold no patient data: cached by their versioned URLs, as the form's are.
 @app.route("/staff/inbox.css", methods=["GET"], content_types=["*/*"])
 @_inbox_endpoint("GET /staff/inbox.css", signed_in=False, headers=None)

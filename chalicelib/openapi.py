@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .core.web import STATUS
 from .intake.models import AppointmentForm
 from .staff.triage import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, STATUSES
+from .webhooks.endpoints import EVENT_TYPES, MAX_URL
 
 TITLE = "Appointment requests"
 VERSION = "1.0.0"
@@ -418,6 +419,16 @@ class DisableForm(BaseModel):
     email: str
 
 
+class WebhookForm(BaseModel):
+    url: str = Field(max_length=MAX_URL, description="The receiver's https:// URL (http:// on loopback under make "
+                                                      "run only).")
+    events: List[Literal[EVENT_TYPES]] = Field(description="The events it wants: the field given once for each.")
+
+
+class DeleteWebhookForm(BaseModel):
+    confirm: Literal["yes"]
+
+
 _FORM = ("application/x-www-form-urlencoded",)
 _PAGE_TEXT = {
     200: "The page.", 303: "Done: on to the next page (Location).", 400: "The form could not be read.",
@@ -463,6 +474,22 @@ OPERATIONS.update({
                                        (200, 401, 422) + _POSTED, AccountForm),
     ("POST", "/staff/accounts/disable"): _page("Disable a staff account: its sessions end at once (admin only)",
                                                (200, 401, 404, 422) + _POSTED, DisableForm),
+    ("GET", "/staff/webhooks"): _page("Webhook endpoints and the form that adds one (admin only)", (200, 401, 403)),
+    ("POST", "/staff/webhooks"): _page("Add a webhook endpoint: the answer shows its secret, once (admin only)",
+                                       (200, 401, 422) + _POSTED, WebhookForm),
+    ("GET", "/staff/webhooks/{endpoint_id}"): _page("One webhook endpoint and its last 20 deliveries (admin only)",
+                                                    (200,) + _ID_PAGE),
+    ("POST", "/staff/webhooks/{endpoint_id}/rotate"): _page(
+        "A new secret, shown once; the old one signs for 24 hours more (admin only)", (200,) + _ID_PAGE + _POSTED),
+    ("POST", "/staff/webhooks/{endpoint_id}/disable"): _page("Stop deliveries to an endpoint (admin only)",
+                                                             (303,) + _ID_PAGE + _POSTED),
+    ("POST", "/staff/webhooks/{endpoint_id}/enable"): _page("Start deliveries to an endpoint again (admin only)",
+                                                            (303,) + _ID_PAGE + _POSTED),
+    ("GET", "/staff/webhooks/{endpoint_id}/delete"): _page("Confirm an endpoint's deletion (admin only)",
+                                                           (200,) + _ID_PAGE),
+    ("POST", "/staff/webhooks/{endpoint_id}/delete"): _page(
+        "Delete an endpoint and its delivery history (admin only)", (200, 303) + _ID_PAGE + _POSTED,
+        DeleteWebhookForm),
     ("GET", "/staff/inbox.css"): Operation(summary="The inbox's style sheet", tags=("staff inbox",),
                                            parameters=(ASSET_VERSION,),
                                            responses={200: Response("CSS.", media_type="text/css")}),

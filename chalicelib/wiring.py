@@ -299,7 +299,9 @@ def words_key():
 def inbox_pages():
     from .staff.http import InboxPages
 
-    return InboxPages(get_settings(), staff_service(), sign_in(), account_admin())
+    from .webhooks.endpoints import EVENT_TYPES
+
+    return InboxPages(get_settings(), staff_service(), sign_in(), account_admin(), webhook_admin(), EVENT_TYPES)
 
 
 @lru_cache(maxsize=1)

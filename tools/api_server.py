@@ -62,8 +62,10 @@ def _with_local_api_url(load_chalice_app):
 
     def load(self, environment_variables=None, *args, **kwargs):
         if environment_variables is not None:
-            # tools/resources.local_overrides checked them as the stack started.
-            environment_variables = {**environment_variables, **json.loads(os.environ.get("LOCAL_SETTINGS") or "{}")}
+            # As tools/resources.local_environment: webhook receivers on 127.0.0.1 over plain http:// (the inbox's
+            # Webhooks page), the local stack's alone. tools/resources.local_overrides checked LOCAL_SETTINGS.
+            environment_variables = {**environment_variables, "WEBHOOK_LOOPBACK": "on",
+                                     **json.loads(os.environ.get("LOCAL_SETTINGS") or "{}")}
         if environment_variables is not None and os.environ.get(LOCAL_API_URL):
             environment_variables = {**environment_variables, "PUBLIC_BASE_URL": os.environ[LOCAL_API_URL]}
         return load_chalice_app(self, environment_variables, *args, **kwargs)

@@ -291,6 +291,11 @@ def read_json_object(headers, raw_body):
 
 def read_form(headers, raw_body):
     """A URL-encoded form post (a staff inbox page) as {name: value}, or the matching AppError."""
+    return dict(read_form_pairs(headers, raw_body))
+
+
+def read_form_pairs(headers, raw_body):
+    """A URL-encoded form post as (name, value) pairs in order: a group of checkboxes sends one name many times."""
     media_type, params = media_type_of(headers.get("content-type"))
     if media_type != FORM_TYPE or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded in UTF-8.")
@@ -300,7 +305,7 @@ def read_form(headers, raw_body):
                           max_num_fields=MAX_FORM_FIELDS)
     except (ValueError, UnicodeDecodeError):
         raise InvalidBody("The form could not be read as UTF-8 URL-encoded fields.") from None
-    return dict(pairs)
+    return pairs
 
 
 def query_lists(request):

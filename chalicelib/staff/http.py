@@ -34,6 +34,7 @@ BROWSER_COOKIE = "staff_signin"
 DEVICE_COOKIE = "staff_device"
 DEVICE_MAX_AGE = int(DEVICE_LIFETIME.total_seconds())
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+NO_ENDPOINT = "There is no such webhook endpoint. It may have been deleted."
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _VISIT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 _VISIT_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$", re.ASCII)
@@ -158,11 +159,14 @@ def visit_at_of(form):
 # --- the pages ------------------------------------------------------------------------------------
 
 class InboxPages:
-    def __init__(self, settings, staff_service, sign_in, accounts):
+    def __init__(self, settings, staff_service, sign_in, accounts, webhooks=None, webhook_events=()):
+        """`webhooks`: the webhooks service (webhooks.endpoints.WebhookAdmin), with its `webhook_events`."""
         self._settings = settings
         self._staff = staff_service
         self._sign_in = sign_in
         self._accounts = accounts
+        self._webhooks = webhooks
+        self._webhook_events = tuple(webhook_events)
         self._base = settings.public_path
 
     def home(self, request):
@@ -351,3 +355,67 @@ class InboxPages:
             message = " ".join(error.fields.values()) if isinstance(error, ValidationFailed) else error.message
             return self.accounts(staff, error=message, status=422), "invalid"
         return self.accounts(staff, notice=f"Disabled {account.name}: signed out everywhere."), "account_disabled"
+
+    # --- webhooks (admins) ------------------------------------------------------------------------
+
+    def webhooks(self, staff, params=None, status=200, form=None, fields=None):
+        """The endpoints and the add form; `form` and `fields`: a refused add, shown again with its problems."""
+        notice = inbox.webhooks.DELETED if (params or {}).get("deleted") == "1" else None
+        body = inbox.webhooks_page(self._base, staff, self._webhooks.list(), self._webhook_events,
+                                   self._settings.timezone, self._settings.webhook_loopback, form=form,
+                                   fields=fields, notice=notice)
+        return page(status, body)
+
+    def add_webhook(self, request, staff):
+        pairs = web.read_form_pairs(request.headers, request.raw_body)
+        form = {"url": dict(pairs).get("url", ""), "events": [value for name, value in pairs if name == "events"]}
+        try:
+            endpoint, secret = self._webhooks.add(form["url"], form["events"], actor=staff.name)
+        except ValidationFailed as error:
+            return self.webhooks(staff, status=422, form=form, fields=error.fields), "invalid"
+        # The secret's one showing: this answer, never a redirect (inbox_headers: no-store).
+        body = inbox.webhook_secret_page(self._base, staff, endpoint, secret, self._settings.timezone)
+        return page(200, body), "webhook_added"
+
+    def webhook(self, endpoint_id, staff, params=None):
+        endpoint = self._endpoint(endpoint_id)
+        notice = inbox.webhooks.DONE.get((params or {}).get("done"))
+        body = inbox.webhook_page(self._base, staff, endpoint, self._webhooks.deliveries(endpoint.id),
+                                  self._settings.timezone, notice=notice)
+        return page(200, body), "page"
+
+    def rotate_webhook(self, endpoint_id, staff):
+        secret = self._call(self._webhooks.rotate, endpoint_id, actor=staff.name)
+        body = inbox.webhook_secret_page(self._base, staff, self._endpoint(endpoint_id), secret,
+                                         self._settings.timezone, rotated=True)
+        return page(200, body), "secret_rotated"
+
+    def switch_webhook(self, endpoint_id, staff, active):
+        if active:
+            self._call(self._webhooks.enable, endpoint_id, actor=staff.name)
+        else:
+            self._call(self._webhooks.disable, endpoint_id, actor=staff.name)
+        done = "enabled" if active else "disabled"
+        return see_other(self._settings, f"webhooks/{endpoint_id}?done={done}"), f"webhook_{done}"
+
+    def delete_webhook_confirmation(self, endpoint_id, staff):
+        body = inbox.webhook_delete_page(self._base, staff, self._endpoint(endpoint_id), self._settings.timezone)
+        return page(200, body), "confirm_delete"
+
+    def delete_webhook(self, request, endpoint_id, staff):
+        if read_form(request).get("confirm") != "yes":
+            return self.delete_webhook_confirmation(endpoint_id, staff)[0], "not_confirmed"
+        self._call(self._webhooks.delete, endpoint_id, actor=staff.name)
+        return see_other(self._settings, "webhooks?deleted=1"), "webhook_deleted"
+
+    def _endpoint(self, endpoint_id):
+        return self._call(self._webhooks.get, endpoint_id)
+
+    def _call(self, action, endpoint_id, **options):
+        """`action` on an endpoint named by a path: an id the inbox could not have made is no endpoint either."""
+        try:
+            if not _REQUEST_ID.fullmatch(endpoint_id or ""):
+                raise NotFound()
+            return action(endpoint_id, **options)
+        except NotFound:
+            raise NotFound(NO_ENDPOINT) from None

@@ -108,10 +108,11 @@ class WebhookAdmin:
         now = utc_iso(self._now())
         endpoint = Endpoint(id=self._new_id(), url=url.strip(), events=events, active=True, created_at=now,
                             created_by=actor, updated_at=now, secrets=(SigningSecret(self._nonce(), now),))
+        secret = self._secret(endpoint.id, endpoint.secrets[0])  # first: no endpoint is stored without its secret shown
         self._repository.add(endpoint)
         log.info("webhook endpoint added", extra={"event": "webhook_endpoint_added", "endpoint_id": endpoint.id,
                                                   "actor": actor, "events": list(events)})
-        return endpoint, self._secret(endpoint.id, endpoint.secrets[0])
+        return endpoint, secret
 
     def list(self):
         return self._repository.all()

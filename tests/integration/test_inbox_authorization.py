@@ -5,11 +5,16 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.core.config import Settings
 from chalicelib.staff.accounts import AccountAdmin
 from chalicelib.storage.accounts import AccountRepository
+from chalicelib.storage.webhooks import WebhookRepository
+from chalicelib.webhooks.endpoints import WebhookAdmin
+from tests.conftest import STAGE_ENV
 from tests.integration.test_inbox_routes import FORM, cookie_of, inbox, new_request, sign_in  # noqa: F401
 
 STAFF, ADMIN = "sam@clinic.example", "ana@clinic.example"
+HOOK = "https://pms.clinic.example/hooks"
 
 
 @pytest.fixture
@@ -19,10 +24,17 @@ def sessions(inbox, dynamodb, table):  # noqa: F811  (inbox: the fixture)
             "admin": {"Cookie": cookie_of(sign_in(inbox, ADMIN))}}
 
 
-# (method, path, form body, {who: status}); REF is a fresh request's id.
+def new_endpoint(dynamodb, table):
+    """A webhook endpoint, made as the inbox makes one; its id."""
+    admin = WebhookAdmin(WebhookRepository(dynamodb, table), Settings.from_env(STAGE_ENV), lambda: b"k" * 32)
+    return admin.add(HOOK, ["visit.booked"], "Ana Admin")[0].id
+
+
+# (method, path, form body, {who: status}); REF is a fresh request's id, ENDPOINT a fresh webhook endpoint's.
 ROUTES = [
     ("GET", "/staff/", None, {"signed out": 200, "staff": 200, "admin": 200}),
     ("GET", "/staff/export", None, {"signed out": 401, "staff": 200, "admin": 200}),
+    ("POST", "/staff/search", {"q": "inbox routes"}, {"signed out": 401, "staff": 200, "admin": 200}),
     ("GET", "/staff/requests/REF", None, {"signed out": 401, "staff": 200, "admin": 200}),
     ("POST", "/staff/requests/REF/status", {"status": "contacted"}, {"signed out": 401, "staff": 303, "admin": 303}),
     ("GET", "/staff/requests/REF/erase", None, {"signed out": 401, "staff": 403, "admin": 200}),
@@ -32,6 +44,15 @@ ROUTES = [
      {"signed out": 401, "staff": 403, "admin": 200}),
     ("POST", "/staff/accounts", {"email": STAFF, "digest": "off"}, {"signed out": 401, "staff": 403, "admin": 200}),
     ("POST", "/staff/accounts/disable", {"email": STAFF}, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("GET", "/staff/webhooks", None, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/webhooks", {"url": "https://other.clinic.example/hooks", "events": "visit.booked"},
+     {"signed out": 401, "staff": 403, "admin": 200}),
+    ("GET", "/staff/webhooks/ENDPOINT", None, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/webhooks/ENDPOINT/rotate", {}, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/webhooks/ENDPOINT/disable", {}, {"signed out": 401, "staff": 403, "admin": 303}),
+    ("POST", "/staff/webhooks/ENDPOINT/enable", {}, {"signed out": 401, "staff": 403, "admin": 303}),
+    ("GET", "/staff/webhooks/ENDPOINT/delete", None, {"signed out": 401, "staff": 403, "admin": 200}),
+    ("POST", "/staff/webhooks/ENDPOINT/delete", {"confirm": "yes"}, {"signed out": 401, "staff": 403, "admin": 303}),
     ("GET", "/staff/inbox.css", None, {"signed out": 200, "staff": 200, "admin": 200}),
     ("GET", "/staff/inbox.js", None, {"signed out": 200, "staff": 200, "admin": 200}),
 ]
@@ -46,10 +67,25 @@ def call(api, method, path, form, headers):
 @pytest.mark.parametrize("who", ["signed out", "staff", "admin"])
 @pytest.mark.parametrize("method, path, form, expected", ROUTES,
                          ids=[f"{m} {p}" + (" (digest)" if "digest" in (f or {}) else "") for m, p, f, _ in ROUTES])
-def test_every_inbox_route_answers_each_role_as_it_must(inbox, sessions, who, method, path, form, expected):
+def test_every_inbox_route_answers_each_role_as_it_must(inbox, sessions, who, method, path, form, expected,
+                                                        dynamodb, table):
+    if "ENDPOINT" in path:
+        path = path.replace("ENDPOINT", new_endpoint(dynamodb, table))
     path = path.replace("REF", new_request(inbox))
     answer = call(inbox, method, path, form, sessions[who])
     assert answer.status_code == expected[who], answer.body.decode()[:300]
+
+
+def test_every_inbox_route_is_in_the_matrix():
+    """Catches a route added to app.py without its row above: each must say who may use it."""
+    from app import app
+
+    covered = {(method, path.replace("REF", "{appointment_id}").replace("ENDPOINT", "{endpoint_id}").rstrip("/")
+                or "/staff") for method, path, _, _ in ROUTES}
+    unauthenticated = {("POST", "/staff/sign-in"), ("POST", "/staff/sign-in/code"), ("POST", "/staff/sign-out")}
+    inbox_routes = {(method, path) for path, methods in app.routes.items() for method in methods
+                    if path.startswith("/staff") and not path.startswith("/staff/appointments")}
+    assert inbox_routes - unauthenticated <= covered, sorted(inbox_routes - unauthenticated - covered)
 
 
 def test_staff_cannot_make_an_account_and_nothing_is_made(inbox, sessions, dynamodb, table):
@@ -76,6 +112,34 @@ def test_staff_cannot_erase_a_request_and_it_is_still_there(inbox, sessions, dyn
                 sessions["staff"]).status_code == 403
     view = inbox.request("GET", f"/staff/appointments/{request_id}", sessions["admin"])
     assert json.loads(view.body)["status"] == "new"
+
+
+WEBHOOK_CHANGES = [
+    ("POST", "/staff/webhooks", {"url": "https://other.clinic.example/hooks", "events": "visit.booked"}),
+    ("POST", "/staff/webhooks/ENDPOINT/rotate", {}),
+    ("POST", "/staff/webhooks/ENDPOINT/disable", {}),
+    ("POST", "/staff/webhooks/ENDPOINT/enable", {}),
+    ("POST", "/staff/webhooks/ENDPOINT/delete", {"confirm": "yes"}),
+]
+
+
+@pytest.mark.parametrize("who, origin", [("staff", None), ("admin", "http://127.0.0.1:8081"), ("admin", "null"),
+                                         ("admin", "")])
+@pytest.mark.parametrize("method, path, form", WEBHOOK_CHANGES, ids=[p for _, p, _ in WEBHOOK_CHANGES])
+def test_a_refused_webhook_change_changes_nothing(inbox, sessions, dynamodb, table, who, origin, method, path, form):
+    """Staff with the inbox's own Origin, or an admin's session posted from another origin (or with none): a 403,
+    and the endpoints are as they were: none added, none deleted, disabled or enabled, no secret rotated."""
+    repository = WebhookRepository(dynamodb, table)
+    endpoint_id = new_endpoint(dynamodb, table)
+    if path.endswith("/enable"):
+        repository.set_active(endpoint_id, False, "admin", "2026-12-01T10:00:00.000Z")
+    before = repository.all()
+    headers = {**FORM, **sessions[who]}
+    if origin is not None:  # "": no Origin header at all
+        headers = {**{k: v for k, v in headers.items() if k != "Origin"}, **({"Origin": origin} if origin else {})}
+    answer = inbox.request(method, path.replace("ENDPOINT", endpoint_id), headers, urlencode(form))
+    assert answer.status_code == 403, answer.body.decode()[:300]
+    assert repository.all() == before
 
 
 def test_an_admin_cannot_disable_themselves_with_a_crafted_post(inbox, sessions, dynamodb, table):

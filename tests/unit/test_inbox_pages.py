@@ -12,6 +12,8 @@ import pytest
 from chalicelib.intake.models import LABELS, REASON_LABELS
 from chalicelib.staff import inbox
 from chalicelib.staff.triage import TRANSITIONS, Part
+from chalicelib.storage.webhooks import Delivery, Endpoint, SigningSecret
+from chalicelib.webhooks.endpoints import EVENT_TYPES
 
 CLINIC_TIME = ZoneInfo("America/New_York")
 LOCATIONS = {"downtown": "Downtown", "northside": "Northside & Co"}
@@ -68,6 +70,45 @@ def accounts():
     ]
 
 
+WEBHOOK_NOW = datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)
+
+
+def endpoint(endpoint_id="ep_0123456789abcdef", url="https://pms.clinic.example/hooks?tenant=7&kind=all",
+             events=("visit.booked", "visit.cancelled"), active=True, reason=None, rotated=False, by="Ana Admin"):
+    """A webhook endpoint as the service returns it; `rotated`: its secret was rotated at 15:00 on WEBHOOK_NOW's day."""
+    secrets = (SigningSecret("n1", "2026-11-30T15:00:00.000Z"),)
+    if rotated:
+        secrets = (SigningSecret("n2", "2026-12-01T15:00:00.000Z"),
+                   SigningSecret("n1", "2026-11-30T15:00:00.000Z", "2026-12-02T15:00:00.000Z"))
+    return Endpoint(endpoint_id, url, tuple(events), active, "2026-11-30T15:00:00.000Z", by,
+                    "2026-12-01T15:00:00.000Z" if rotated else "2026-11-30T15:00:00.000Z", secrets, reason)
+
+
+def deliveries(endpoint_id="ep_0123456789abcdef"):
+    return [
+        Delivery(endpoint_id, "msg_k5qg2n4xw7ybz3hd6tjm8rfc_2", "visit.booked", 2, "2026-12-01T15:30:00.000Z",
+                 "delivered", 204, 87),
+        Delivery(endpoint_id, "msg_k5qg2n4xw7ybz3hd6tjm8rfc_2", "visit.booked", 1, "2026-12-01T15:29:55.000Z",
+                 "failed", 503, 10012),
+        Delivery(endpoint_id, "msg_k5qg2n4xw7ybz3hd6tjm8rfc_1", "appointment.status_changed", 1,
+                 "2026-12-01T15:00:00.000Z", "failed"),
+    ]
+
+
+def webhook_pages(base="", staff=ADMIN, hook=None):
+    hook = hook or endpoint()
+    return {
+        "webhooks": inbox.webhooks_page(base, staff, [hook, endpoint("ep_2", active=False, reason="gone")],
+                                        EVENT_TYPES, CLINIC_TIME,
+                                        form={"url": "http://pms.example", "events": ["visit.booked"]},
+                                        fields={"url": "Use https://.", "events": "Choose at least one event."}),
+        "webhook": inbox.webhook_page(base, staff, hook, deliveries(hook.id), CLINIC_TIME, notice="Enabled.",
+                                      now=WEBHOOK_NOW),
+        "webhook-secret": inbox.webhook_secret_page(base, staff, hook, "whsec_" + "A" * 43 + "=", CLINIC_TIME),
+        "webhook-delete": inbox.webhook_delete_page(base, staff, hook, CLINIC_TIME),
+    }
+
+
 def list_page(base="", staff=ADMIN, items=None, filters=None, next_cursor=None, **options):
     listing = {"items": [view()] if items is None else items, "next_cursor": next_cursor}
     return inbox.list_page(base, staff, listing, filters or {}, LOCATIONS, CLINIC_TIME, REASON_LABELS, **options)
@@ -92,6 +133,7 @@ def every_page(base="", staff=ADMIN, record=None):
         "accounts": inbox.accounts_page(base, staff, accounts(), error="Check the form.",
                                         fields={"email": "Enter an e-mail address."}, notice="Saved."),
         "message": inbox.message_page(base, "Not found", "There is no such request.", "404"),
+        **webhook_pages(base, staff),
     }
 
 
@@ -148,7 +190,7 @@ def test_every_control_has_a_label(name):
     page = Parsed(every_page()[name])
     labelled = {attrs.get("for") for attrs in page.all("label")}
 
-    assert page.controls or name in ("erase", "message")
+    assert page.controls or name in ("erase", "message", "webhook", "webhook-secret", "webhook-delete")
     for tag, attrs in page.controls:
         assert attrs.get("id") in labelled, (tag, attrs)
     for attrs in page.all("button"):
@@ -192,6 +234,8 @@ def test_hostile_text_is_escaped_and_cannot_reorder_the_page():
     pages = every_page(staff=staff, record=record)
     pages["accounts-hostile"] = inbox.accounts_page(
         "", staff, [{**accounts()[1], "name": HOSTILE, "email": HOSTILE}], error=HOSTILE, fields={"name": HOSTILE})
+    pages.update({f"{name}-hostile": text for name, text in webhook_pages(
+        staff=staff, hook=endpoint(HOSTILE, url=HOSTILE, events=(HOSTILE,), by=HOSTILE)).items()})
     pages["code-hostile"] = inbox.code_page("", HOSTILE, next_id=HOSTILE, error=HOSTILE)
     pages["message-hostile"] = inbox.message_page("", HOSTILE, HOSTILE, HOSTILE)
     pages["list-hostile-filters"] = list_page(filters={"status": HOSTILE, "from": HOSTILE, "cursor": HOSTILE},

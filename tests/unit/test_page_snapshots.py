@@ -29,8 +29,10 @@ from chalicelib.staff.triage import Part
 from chalicelib.storage.digest_counts import Count
 from tests.alerting import EVERY_OPTIONAL_FIELD, stored_request
 from tests.conftest import STAGE_ENV
+from chalicelib.webhooks.endpoints import EVENT_TYPES
 from tests.unit.test_inbox_pages import (
-    ADMIN, CLINIC_TIME, HOSTILE, LOCATIONS, STAFF, accounts, erased, spam_view, view,
+    ADMIN, CLINIC_TIME, HOSTILE, LOCATIONS, STAFF, WEBHOOK_NOW, accounts, deliveries, endpoint, erased, spam_view,
+    view,
 )
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -122,6 +124,23 @@ def pages():
                                                 [Part(None, 500), Part("c2", 12)], None),
         "staff-export-more": inbox.export_page("/api", ADMIN, {}, LOCATIONS, [Part("c3", 500), Part("c4", 500)],
                                                "c5", first=3),
+        "staff-webhooks": inbox.webhooks_page("/api", ADMIN, [endpoint(), endpoint("ep_2", active=False,
+                                                                                   reason="gone")],
+                                              EVENT_TYPES, CLINIC_TIME, notice=inbox.webhooks.DELETED),
+        "staff-webhooks-errors": inbox.webhooks_page("", ADMIN, [], EVENT_TYPES, CLINIC_TIME, loopback=True,
+                                                     form={"url": "http://pms.example", "events": []},
+                                                     fields={"url": "Use https://.",
+                                                             "events": "Choose at least one event."}),
+        "staff-webhook": inbox.webhook_page("/api", ADMIN, endpoint(rotated=True), deliveries(), CLINIC_TIME,
+                                            notice=inbox.webhooks.DONE["enabled"], now=WEBHOOK_NOW),
+        "staff-webhook-disabled": inbox.webhook_page("", ADMIN, endpoint(active=False, reason="admin"), [],
+                                                     CLINIC_TIME, now=WEBHOOK_NOW),
+        "staff-webhook-secret": inbox.webhook_secret_page("/api", ADMIN, endpoint(), "whsec_" + "A" * 43 + "=",
+                                                          CLINIC_TIME),
+        "staff-webhook-rotated": inbox.webhook_secret_page("/api", ADMIN, endpoint(rotated=True),
+                                                           "whsec_" + "B" * 43 + "=", CLINIC_TIME, rotated=True,
+                                                           now=WEBHOOK_NOW),
+        "staff-webhook-delete": inbox.webhook_delete_page("/api", ADMIN, endpoint(), CLINIC_TIME),
         "staff-message": inbox.message_page("/api", "Not found", "There is no such request.", "404"),
         "staff-message-plain": inbox.message_page("", "Signed out", "You have been signed out."),
     })

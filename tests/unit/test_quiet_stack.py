@@ -100,3 +100,18 @@ def test_the_consumers_wait_for_the_earliest_retry_of_either():
     assert Consumers([_Consumer(retry=None), _Consumer(retry=0.5), _Consumer(retry=2.0)]).seconds_to_next_retry() == 0.5
     assert Consumers([_Consumer(), _Consumer()]).seconds_to_next_retry() is None
     assert Consumers([_Consumer(handled=1), _Consumer(handled=3)]).poll_once() == 4
+
+
+def test_the_local_api_takes_webhook_receivers_on_loopback_as_the_stack_s_other_processes_do(monkeypatch):
+    """Catches the API under `make run` refusing http://127.0.0.1 receivers on the inbox's Webhooks page while
+    `make webhook-add` and the delivery driver (tools/resources.local_environment) take them."""
+    from tools.api_server import _with_local_api_url
+    from tools.resources import local_environment
+
+    monkeypatch.delenv("LOCAL_SETTINGS", raising=False)
+    monkeypatch.setenv("LOCAL_API_URL", "http://127.0.0.1:8123")
+    loaded = _with_local_api_url(lambda self, env, *args, **kwargs: env)(None, {"APPOINTMENTS_TABLE": "t"})
+    assert loaded == {"APPOINTMENTS_TABLE": "t", "WEBHOOK_LOOPBACK": "on", "PUBLIC_BASE_URL": "http://127.0.0.1:8123"}
+    assert local_environment("dev", {})["WEBHOOK_LOOPBACK"] == "on"
+    monkeypatch.setenv("LOCAL_SETTINGS", '{"WEBHOOK_LOOPBACK": "off"}')  # a test that wants AWS's rule
+    assert _with_local_api_url(lambda self, env: env)(None, {})["WEBHOOK_LOOPBACK"] == "off"

@@ -78,6 +78,7 @@ def _account(base, staff):
         "name": staff.name,
         "role": ROLE_LABELS.get(staff.role, staff.role),
         "accounts": url(base, "accounts") if is_admin(staff) else None,
+        "webhooks": url(base, "webhooks") if is_admin(staff) else None,
         "sign_out": url(base, "sign-out"),
     }
 
