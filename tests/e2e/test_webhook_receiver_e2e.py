@@ -6,6 +6,7 @@ This stack retries a failed delivery after 1 s instead of the Standard Webhooks 
 WEBHOOK_RETRY_SECONDS through LOCAL_SETTINGS, so a receiver's three failures take seconds."""
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -245,3 +246,34 @@ def test_a_redirect_is_not_followed(hook_stack):
     assert [got.path for got in receiver.received if got.path.endswith("/moved")] == []
     assert len(receiver.received) >= 3  # tried again on the schedule, at the same URL each time
     assert {(d.status, d.outcome) for d in attempts} == {(302, "redirected")}
+
+
+def readme_receiver():
+    """The README's receiver, as written."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("```python\n", text.index("### Telling the clinic's other systems")) + len("```python\n")
+    return text[start:text.index("```", start)]
+
+
+def test_the_readme_receiver_prints_each_event_it_verified(hook_stack, tmp_path):
+    from tests.e2e.conftest import free_port
+
+    stack, port = hook_stack, free_port()
+    code = readme_receiver()
+    assert code.count("9009") == 1 and len([line for line in code.splitlines() if line.strip()]) <= 12
+    script = tmp_path / "receiver.py"
+    script.write_text(code.replace("9009", str(port)))
+    url = f"http://127.0.0.1:{port}/hook"
+    lines = webhook_tool(stack, "add", "--url", url, "--events", "appointment.requested,visit.booked")
+    endpoint_id, secret = [e.id for e in endpoints(stack).all() if e.url == url][0], lines[-1].strip()
+    receiver = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "WEBHOOK_SECRET": secret},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        request_id, _ = post_request(stack)
+        ready, _, _ = select.select([receiver.stdout], [], [], 30)  # the stack retries until the receiver is up
+        line = receiver.stdout.readline() if ready else ""
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
+        endpoints(stack).delete(endpoint_id)
+    assert line.split() == ["appointment.requested", request_id, "new"]
