@@ -52,6 +52,23 @@ def deployed_environment(lambda_client, stack):
                          "Is STAGE (or STACK) the deployed one, and are your AWS credentials set?") from None
 
 
+def stack_settings(args, client_for):
+    """The settings of the local stack, or with --aws of the deployed stack's digest function; a bad one ends the
+    command with its message."""
+    from chalicelib.core.config import Settings
+    from chalicelib.core.errors import ConfigError
+    from tools.resources import local_environment
+
+    if args.aws:
+        env = deployed_environment(client_for("lambda"), args.stack or f"appointments-{args.stage}")
+    else:
+        env = local_environment(args.stage, os.environ)
+    try:
+        return Settings.from_env(env)
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
+
+
 def main(argv=None, client_for=None, out=sys.stdout):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="dev")
@@ -60,7 +77,6 @@ def main(argv=None, client_for=None, out=sys.stdout):
     parser.add_argument("--aws-port", type=int, default=LOCAL_AWS_PORT, help="the local stack's AWS port")
     args = parser.parse_args(argv)
 
-    from chalicelib.core.config import Settings
     from chalicelib.core.errors import ConfigError, MailNotSent, StorageUnavailable
     from chalicelib.core.keys import purpose_key
     from chalicelib.core.mail import Mailer
@@ -69,17 +85,9 @@ def main(argv=None, client_for=None, out=sys.stdout):
     from chalicelib.storage.accounts import AccountRepository
     from chalicelib.storage.digest_claims import DigestClaims
     from chalicelib.storage.digest_counts import DigestCounts
-    from tools.resources import local_environment
 
     client_for = client_for or client_factory(args.aws, args.aws_port)
-    if args.aws:
-        env = deployed_environment(client_for("lambda"), args.stack or f"appointments-{args.stage}")
-    else:
-        env = local_environment(args.stage, os.environ)
-    try:
-        settings = Settings.from_env(env)
-    except ConfigError as error:
-        raise SystemExit(str(error)) from None
+    settings = stack_settings(args, client_for)
     where = "AWS" if args.aws else "the local stack (is `make run` running?)"
     try:  # the claims are keyed as the scheduled run keys them: from the deployment's secret key
         claims_key = purpose_key(SecretKey(client_for("secretsmanager"), settings.dedupe_key_secret)(), "digest claims")

@@ -13,10 +13,9 @@ secret key (DEDUPE_KEY_SECRET), so `add` reads that key; the secret is printed o
 Rotating, enabling and deleting are on the inbox's Webhooks page.
 """
 import argparse
-import os
 import sys
 
-from tools.digest import client_factory, deployed_environment
+from tools.digest import client_factory, stack_settings
 from tools.staff_tokens import LOCAL_AWS_PORT, one_line, print_table
 
 ACTOR = "make webhook-*"  # who added or disabled it, as the inbox's pages and the log lines name them
@@ -37,23 +36,14 @@ def main(argv=None, client_for=None, out=sys.stdout):
     disable.add_argument("id")
     args = parser.parse_args(argv)
 
-    from chalicelib.core.config import Settings
     from chalicelib.core.errors import ConfigError, NotFound, StorageUnavailable, ValidationFailed
     from chalicelib.core.keys import purpose_key
     from chalicelib.core.secret_key import SecretKey
     from chalicelib.storage.webhooks import WebhookRepository
     from chalicelib.webhooks.endpoints import EVENT_TYPES, WebhookAdmin
-    from tools.resources import local_environment
 
     client_for = client_for or client_factory(args.aws, args.aws_port)
-    if args.aws:
-        env = deployed_environment(client_for("lambda"), args.stack or f"appointments-{args.stage}")
-    else:
-        env = local_environment(args.stage, os.environ)
-    try:
-        settings = Settings.from_env(env)
-    except ConfigError as error:
-        raise SystemExit(str(error)) from None
+    settings = stack_settings(args, client_for)
     table = settings.table_name
     deployment_key = SecretKey(client_for("secretsmanager"), settings.dedupe_key_secret)  # read by `add` alone
     admin = WebhookAdmin(WebhookRepository(client_for("dynamodb"), table), settings,

@@ -130,6 +130,19 @@ def put_if_unchanged(client, table, item, previous_version):
     return True
 
 
+def delete_prefixed(client, table, pk, prefix):
+    """Delete every item of partition `pk` whose sort key begins with `prefix`: a Query of keys only, page by page."""
+    request = {"TableName": table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+               "ExpressionAttributeValues": serialize({":pk": pk, ":prefix": prefix}), "ProjectionExpression": "pk, sk"}
+    while True:
+        response = call(client.query, **request)
+        for key in response.get("Items", []):
+            call(client.delete_item, TableName=table, Key=key)
+        if not response.get("LastEvaluatedKey"):
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def newest_first(client, table, entity, attributes=None):
     """Every item of one kind, newest first: a Query on the by_created index (never a Scan), all pages; only
     `attributes` of each, when given (a role may be allowed to read no others)."""

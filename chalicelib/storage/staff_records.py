@@ -11,7 +11,7 @@ from ..staff.triage import HistoryEntry, InvalidCursor, Page, StaffRecord
 from .appointments import (
     DUE_QUEUE, ENTITY, OUTBOX_PREFIXES, REMINDER_QUEUE, AppointmentRepository, item_key, rescue_key, visit_mail_key,
 )
-from .dynamo import ConditionFailed, call, deserialize, plain, serialize, transact
+from .dynamo import ConditionFailed, call, delete_prefixed, deserialize, plain, serialize, transact
 
 ERASED_ENTITY = "erased_appointment"
 # A page is filled from several Query calls when a FilterExpression drops items (DynamoDB applies
@@ -365,16 +365,7 @@ class StaffRepository(AppointmentRepository):
     def clear_outbox(self, request_id):
         """The erased request's outbox items (visit e-mails, answers) go with it: a Query on its own key."""
         for prefix in OUTBOX_PREFIXES:
-            request = {"TableName": self._table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                       "ExpressionAttributeValues": serialize({":pk": f"APPT#{request_id}", ":prefix": prefix}),
-                       "ProjectionExpression": "pk, sk"}
-            while True:
-                response = call(self._client.query, **request)
-                for key in response.get("Items", []):
-                    call(self._client.delete_item, TableName=self._table, Key=key)
-                if not response.get("LastEvaluatedKey"):
-                    break
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            delete_prefixed(self._client, self._table, f"APPT#{request_id}", prefix)
 
 
 def _visit_update(visit, entry, sets, removes, values):

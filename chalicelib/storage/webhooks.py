@@ -7,7 +7,7 @@ own beside its endpoint, kept 30 days; the admin's page reads the newest 20 with
 from dataclasses import dataclass
 from typing import Optional
 
-from .dynamo import ConditionFailed, call, deserialize, newest_first, serialize
+from .dynamo import ConditionFailed, call, delete_prefixed, deserialize, newest_first, serialize
 
 ENDPOINT_ENTITY = "webhook_endpoint"
 # What listing endpoints reads back: the alert function's role (the feed) may read these and nothing else through
@@ -102,16 +102,8 @@ class WebhookRepository:
                  ExpressionAttributeValues=serialize({":entity": ENDPOINT_ENTITY}))
         except ConditionFailed:
             return False
-        request = {"TableName": self._table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                   "ExpressionAttributeValues": serialize({":pk": f"WEBHOOK#{endpoint_id}", ":prefix": "DELIVERY#"}),
-                   "ProjectionExpression": "pk, sk"}
-        while True:
-            response = call(self._client.query, **request)
-            for key in response.get("Items", []):
-                call(self._client.delete_item, TableName=self._table, Key=key)
-            if not response.get("LastEvaluatedKey"):
-                return True
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        delete_prefixed(self._client, self._table, f"WEBHOOK#{endpoint_id}", "DELIVERY#")
+        return True
 
     def record_delivery(self, delivery, expires_at):
         """One delivery attempt, kept until `expires_at` (epoch seconds, the table's TTL)."""
