@@ -174,18 +174,24 @@ def _webhook_queue_url(value):
     return value
 
 
+# SQS caps a message's visibility at 12 hours from its receive, and the consumer sets a wait after the receive, up
+# to the queue's visibility timeout (360 s) later: a longer wait is refused by SQS (moto lets it through).
+MAX_WEBHOOK_WAIT = 43_200 - 360
+
+
 def _retry_seconds(value):
     """WEBHOOK_RETRY_SECONDS: exactly as many waits as the queue's redrive allows retries (its maxReceiveCount is
-    one more), each at most SQS's 12-hour visibility timeout."""
+    one more), each at most MAX_WEBHOOK_WAIT."""
     if not value:
         return WEBHOOK_RETRY_SECONDS
     try:
         waits = tuple(int(part) for part in value.split(","))
     except ValueError:
         waits = ()
-    if len(waits) != len(WEBHOOK_RETRY_SECONDS) or not all(0 <= wait <= 43_200 for wait in waits):
+    if len(waits) != len(WEBHOOK_RETRY_SECONDS) or not all(0 <= wait <= MAX_WEBHOOK_WAIT for wait in waits):
         raise ConfigError("WEBHOOK_RETRY_SECONDS", f"expected {len(WEBHOOK_RETRY_SECONDS)} comma-separated "
-                                                   "whole seconds, each 0 to 43200 (12 hours)")
+                                                   f"whole seconds, each 0 to {MAX_WEBHOOK_WAIT} (12 hours less "
+                                                   "the queue's visibility timeout)")
     return waits
 
 

@@ -49,6 +49,8 @@ def is_public(address):
             return is_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if address.sixtofour is not None and not is_public(address.sixtofour):
             return False
+    if address.version == 6 and address.is_site_local:  # fec0::/10: deprecated, yet `is_global` to Python
+        return False
     return address.is_global and not (
         address.is_multicast or address.is_private or address.is_reserved or address.is_loopback
         or address.is_link_local or address.is_unspecified)

@@ -26,6 +26,7 @@ from ..core.logs import get_logger
 from ..storage.webhook_queue import read_message
 from ..storage.webhooks import DELIVERY_DAYS, Delivery
 from .addresses import REFUSALS
+from .sender import Answer
 from .signing import headers as signed_headers
 
 log = get_logger(__name__)
@@ -106,11 +107,12 @@ class WebhookDelivery:
             return True, None
         now = self._now()
         body = delivery.payload.encode("utf-8")
-        headers = {**signed_headers(self._admin.signing_secrets(endpoint, now), delivery.event_id, now.timestamp(),
-                                    body),
+        secrets = self._admin.signing_secrets(endpoint, now)
+        headers = {**signed_headers(secrets, delivery.event_id, now.timestamp(), body),
                    "content-type": "application/json"}
         started = self._clock()
-        answer = self._sender.post(endpoint.url, body, headers)
+        # No current secret (an item stored without one): never POST an unsigned body; a rotation makes one.
+        answer = self._sender.post(endpoint.url, body, headers) if secrets else Answer(None, "unsigned")
         latency_ms = round((self._clock() - started) * 1000)
         outcome = outcome_of(answer)
         done = outcome in ("delivered", "gone")

@@ -41,9 +41,10 @@ def url_problem(url, loopback_allowed):
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "A URL has no spaces or control characters."
     try:
+        url.encode("utf-8")  # a lone surrogate (bytes that were not UTF-8, from a command line) is no URL
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
+    except ValueError:  # UnicodeEncodeError among them
         return "This is not a URL. Enter one like https://example.com/hooks/clinic."
     del port
     if parts.scheme not in ("https", "http") or not parts.hostname:

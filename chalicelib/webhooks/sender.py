@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
+from urllib.parse import quote
 
 from .addresses import Refused, vet
 
@@ -98,17 +99,30 @@ class Sender:
         timer.daemon = True
         timer.start()
         try:
-            connection.request("POST", target.path, body=body,
+            connection.request("POST", request_target(target.path), body=body,
                                headers={"user-agent": USER_AGENT, **headers})
             response = connection.getresponse()
-            response.read(READ_LIMIT)
+            # A cut socket reads as the end of the answer, which http.client may take for a whole one: a status
+            # counts only when its headers came before the deadline.
+            if expired.is_set():
+                return Answer(None, "timeout")
+            status = response.status
+            try:
+                response.read(READ_LIMIT)  # the receiver has answered: a body that never comes changes nothing
+            except Exception:  # noqa: BLE001
+                pass
         except Exception as error:  # noqa: BLE001 - any failure is an outcome of the attempt, never an exception
             return Answer(None, "timeout" if expired.is_set() else _kind(error))
         finally:
             timer.cancel()
             connection.close()
-        # A cut socket reads as the end of the answer, which http.client may take for a whole one.
-        return Answer(None, "timeout") if expired.is_set() else Answer(response.status)
+        return Answer(status)
+
+
+def request_target(path):
+    """The path and query as a request line may carry them: ASCII, what is not percent-encoded as UTF-8 (as a
+    browser sends https://host/café), so that a URL the add form took can be sent at all."""
+    return quote(path, safe="".join(chr(c) for c in range(33, 127)))
 
 
 def _cut(connection, expired):

@@ -330,9 +330,19 @@ def test_a_bad_webhook_schedule_is_named(value):
     assert error.value.setting == "WEBHOOK_RETRY_SECONDS"
 
 
-def test_a_webhook_schedule_of_seven_waits_up_to_12_hours_will_do():
-    env = env_with(WEBHOOK_RETRY_SECONDS="0,1,1,1,1,1,43200")
-    assert Settings.from_env(env).webhook_retry_seconds == (0, 1, 1, 1, 1, 1, 43200)
+def test_a_webhook_schedule_of_seven_waits_up_to_12_hours_less_a_visibility_timeout_will_do():
+    env = env_with(WEBHOOK_RETRY_SECONDS="0,1,1,1,1,1,42840")
+    assert Settings.from_env(env).webhook_retry_seconds == (0, 1, 1, 1, 1, 1, 42840)
+
+
+@pytest.mark.parametrize("wait", [43200, 42841])
+def test_a_wait_sqs_would_refuse_is_refused_at_start(wait):
+    """SQS caps a message's visibility at 12 hours from its receive, and ChangeMessageVisibility comes after the
+    receive (up to the queue's 360 s visibility timeout later): 43200 is always refused in AWS (moto lets it
+    through), and the delivery then comes back after 6 minutes instead of its wait."""
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env_with(WEBHOOK_RETRY_SECONDS=f"5,300,1800,7200,18000,36000,{wait}"))
+    assert error.value.setting == "WEBHOOK_RETRY_SECONDS"
 
 
 @pytest.mark.parametrize("value", ["https://sqs.us-east-1.amazonaws.com/123456789012/webhooks",

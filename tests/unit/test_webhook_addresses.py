@@ -113,3 +113,12 @@ def test_the_sender_refuses_a_rebound_name_without_connecting():
     resolver, connections = Resolver(["169.254.169.254"]), Connections()
     assert Sender(loopback=False, resolve=resolver, connect=connections).post(URL, b"{}", {}) == Answer(None, "private")
     assert connections.tried == []
+
+
+@pytest.mark.parametrize("address", ["fec0::1", "feff:ffff::1"])
+def test_a_site_local_address_is_refused(address):
+    """fec0::/10, IPv6's old site-local range (RFC 3879 deprecated it, nothing routes it on the internet), which
+    Python still calls global: a network that uses it is a private one."""
+    with pytest.raises(Refused) as refused:
+        vet(URL, loopback=False, resolve=Resolver([address]))
+    assert refused.value.reason == "private"

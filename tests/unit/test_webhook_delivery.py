@@ -276,3 +276,16 @@ def test_one_log_line_per_attempt_with_ids_status_and_latency_and_never_the_url_
     text = "\n".join(captured_log_lines()[before:])
     for secret in ("t0k3n", "hooks.receiver.example", "downtown", "2026-11-25T14:59:58", "whsec_"):
         assert secret not in text
+
+
+def test_an_endpoint_with_no_current_secret_is_sent_nothing_unsigned(world):
+    """An endpoint item stored without secrets (by hand, or a write gone wrong) would be POSTed an empty
+    webhook-signature: the body goes out unsigned. It is not sent; the message comes back for a rotation to fix."""
+    world.repository.set_secrets("ep_1", (), "2026-11-25T15:00:00.000Z")
+    sender = FakeSender(Answer(204))
+    message = record(event())
+    assert world.delivery(sender).handle([message]) == [message["messageId"]]
+    assert sender.posts == []
+    assert world.queue.retries == [(message["receiptHandle"], 5)]
+    [attempt] = world.repository.attempts
+    assert (attempt.outcome, attempt.status) == ("failed", None)

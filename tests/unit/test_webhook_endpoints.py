@@ -201,3 +201,9 @@ def test_during_a_rotation_either_secret_verifies_and_a_retired_one_does_not():
     assert Webhook(new).verify(body(), after)
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(body(), after)
+
+
+def test_a_url_that_is_not_utf_8_is_refused_not_stored():
+    """`make webhook-add URL=...` with bytes that are not UTF-8 gives Python a lone surrogate: taken, it breaks the
+    DynamoDB write with a traceback (and could never be sent)."""
+    assert "not a URL" in url_problem("https://receiver.example/caf\udce9", loopback_allowed=False)
