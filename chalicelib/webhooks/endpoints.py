@@ -7,6 +7,7 @@ a receiver answering 410 Gone disables its endpoint itself (webhooks.delivery).
 """
 import ipaddress
 import secrets as random
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from ..core.clock import parse_utc, utc_iso, utcnow
 from ..core.errors import NotFound, ValidationFailed
 from ..core.logs import get_logger
 from ..storage.webhooks import Endpoint, SigningSecret
+from .addresses import is_public
 from .signing import endpoint_secret, new_nonce
 
 log = get_logger(__name__)
@@ -46,7 +48,8 @@ def url_problem(url, loopback_allowed):
         port = parts.port
     except ValueError:  # UnicodeEncodeError among them
         return "This is not a URL. Enter one like https://example.com/hooks/clinic."
-    del port
+    if port == 0:
+        return "This is not a URL: port 0 reaches nothing. Leave the port out for https's own (443)."
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return "Enter a whole URL, starting with https://."
     if parts.username is not None or parts.password is not None:
@@ -63,21 +66,33 @@ def url_problem(url, loopback_allowed):
     return None
 
 
-def _is_loopback(host):
-    if host.lower() in LOOPBACK_HOSTS:
-        return True
+def _literal_address(host):
+    """The IP address a host written as one names, in any form a resolver takes (127.1, 0x7f000001, 2130706433,
+    a trailing dot); None for a name."""
+    host = host.rstrip(".")
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        pass
+    if host and all(ch in "0123456789abcdefx." for ch in host.lower()):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _is_loopback(host):
+    name = host.lower().rstrip(".")
+    if name in LOOPBACK_HOSTS or name.endswith(".localhost"):  # RFC 6761: every *.localhost is this computer
+        return True
+    address = _literal_address(host)
+    return address is not None and address.is_loopback
 
 
 def _is_private_literal(host):
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
+    address = _literal_address(host)
+    return address is not None and not is_public(address)
 
 
 def events_problem(events):

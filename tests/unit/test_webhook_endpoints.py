@@ -41,6 +41,7 @@ def body(**data):
 # --- The URL an admin gives
 
 @pytest.mark.parametrize("url", ["https://receiver.example/hooks", "https://receiver.example:8443/h?clinic=1",
+                                 "https://8.8.8.8/hooks", "https://deadbeef.example/hooks", "https://1e100.net/",
                                  "https://" + "a" * (MAX_URL - len("https://.example")) + ".example"])
 def test_a_public_https_url_will_do(url):
     assert url_problem(url, loopback_allowed=False) is None
@@ -62,6 +63,15 @@ def test_a_public_https_url_will_do(url):
     ("https://10.1.2.3/hooks", "private"),
     ("https://169.254.169.254/latest/meta-data", "private"),
     ("https://[fd00:ec2::254]/", "private"),
+    ("https://localhost./hooks", "the service's own computer"),
+    ("https://receiver.localhost/hooks", "the service's own computer"),
+    ("https://127.1/hooks", "the service's own computer"),
+    ("https://0x7f000001/hooks", "the service's own computer"),
+    ("https://2130706433/hooks", "the service's own computer"),
+    ("https://10.1/hooks", "private"),
+    ("https://[fec0::1]/hooks", "private"),
+    ("https://224.0.0.1/hooks", "private"),
+    ("https://receiver.example:0/hooks", "port 0"),
 ])
 def test_a_url_that_will_not_do_says_why(url, words):
     assert words in url_problem(url, loopback_allowed=False)
