@@ -488,7 +488,7 @@ OPERATIONS.update({
     ("GET", "/staff/webhooks/{endpoint_id}/delete"): _page("Confirm an endpoint's deletion (admin only)",
                                                            (200,) + _ID_PAGE),
     ("POST", "/staff/webhooks/{endpoint_id}/delete"): _page(
-        "Delete an endpoint and its delivery history (admin only)", (200, 303) + _ID_PAGE + _POSTED,
+        "Delete an endpoint (admin only)", (200, 303) + _ID_PAGE + _POSTED,
         DeleteWebhookForm),
     ("GET", "/staff/inbox.css"): Operation(summary="The inbox's style sheet", tags=("staff inbox",),
                                            parameters=(ASSET_VERSION,),

@@ -635,7 +635,7 @@ class FakeWebhookRepository:
         return self.endpoints.get(endpoint_id)
 
     def all(self):
-        return sorted(self.endpoints.values(), key=lambda e: e.created_at, reverse=True)
+        return sorted(self.endpoints.values(), key=lambda e: (e.created_at, e.id), reverse=True)
 
     def set_secrets(self, endpoint_id, secrets, now):
         return self._change(endpoint_id, secrets=tuple(secrets), updated_at=now)
@@ -644,7 +644,7 @@ class FakeWebhookRepository:
         return self._change(endpoint_id, active=active, disabled_reason=None if active else reason, updated_at=now)
 
     def delete(self, endpoint_id):
-        self.attempts = [a for a in self.attempts if a.endpoint_id != endpoint_id]
+        """The endpoint alone: its attempts are left to their TTL, as in DynamoDB."""
         return self.endpoints.pop(endpoint_id, None) is not None
 
     def record_delivery(self, delivery, expires_at):

@@ -143,9 +143,8 @@ def delete_prefixed(client, table, pk, prefix):
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def newest_first(client, table, entity, attributes=None):
-    """Every item of one kind, newest first: a Query on the by_created index (never a Scan), all pages; only
-    `attributes` of each, when given (a role may be allowed to read no others)."""
+def newest_first(client, table, entity):
+    """Every item of one kind, newest first: a Query on the by_created index (never a Scan), all pages."""
     request = {
         "TableName": table,
         "IndexName": "by_created",
@@ -153,10 +152,6 @@ def newest_first(client, table, entity, attributes=None):
         "ExpressionAttributeValues": serialize({":entity": entity}),
         "ScanIndexForward": False,
     }
-    if attributes:
-        names = {f"#{name}": name for name in attributes}  # some (url, name) are reserved words
-        request.update(Select="SPECIFIC_ATTRIBUTES", ProjectionExpression=", ".join(names),
-                       ExpressionAttributeNames=names)
     items = []
     while True:
         response = call(client.query, **request)

@@ -1,19 +1,22 @@
-"""Webhook endpoints (one item each, listed through the by_created index) and their last deliveries.
+"""Webhook endpoints (one item each, all in the partition WEBHOOKS) and their last deliveries.
 
-An endpoint keeps no secret: each of its signing secrets is derived from the deployment's key and a random
-nonce stored here (webhooks.signing), so the table alone signs nothing. A delivery attempt is an item of its
-own beside its endpoint, kept 30 days; the admin's page reads the newest 20 with one Query.
+Every endpoint is an item of the one partition WEBHOOKS, so that listing them is a Query of that partition: the
+alert function's role (the feed) may Query the table on that leading key alone (.chalice/policy-alerts.json),
+and reads no staff account or request to list the endpoints. An endpoint keeps no secret: each of its signing
+secrets is derived from the deployment's key and a random nonce stored here (webhooks.signing), so the table
+alone signs nothing. A delivery attempt is an item of its own in its endpoint's partition (WEBHOOK#id), kept
+30 days (the table's TTL); the admin's page reads the newest 20 with one Query. Deleting an endpoint leaves its
+attempts to that TTL: they hold ids, statuses and latencies, nothing personal, and nothing shows them once the
+endpoint is gone.
 """
 from dataclasses import dataclass
 from typing import Optional
 
-from .dynamo import ConditionFailed, call, delete_prefixed, deserialize, newest_first, serialize
+from .dynamo import ConditionFailed, call, deserialize, serialize
 
 ENDPOINT_ENTITY = "webhook_endpoint"
-# What listing endpoints reads back: the alert function's role (the feed) may read these and nothing else through
-# by_created (.chalice/policy-alerts.json), so that it lists endpoints without reading a staff account or a request.
-LISTED = ("entity", "id", "url", "events", "active", "created_at", "created_by", "updated_at", "secrets",
-          "disabled_reason")
+ENDPOINTS_PARTITION = "WEBHOOKS"  # every endpoint's pk: the alert function's role may Query this one partition
+ENDPOINT_PREFIX = "ENDPOINT#"
 DELIVERY_ENTITY = "webhook_delivery"
 DELIVERY_DAYS = 30
 
@@ -59,7 +62,11 @@ class Delivery:
 
 
 def endpoint_key(endpoint_id):
-    return {"pk": f"WEBHOOK#{endpoint_id}", "sk": "ENDPOINT"}
+    return {"pk": ENDPOINTS_PARTITION, "sk": f"{ENDPOINT_PREFIX}{endpoint_id}"}
+
+
+def deliveries_partition(endpoint_id):
+    return f"WEBHOOK#{endpoint_id}"
 
 
 class WebhookRepository:
@@ -78,8 +85,18 @@ class WebhookRepository:
         return _endpoint(deserialize(response.get("Item", {})))
 
     def all(self):
-        """Every endpoint, newest first: a Query on by_created (never a Scan) reading back only LISTED."""
-        return [_endpoint(item) for item in newest_first(self._client, self._table, ENDPOINT_ENTITY, LISTED)]
+        """Every endpoint, newest first: a Query of the WEBHOOKS partition (never a Scan, no index), all pages.
+
+        The sort keys hold the endpoints' random ids, so the order is made here, by created_at (then id)."""
+        request = {"TableName": self._table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                   "ExpressionAttributeValues": serialize({":pk": ENDPOINTS_PARTITION, ":prefix": ENDPOINT_PREFIX})}
+        endpoints = []
+        while True:
+            response = call(self._client.query, **request)
+            endpoints += [e for e in (_endpoint(deserialize(item)) for item in response.get("Items", [])) if e]
+            if not response.get("LastEvaluatedKey"):
+                return sorted(endpoints, key=lambda e: (e.created_at, e.id), reverse=True)
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def set_secrets(self, endpoint_id, secrets, now):
         """The endpoint's signing secrets from now on (the newest first); None when there is no such endpoint."""
@@ -95,20 +112,22 @@ class WebhookRepository:
                             {":active": False, ":reason": reason, ":now": now})
 
     def delete(self, endpoint_id):
-        """The endpoint and its deliveries; False when there was no such endpoint."""
+        """The endpoint's item alone; False when there was no such endpoint.
+
+        Its delivery attempts stay until their TTL (expires_at, DELIVERY_DAYS): a busy endpoint has thousands, more
+        than one API request could delete, and they name no one. Nothing reads them without their endpoint."""
         try:
             call(self._client.delete_item, TableName=self._table, Key=serialize(endpoint_key(endpoint_id)),
                  ConditionExpression="entity = :entity",
                  ExpressionAttributeValues=serialize({":entity": ENDPOINT_ENTITY}))
         except ConditionFailed:
             return False
-        delete_prefixed(self._client, self._table, f"WEBHOOK#{endpoint_id}", "DELIVERY#")
         return True
 
     def record_delivery(self, delivery, expires_at):
         """One delivery attempt, kept until `expires_at` (epoch seconds, the table's TTL)."""
         item = {
-            "pk": f"WEBHOOK#{delivery.endpoint_id}",
+            "pk": deliveries_partition(delivery.endpoint_id),
             "sk": f"DELIVERY#{delivery.at}#{delivery.event_id}#{delivery.attempt:02d}",
             "entity": DELIVERY_ENTITY, "endpoint_id": delivery.endpoint_id, "event_id": delivery.event_id,
             "event_type": delivery.event_type, "attempt": delivery.attempt, "at": delivery.at,
@@ -124,7 +143,8 @@ class WebhookRepository:
         """The endpoint's newest `limit` delivery attempts, newest first."""
         response = call(self._client.query, TableName=self._table,
                         KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                        ExpressionAttributeValues=serialize({":pk": f"WEBHOOK#{endpoint_id}", ":prefix": "DELIVERY#"}),
+                        ExpressionAttributeValues=serialize({":pk": deliveries_partition(endpoint_id),
+                                                             ":prefix": "DELIVERY#"}),
                         ScanIndexForward=False, Limit=limit)
         return [_delivery(deserialize(item)) for item in response.get("Items", [])]
 

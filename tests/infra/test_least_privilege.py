@@ -24,8 +24,16 @@ FUNCTION_OF_ROLE = {"ApiHandlerRole": "APIHandler", "SendStaffAlertsRole": "Send
 TABLE_ARN = {"Fn::Sub": "${AppointmentsTable.Arn}"}
 DEAD_LETTERS = {"Fn::GetAtt": ["AlertsDeadLetterQueue", "Arn"]}
 WEBHOOK_QUEUE = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
-BY_CREATED = {"Fn::Sub": "${AppointmentsTable.Arn}/index/by_created"}
 CLIENT = re.compile(r"(client|dynamodb|sns)$", re.IGNORECASE)  # how chalicelib names the clients it is given
+
+
+def leading_keys(statement):
+    """The partition keys a statement's condition limits it to (exact ones, or StringLike patterns); None if none."""
+    condition = statement.get("Condition", {})
+    for operator in ("ForAllValues:StringLike", "ForAllValues:StringEquals"):
+        if "dynamodb:LeadingKeys" in condition.get(operator, {}):
+            return condition[operator]["dynamodb:LeadingKeys"]
+    return None
 
 
 def allow_statements(documents):
@@ -159,9 +167,10 @@ def stream_consumer_resources(stack, role, sends_to=(DEAD_LETTERS,), queries=())
 
 
 def test_the_alert_function_reads_the_stream_publishes_queues_webhooks_and_dead_letters_and_nothing_more(stack):
-    """It also runs the webhook feed: it lists the endpoints (by_created) and queues their deliveries."""
+    """It also runs the webhook feed: it lists the endpoints (a Query of the WEBHOOKS partition) and queues their
+    deliveries."""
     _, resources_for = stream_consumer_resources(stack, "SendStaffAlertsRole", sends_to=(DEAD_LETTERS, WEBHOOK_QUEUE),
-                                                 queries=(BY_CREATED,))
+                                                 queries=(TABLE_ARN,))
     assert resources_for("sns:Publish") == [{"Ref": "AlertsTopic"}]
     actions = allowed_actions(stack, "SendStaffAlertsRole")
     assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:"))}  # no mail, no key
@@ -280,12 +289,13 @@ def test_every_message_requires_tls(template):
 
 
 def test_the_api_may_delete_only_staff_sessions_and_webhook_endpoints(stack):
-    """An endpoint's deliveries are items of its own partition (WEBHOOK#id): deleting it deletes them too."""
+    """Endpoints are items of the one partition WEBHOOKS. Their delivery attempts (WEBHOOK#id) are left to the
+    table's TTL when an endpoint is deleted: the API never deletes one."""
     deleting = [s for s in role_statements(stack, "ApiHandlerRole") if "dynamodb:DeleteItem" in as_list(s["Action"])]
     assert [as_list(s["Action"]) for s in deleting] == [["dynamodb:DeleteItem"]] * 2
-    assert sorted(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in deleting) == [
-        ["SESSION#*"], ["WEBHOOK#*"]]
-    assert all(list(s["Condition"]) == ["ForAllValues:StringLike"] for s in deleting)
+    assert sorted((s["Condition"] for s in deleting), key=json.dumps) == [
+        {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WEBHOOKS"]}},
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SESSION#*"]}}]
 
 
 @pytest.mark.parametrize("role, keys", [("SendStaffAlertsRole", {"APPT#*"}),
@@ -294,14 +304,14 @@ def test_the_api_may_delete_only_staff_sessions_and_webhook_endpoints(stack):
                                         ("EscalateOverdueRole", {"APPT#*"}),
                                         ("SendDigestRole", {"DIGEST#*"}),
                                         ("SendRemindersRole", {"APPT#*"}),
-                                        ("DeliverWebhooksRole", {"WEBHOOK#*"})])
+                                        ("DeliverWebhooksRole", {"WEBHOOKS", "WEBHOOK#*"})])
 def test_a_stream_function_reaches_only_request_items_and_its_own(stack, role, keys):
     """Never a STAFF#, TOKEN# or SESSION# item: a stream function cannot make an admin or revive a session."""
     item_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     reached = set()
     for statement in role_statements(stack, role):
         if item_actions & set(as_list(statement["Action"])):
-            leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            leading = leading_keys(statement)
             assert leading, statement["Sid"]
             reached |= set(leading)
     assert reached == keys
@@ -399,32 +409,20 @@ def test_the_feed_queues_webhook_deliveries_only_to_the_webhook_queue(stack):
     assert sorted(as_list(through_queues["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
-def webhook_listing_attributes(stack):
-    """The attributes the alert function may read through by_created, and nothing else."""
+def test_the_feed_lists_endpoints_and_may_query_nothing_else(stack):
+    """Every endpoint is an item of the partition WEBHOOKS (storage.webhooks): the alert function may Query the
+    table on that leading key alone, exactly (StringEquals, not a pattern), so it reads no staff account (STAFF#)
+    or request (APPT#) through a Query, and no index at all."""
+    from chalicelib.storage.webhooks import ENDPOINTS_PARTITION
+
     (query,) = [s for s in role_statements(stack, "SendStaffAlertsRole") if "dynamodb:Query" in as_list(s["Action"])]
-    assert as_list(query["Action"]) == ["dynamodb:Query"] and query["Resource"] == BY_CREATED
-    condition = query["Condition"]
-    # StringEquals, not StringEqualsIfExists: a Query naming no attributes (reading them all) has no
-    # dynamodb:Attributes, and ForAllValues holds of nothing.
-    assert condition["StringEquals"] == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
-    assert list(condition) == ["ForAllValues:StringEquals", "StringEquals"]
-    assert list(condition["ForAllValues:StringEquals"]) == ["dynamodb:Attributes"]
-    return set(condition["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+    assert as_list(query["Action"]) == ["dynamodb:Query"] and query["Resource"] == TABLE_ARN
+    assert query["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [ENDPOINTS_PARTITION]}}
 
 
-def test_the_feed_lists_endpoints_but_reads_nothing_of_a_request_or_a_staff_account(stack):
-    """by_created projects every attribute of every kind of item: without the condition the alert function could
-    read each staff account's name and address, and each request's, through it."""
-    from chalicelib.storage.webhooks import LISTED
-
-    readable = webhook_listing_attributes(stack)
-    assert readable == set(LISTED) | {"pk", "sk"}
-    assert not {"fields", "email", "name", "history", "consent", "phone_hash", "email_hash", "token_hash"} & readable
-
-
-def test_listing_endpoints_asks_for_only_what_the_alert_function_may_read(stack):
-    """WebhookRepository.all() (the feed's listing, cached 30 s) as DynamoDB sees it: a Query that reads all
-    attributes would be refused to the alert function."""
+def test_listing_endpoints_is_a_query_of_the_webhooks_partition_alone(stack):
+    """WebhookRepository.all() (the feed's listing, cached 30 s) as DynamoDB sees it: a Query of the table (no
+    index) whose partition is WEBHOOKS, the one the alert function may read, page after page."""
     from chalicelib.storage.webhooks import WebhookRepository
 
     class Recorder:
@@ -433,15 +431,18 @@ def test_listing_endpoints_asks_for_only_what_the_alert_function_may_read(stack)
 
         def query(self, **request):
             self.requests.append(request)
-            return {"Items": []}
+            return {"Items": [], "LastEvaluatedKey": {"pk": {"S": "WEBHOOKS"}}} if len(self.requests) == 1 else {
+                "Items": []}
 
     client = Recorder()
     assert WebhookRepository(client, "appointments").all() == []
-    (request,) = client.requests
-    assert request["IndexName"] == "by_created" and request["Select"] == "SPECIFIC_ATTRIBUTES"
-    names = request["ExpressionAttributeNames"]
-    projected = {names.get(name.strip(), name.strip()) for name in request["ProjectionExpression"].split(",")}
-    assert projected <= webhook_listing_attributes(stack)
+    assert len(client.requests) == 2 and client.requests[1]["ExclusiveStartKey"] == {"pk": {"S": "WEBHOOKS"}}
+    for request in client.requests:
+        assert "IndexName" not in request
+        assert request["KeyConditionExpression"] == "pk = :pk AND begins_with(sk, :prefix)"
+        assert request["ExpressionAttributeValues"][":pk"] == {"S": "WEBHOOKS"}
+    (query,) = [s for s in role_statements(stack, "SendStaffAlertsRole") if "dynamodb:Query" in as_list(s["Action"])]
+    assert leading_keys(query) == ["WEBHOOKS"]
 
 
 def test_the_delivery_function_takes_and_puts_back_only_webhook_deliveries(stack):
@@ -458,11 +459,19 @@ def test_the_delivery_function_takes_and_puts_back_only_webhook_deliveries(stack
 
 
 def test_the_delivery_function_reads_endpoints_and_records_attempts_and_nothing_more(stack):
-    """GetItem (the endpoint, now), UpdateItem (a 410 disables it) and PutItem (each attempt's record), on WEBHOOK#
-    items only (test_a_stream_function_reaches_only_request_items_and_its_own): no Query, no Scan, no DeleteItem."""
+    """GetItem (the endpoint, now) and UpdateItem (a 410 disables it) in the endpoints' partition WEBHOOKS alone,
+    PutItem (each attempt's record) on WEBHOOK# items alone: it cannot write an endpoint whole (a URL of its own
+    choosing) nor read anything else; no Query, no Scan, no DeleteItem."""
     actions = allowed_actions(stack, "DeliverWebhooksRole")
     assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:PutItem",
                                                                   "dynamodb:UpdateItem"}
+    reaching = sorted((sorted(as_list(s["Action"])), s["Resource"], s["Condition"])
+                      for s in role_statements(stack, "DeliverWebhooksRole")
+                      if any(a.startswith("dynamodb:") for a in as_list(s["Action"])))
+    assert reaching == [
+        (["dynamodb:GetItem", "dynamodb:UpdateItem"], TABLE_ARN,
+         {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["WEBHOOKS"]}}),
+        (["dynamodb:PutItem"], TABLE_ARN, {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["WEBHOOK#*"]}})]
 
 
 def test_the_delivery_function_can_neither_alert_nor_mail_nor_text_anyone(stack):

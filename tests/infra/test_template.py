@@ -146,7 +146,9 @@ def invokes(stack, function, event_name, pk, sk):
     ("REMOVE", "APPT#a1", "APPT", False, False),  # TTL
     ("INSERT", "STAFF#a@clinic.example", "STAFF", False, False),
     ("MODIFY", "SESSION#h", "SESSION", False, False),
-    ("INSERT", "WEBHOOK#w1", "ENDPOINT", False, False),
+    ("INSERT", "WEBHOOKS", "ENDPOINT#w1", False, False),  # a webhook endpoint: the feed lists them itself
+    ("MODIFY", "WEBHOOKS", "ENDPOINT#w1", False, False),
+    ("INSERT", "WEBHOOK#w1", "DELIVERY#2026-12-07T10:00:00.000Z#msg_a1_0#01", False, False),  # an attempt
 ])
 def test_lambda_invokes_each_stream_function_only_for_the_records_it_acts_on(stack, event_name, pk, sk, alerts,
                                                                              confirmations):

@@ -42,7 +42,8 @@ def test_an_unknown_endpoint_is_none(store):
 def test_endpoints_are_listed_newest_first(store):
     store.add(endpoint("ep_old", "2026-12-01T10:00:00.000Z"))
     store.add(endpoint("ep_new", "2026-12-05T10:00:00.000Z"))
-    assert [e.id for e in store.all()] == ["ep_new", "ep_old"]
+    store.add(endpoint("ep_mid", "2026-12-03T10:00:00.000Z"))  # ids in no order of time (they are random)
+    assert [e.id for e in store.all()] == ["ep_new", "ep_mid", "ep_old"]
 
 
 def test_disabling_keeps_the_reason_and_enabling_clears_it(store):
@@ -85,9 +86,14 @@ def test_deliveries_are_each_endpoints_own(store):
     assert len(store.deliveries("ep_2")) == 1
 
 
-def test_deleting_an_endpoint_deletes_its_deliveries(store):
+def test_deleting_an_endpoint_deletes_it_alone_and_leaves_its_deliveries_to_their_ttl(store):
+    """Deleting is one DeleteItem, inside an API request: a busy endpoint's 30 days of attempts are left to the
+    table's TTL (expires_at), as they were recorded. Nothing shows them once the endpoint is gone (its page is a
+    404), and another endpoint's id is never the same (random)."""
     store.add(endpoint())
+    store.add(endpoint("ep_2"))
     store.record_delivery(attempt("ep_1", "2026-12-07T10:00:00.000Z"), expires_at=1_900_000_000)
     assert store.delete("ep_1") is True
-    assert store.get("ep_1") is None and store.all() == []
-    assert store.deliveries("ep_1") == []
+    assert store.get("ep_1") is None and [e.id for e in store.all()] == ["ep_2"]
+    assert store.deliveries("ep_1") == [attempt("ep_1", "2026-12-07T10:00:00.000Z")]
+    assert store.delete("ep_1") is False

@@ -241,7 +241,7 @@ def test_the_marks_are_read_from_the_item():
     assert (feed_item(item()).units, feed_item(item()).erased_event) == (0, False)
     assert feed_item(item(event_units=3)).units == 3
     assert feed_item({**tombstone(), "erased_event": True}).erased_event
-    assert feed_item({"pk": "WEBHOOK#ep_1", "sk": "ENDPOINT", "entity": "webhook_endpoint"}) is None
+    assert feed_item({"pk": "WEBHOOKS", "sk": "ENDPOINT#ep_1", "entity": "webhook_endpoint"}) is None
     assert feed_item({}) is None
 
 

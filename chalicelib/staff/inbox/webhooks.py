@@ -35,7 +35,7 @@ DONE = {
     "disabled": "Disabled: nothing more is sent to this endpoint until it is enabled again.",
     "enabled": "Enabled: the next events are sent to this endpoint.",
 }
-DELETED = "The endpoint was deleted, with its delivery history."
+DELETED = "The endpoint was deleted. Its delivery history is no longer shown and expires within 30 days."
 
 
 def webhooks_page(base, staff, endpoints, event_types, zone, loopback=False, form=None, fields=None, notice=None):
