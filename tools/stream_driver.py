@@ -29,7 +29,10 @@ from tools.resources import local_environment
 
 MAX_BACKOFF_SECONDS = 5.0
 STREAM_LOOKUP_SECONDS = 10.0
-DEAD_LETTER_CHECK_SECONDS = 5.0
+DEAD_LETTER_CHECK_SECONDS = 30.0
+# An empty webhook queue is asked again after this long, not on every poll: each ask costs the emulator, and an
+# idle `make run` should stay light (docs/performance.md). A delivery waits at most this long more.
+WEBHOOK_IDLE_SECONDS = 2.0
 
 
 def lambda_record(record, stream_arn):
@@ -266,7 +269,8 @@ class WebhookQueueDriver:
     message then 7.6 hours old) are refused, and the message comes back after the queue's visibility timeout."""
 
     def __init__(self, handler, sqs, queue_url, dead_letter_url, *, batch_size=1, clock=time.monotonic, say=print,
-                 dead_letter_every=DEAD_LETTER_CHECK_SECONDS, function_name="appointments-local-webhooks"):
+                 dead_letter_every=DEAD_LETTER_CHECK_SECONDS, idle_every=WEBHOOK_IDLE_SECONDS,
+                 function_name="appointments-local-webhooks"):
         self._handler = handler
         self._sqs = sqs
         self._url = queue_url
@@ -279,14 +283,19 @@ class WebhookQueueDriver:
         self._arn = None
         self._dead_letters = 0  # how many the dead-letter queue held at the last look
         self._next_look = clock()
+        self._idle_every = idle_every
+        self._next_receive = clock()
 
     def poll_once(self):
         """Deliver one batch; the number of messages done (failed ones make the driver no busier)."""
         if self._arn is None:
             self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
                 "Attributes"]["QueueArn"]
+        if self._clock() < self._next_receive:
+            return 0
         messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=self._batch_size,
                                              AttributeNames=["All"]).get("Messages", [])
+        self._next_receive = self._clock() + (0 if messages else self._idle_every)
         done = self._invoke(messages) if messages else []
         if done:
             self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
