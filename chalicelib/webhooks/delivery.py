@@ -8,7 +8,8 @@ WEBHOOK_RETRY_SECONDS[n-1] later, where n is SQS's ApproximateReceiveCount (this
 in batchItemFailures so that Lambda leaves it on the queue. After the last wait's attempt the message is left to
 the queue's redrive, which moves it to the dead-letter queue (maxReceiveCount) when it would come back.
 
-A message's group is its endpoint and request: once one fails, the later messages of its group in the same batch
+A message's group is its endpoint and request. app.py takes one message an invocation (SQS counts a receive for
+each message of a batch); should a batch hold more, once one fails, the later messages of its group in it
 are not tried (the receiver must get a request's events in order) but handed back to come again with it. A failure
 of our own (the table, the key, SQS) hands the message back too: nothing is lost, and nothing is ever dropped
 that could still be delivered.

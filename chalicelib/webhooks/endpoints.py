@@ -6,6 +6,7 @@ can switch without losing a delivery. Disabling stops deliveries (what is queued
 a receiver answering 410 Gone disables its endpoint itself (webhooks.delivery).
 """
 import ipaddress
+import re
 import secrets as random
 import socket
 from datetime import timedelta
@@ -31,6 +32,15 @@ LOOPBACK_HOSTS = ("localhost",)
 
 def new_endpoint_id():
     return "ep_" + random.token_hex(8)
+
+
+_ENDPOINT_ID = re.compile(r"^ep_[0-9a-f]{16}$")
+
+
+def is_endpoint_id(value):
+    """Whether `value` is an endpoint id at all: anything else (a URL path's 3,000 characters, say, past DynamoDB's
+    2,048-byte key) is no endpoint, answered 404 without asking the table."""
+    return isinstance(value, str) and bool(_ENDPOINT_ID.fullmatch(value))
 
 
 def url_problem(url, loopback_allowed):
@@ -134,7 +144,7 @@ class WebhookAdmin:
         return self._repository.all()
 
     def get(self, endpoint_id):
-        endpoint = self._repository.get(endpoint_id) if isinstance(endpoint_id, str) else None
+        endpoint = self._repository.get(endpoint_id) if is_endpoint_id(endpoint_id) else None
         if endpoint is None:
             raise NotFound()
         return endpoint
@@ -160,7 +170,7 @@ class WebhookAdmin:
         return self._set_active(endpoint_id, True, None, actor)
 
     def delete(self, endpoint_id, actor):
-        if not isinstance(endpoint_id, str) or not self._repository.delete(endpoint_id):
+        if not is_endpoint_id(endpoint_id) or not self._repository.delete(endpoint_id):
             raise NotFound()
         log.info("webhook endpoint deleted", extra={"event": "webhook_endpoint_deleted", "endpoint_id": endpoint_id,
                                                     "actor": actor})
@@ -176,7 +186,7 @@ class WebhookAdmin:
 
     def _set_active(self, endpoint_id, active, reason, actor):
         endpoint = self._repository.set_active(endpoint_id, active, reason, utc_iso(self._now())) \
-            if isinstance(endpoint_id, str) else None
+            if is_endpoint_id(endpoint_id) else None
         if endpoint is None:
             raise NotFound()
         log.info("webhook endpoint " + ("enabled" if active else "disabled"), extra={

@@ -7,7 +7,7 @@ answer are read, and dropped unlooked at (a receiver's body is not ours to keep)
 
 TIMEOUT_SECONDS bounds the whole exchange once the name is resolved, not each read: socket timeouts restart with
 every byte, so a receiver trickling its headers a byte at a time would hold the function for as long as it liked.
-A timer shuts the socket at the deadline instead. A batch of 5 thus takes at most about 50 s.
+A timer shuts the socket at the deadline instead.
 """
 import http.client
 import socket

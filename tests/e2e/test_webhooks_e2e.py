@@ -22,7 +22,7 @@ def test_a_queued_event_reaches_a_local_receiver_signed(stack):
     env = stack.settings_env
     repository = WebhookRepository(stack.client("dynamodb"), env["APPOINTMENTS_TABLE"])
     key = purpose_key(SecretKey(stack.client("secretsmanager"), env["DEDUPE_KEY_SECRET"])(), "webhook secrets")
-    endpoint_id, request_id, now = f"ep_e2e{uuid.uuid4().hex[:10]}", f"req-{uuid.uuid4().hex[:8]}", utc_iso(utcnow())
+    endpoint_id, request_id, now = f"ep_{uuid.uuid4().hex[:16]}", f"req-{uuid.uuid4().hex[:8]}", utc_iso(utcnow())
     payload = json.dumps({"type": "appointment.requested", "timestamp": now, "data": {"id": request_id}})
     with Receiver() as receiver:
         repository.add(Endpoint(endpoint_id, receiver.url, ("appointment.requested",), True, now, "e2e", now,

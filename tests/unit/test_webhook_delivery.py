@@ -83,7 +83,7 @@ class Stopwatch:
 def world(settings):
     repository, queue, clock = WebhookRepository(), FakeQueue(), Clock(NOW)
     nonces = iter(f"nonce-{n}" for n in range(100))
-    admin = WebhookAdmin(repository, settings, lambda: KEY, now=clock, new_id=iter(["ep_1", "ep_2"]).__next__,
+    admin = WebhookAdmin(repository, settings, lambda: KEY, now=clock, new_id=iter(["ep_0000000000000001", "ep_0000000000000002"]).__next__,
                          nonce=lambda: next(nonces))
     endpoint, secret = admin.add(URL, ["appointment.requested", "visit.booked"], "admin@example.com")
 
@@ -99,7 +99,7 @@ def world(settings):
     return world
 
 
-def event(unit=0, endpoint_id="ep_1", event_type="appointment.requested", request_id="req-1"):
+def event(unit=0, endpoint_id="ep_0000000000000001", event_type="appointment.requested", request_id="req-1"):
     return Delivery(endpoint_id, f"msg_{request_id}_{unit}", event_type, request_id, PAYLOAD)
 
 
@@ -120,7 +120,7 @@ def test_a_2xx_is_delivered_signed_and_recorded(world):
     assert headers["webhook-id"] == "msg_req-1_0" and headers["webhook-timestamp"] == str(int(NOW.timestamp()))
     assert world.queue.retries == []
     assert world.repository.attempts == [
-        Attempt("ep_1", "msg_req-1_0", "appointment.requested", 1, "2026-11-25T15:00:00.000Z", "delivered", 204, 123)]
+        Attempt("ep_0000000000000001", "msg_req-1_0", "appointment.requested", 1, "2026-11-25T15:00:00.000Z", "delivered", 204, 123)]
     assert world.repository.expiries == [int((NOW + timedelta(days=30)).timestamp())]
 
 
@@ -148,7 +148,7 @@ def test_the_last_attempts_failure_is_left_to_the_redrive(world):
 
 def test_410_gone_disables_the_endpoint_and_is_done(world):
     assert world.delivery(FakeSender(Answer(410))).handle([record(event())]) == []
-    endpoint = world.repository.endpoints["ep_1"]
+    endpoint = world.repository.endpoints["ep_0000000000000001"]
     assert (endpoint.active, endpoint.disabled_reason) == (False, "gone")
     assert world.queue.retries == [] and world.repository.attempts[0].outcome == "gone"
 
@@ -183,9 +183,9 @@ def test_no_answer_or_a_refused_address_is_tried_again(world, answer, outcome):
 @pytest.mark.parametrize("change", ["disabled", "deleted", "unsubscribed"])
 def test_a_message_for_an_endpoint_that_no_longer_wants_it_is_dropped(world, change):
     if change == "disabled":
-        world.admin.disable("ep_1", "admin@example.com")
+        world.admin.disable("ep_0000000000000001", "admin@example.com")
     elif change == "deleted":
-        del world.repository.endpoints["ep_1"]
+        del world.repository.endpoints["ep_0000000000000001"]
     sender = FakeSender()
     kind = "visit.cancelled" if change == "unsubscribed" else "appointment.requested"
     assert world.delivery(sender).handle([record(event(event_type=kind))]) == []
@@ -204,7 +204,7 @@ def test_an_unreadable_message_is_dropped_not_retried(world, body):
 def test_during_a_rotation_both_secrets_sign_and_either_verifies(world):
     now = datetime.now(timezone.utc).replace(microsecond=0)  # the verifier checks the timestamp against its own clock
     world.clock.now = now
-    new_secret = world.admin.rotate("ep_1", "admin@example.com")
+    new_secret = world.admin.rotate("ep_0000000000000001", "admin@example.com")
     sender = FakeSender()
     world.delivery(sender).handle([record(event())])
     [(_, body, headers)] = sender.posts
@@ -268,9 +268,9 @@ def test_one_log_line_per_attempt_with_ids_status_and_latency_and_never_the_url_
     attempts = [line for line in logged_since(before) if line.get("event") == "webhook_attempt"]
     assert [{k: line[k] for k in ("endpoint_id", "event_id", "event_type", "attempt", "status", "outcome",
                                   "latency_ms")} for line in attempts] == [
-        {"endpoint_id": "ep_1", "event_id": "msg_req-1_0", "event_type": "appointment.requested", "attempt": 3,
+        {"endpoint_id": "ep_0000000000000001", "event_id": "msg_req-1_0", "event_type": "appointment.requested", "attempt": 3,
          "status": 500, "outcome": "failed", "latency_ms": 123},
-        {"endpoint_id": "ep_1", "event_id": "msg_req-2_0", "event_type": "appointment.requested", "attempt": 1,
+        {"endpoint_id": "ep_0000000000000001", "event_id": "msg_req-2_0", "event_type": "appointment.requested", "attempt": 1,
          "status": 204, "outcome": "delivered", "latency_ms": 123},
     ]
     text = "\n".join(captured_log_lines()[before:])
@@ -281,7 +281,7 @@ def test_one_log_line_per_attempt_with_ids_status_and_latency_and_never_the_url_
 def test_an_endpoint_with_no_current_secret_is_sent_nothing_unsigned(world):
     """An endpoint item stored without secrets (by hand, or a write gone wrong) would be POSTed an empty
     webhook-signature: the body goes out unsigned. It is not sent; the message comes back for a rotation to fix."""
-    world.repository.set_secrets("ep_1", (), "2026-11-25T15:00:00.000Z")
+    world.repository.set_secrets("ep_0000000000000001", (), "2026-11-25T15:00:00.000Z")
     sender = FakeSender(Answer(204))
     message = record(event())
     assert world.delivery(sender).handle([message]) == [message["messageId"]]

@@ -217,3 +217,19 @@ def test_a_url_that_is_not_utf_8_is_refused_not_stored():
     """`make webhook-add URL=...` with bytes that are not UTF-8 gives Python a lone surrogate: taken, it breaks the
     DynamoDB write with a traceback (and could never be sent)."""
     assert "not a URL" in url_problem("https://receiver.example/caf\udce9", loopback_allowed=False)
+
+
+class NoTable(FakeWebhookRepository):
+    def __getattribute__(self, name):
+        if name in ("get", "delete", "set_active", "set_secrets"):
+            raise AssertionError("asked the table about something that is no endpoint id")
+        return super().__getattribute__(name)
+
+
+@pytest.mark.parametrize("endpoint_id", ["x" * 3000, "EP_0000000000000000", "ep_000000000000000", "../ep", ""])
+@pytest.mark.parametrize("action", ["get", "rotate", "disable", "enable", "delete"])
+def test_what_is_no_endpoint_id_is_not_found_without_asking_the_table(action, endpoint_id):
+    webhooks = admin(repository=NoTable())
+    call = getattr(webhooks, action)
+    with pytest.raises(NotFound):
+        call(endpoint_id) if action == "get" else call(endpoint_id, "Ana")
