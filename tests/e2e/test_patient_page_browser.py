@@ -3,6 +3,7 @@ answer with JavaScript on and off, in English and Spanish, at 360 px, axe-clean;
 to staff on SNS; the README's screenshots (`UPDATE_SCREENSHOTS=1 ... -k screenshot`)."""
 import json
 import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -60,6 +61,13 @@ def book(stack, request_id):
     assert status == 200, answer
 
 
+def alerted(stack, request_id, seconds=20):
+    """Wait until the request's staff alert has gone out (the alert function marks it with alerted_at)."""
+    deadline = time.monotonic() + seconds
+    while "alerted_at" not in stored(stack, request_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def open_patient_page(context, url, javascript):
     # axe is injected as a script, which the page's own policy rightly forbids: bypass_csp for it only.
     page = new_page(context(viewport=PHONE, java_script_enabled=javascript, bypass_csp=javascript))
@@ -84,6 +92,7 @@ def test_each_answer_from_the_e_mail_link_is_recorded_once_and_told_to_staff(sta
     visit = answer in ("confirmed", "cancelled", "change_requested")
     if visit:
         book(stack, request_id)
+    alerted(stack, request_id)  # its own alert gone first: the queue below is to hear of the answer alone
     queue = subscribe_queue(stack)
 
     page = open_patient_page(context, url, javascript)
